@@ -1,0 +1,1 @@
+"""One replication in SimPy: the world and its actors."""

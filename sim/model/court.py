@@ -1,0 +1,89 @@
+"""Seizure warrants: applications queue for judges, take a delay, may be denied, and expire."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import simpy
+
+from sim.config import Court as CourtConfig
+from sim.model.ledger import Ledger
+from sim.model.streams import Streams
+from sim.model.tanker import Tanker
+
+
+class Court:
+    """Issues one warrant per tanker; a warrant is valid for ``validity_days`` after issue."""
+
+    def __init__(
+        self, env: simpy.Environment, cfg: CourtConfig, streams: Streams, ledger: Ledger
+    ) -> None:
+        self.env = env
+        self.cfg = cfg
+        self.ledger = ledger
+        self.required = cfg.policy != "none"
+        self.judges = simpy.Resource(env, capacity=cfg.capacity)
+        self._delay = streams.sampler("court.delay", cfg.delay_days)
+        self._approve = streams.uniform("court.approval")
+
+    def valid(self, tanker: Tanker) -> bool:
+        """Whether ``tanker`` has a warrant in force now."""
+        return tanker.warrant_until > self.env.now
+
+    def allows(self, tanker: Tanker) -> bool:
+        """Whether the warrant policy lets the navy seize ``tanker`` now."""
+        return not self.required or self.valid(tanker)
+
+    def apply(self, tanker: Tanker) -> None:
+        """File an application for ``tanker`` unless one is valid or pending."""
+        if (
+            self.required
+            and not self.valid(tanker)
+            and tanker.warrant_pending is None
+            and not tanker.warrant_denied
+        ):
+            tanker.warrant_pending = self.env.process(self._application(tanker))
+
+    def await_valid(
+        self, tanker: Tanker, deadline: float | None
+    ) -> Generator[simpy.Event, object, bool]:
+        """Wait (until ``deadline``, or for ever if None) for a valid warrant; True if got."""
+        if not self.required or self.valid(tanker):
+            return True
+        self.apply(tanker)
+        pending = tanker.warrant_pending
+        if pending is None:  # denied earlier for this visit
+            if deadline is not None and deadline > self.env.now:
+                yield self.env.timeout(deadline - self.env.now)
+            return False
+        if deadline is None:
+            yield pending
+        else:
+            remaining = deadline - self.env.now
+            if remaining <= 0:
+                return False
+            yield pending | self.env.timeout(remaining)
+        return self.valid(tanker)
+
+    def _application(self, tanker: Tanker) -> Generator[simpy.Event, object, bool]:
+        self.ledger.warrants_requested += 1
+        with self.judges.request() as judge:
+            yield judge
+            yield self.env.timeout(self._delay())
+        tanker.warrant_pending = None
+        if self._approve() >= self.cfg.approval_prob:
+            self.ledger.warrants_denied += 1
+            tanker.warrant_denied = True
+            return False
+        self.ledger.warrants_issued += 1
+        tanker.warrant_until = self.env.now + self.cfg.validity_days
+        tanker.warrant_used = False
+        self.env.process(self._expiry(tanker, tanker.warrant_until))
+        return True
+
+    def _expiry(self, tanker: Tanker, until: float) -> Generator[simpy.Event, None, None]:
+        yield self.env.timeout(self.cfg.validity_days)
+        if tanker.warrant_until == until and not tanker.warrant_used:
+            self.ledger.warrants_expired += 1
+            if self.cfg.renew and tanker.active:
+                self.apply(tanker)

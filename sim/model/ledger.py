@@ -1,0 +1,134 @@
+"""Barrel accounting, counters, the event log and the daily time series of one replication."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+TIMESERIES_COLUMNS: tuple[str, ...] = (
+    "exported_bbl",
+    "storage_bbl",
+    "stranded_bbl",
+    "afloat_bbl",
+    "seizures_cum",
+    "tankers_waiting",
+    "shut_in_bbl",
+    "produced_bbl",
+    "loaded_bbl",
+)
+# Columns that are daily flows (differences of running totals); the rest are levels.
+FLOW_COLUMNS: frozenset[str] = frozenset(
+    {"exported_bbl", "shut_in_bbl", "produced_bbl", "loaded_bbl"}
+)
+EVENT_COLUMNS: tuple[str, ...] = ("time", "tanker", "kind", "bbl", "status", "tanker_class")
+
+
+class LedgerImbalance(RuntimeError):
+    """The barrels do not add up: a bug in the model, never a user mistake."""
+
+
+@dataclass
+class Ledger:
+    """Running totals of one replication; every barrel enters and leaves through here."""
+
+    storage_init_bbl: float = 0.0
+    afloat_init_bbl: float = 0.0
+    produced_bbl: float = 0.0
+    cut_bbl: float = 0.0
+    overflow_bbl: float = 0.0
+    loaded_bbl: float = 0.0
+    exported_bbl: float = 0.0
+    exported_licensed_bbl: float = 0.0
+    seized_bbl: float = 0.0
+    stranded_bbl: float = 0.0  # loaded and waiting in port
+    seizures: int = 0
+    seizures_in_waters: int = 0
+    escapes: int = 0
+    turnbacks: int = 0
+    departures: int = 0
+    board_refusals: int = 0
+    warrants_requested: int = 0
+    warrants_issued: int = 0
+    warrants_denied: int = 0
+    warrants_expired: int = 0
+    team_busy_days: float = 0.0
+    berth_waits: list[float] = field(default_factory=list)
+    tankers_waiting: int = 0
+    first_seizure_day: float = math.nan
+    storage_full_day: float = math.nan
+    record_events: bool = True
+    events: list[tuple[float, int, str, float, str, str]] = field(default_factory=list)
+    daily: list[tuple[float, ...]] = field(default_factory=list)
+
+    @property
+    def shut_in_bbl(self) -> float:
+        """Production that never reached storage: deliberate cuts plus overflow."""
+        return self.cut_bbl + self.overflow_bbl
+
+    @property
+    def afloat_bbl(self) -> float:
+        """Cargo on board tankers still in the theatre (waiting, loading or in transit)."""
+        return self.afloat_init_bbl + self.loaded_bbl - self.exported_bbl - self.seized_bbl
+
+    def log(self, time: float, tanker: int, kind: str, bbl: float, status: str, cls: str) -> None:
+        """Append one row to the event log (when recording is on)."""
+        if self.record_events:
+            self.events.append((time, tanker, kind, bbl, status, cls))
+
+    def sample_day(self, storage_bbl: float) -> None:
+        """Snapshot the running totals at the end of a day."""
+        self.daily.append(
+            (
+                self.exported_bbl,
+                storage_bbl,
+                self.stranded_bbl,
+                self.afloat_bbl,
+                float(self.seizures),
+                float(self.tankers_waiting),
+                self.shut_in_bbl,
+                self.produced_bbl,
+                self.loaded_bbl,
+            )
+        )
+
+    def check_balance(self, storage_end_bbl: float, afloat_end_bbl: float) -> None:
+        """Raise :class:`LedgerImbalance` unless both barrel identities hold."""
+        scale = max(1.0, self.storage_init_bbl + self.afloat_init_bbl + self.produced_bbl)
+        tol = 1e-9 * scale
+        onshore = (
+            self.storage_init_bbl
+            + self.produced_bbl
+            - self.shut_in_bbl
+            - storage_end_bbl
+            - self.loaded_bbl
+        )
+        afloat = (
+            self.afloat_init_bbl
+            + self.loaded_bbl
+            - self.exported_bbl
+            - self.seized_bbl
+            - afloat_end_bbl
+        )
+        if abs(onshore) > tol or abs(afloat) > tol:
+            raise LedgerImbalance(
+                f"ledger does not balance: onshore off by {onshore:.3f} bbl, "
+                f"afloat off by {afloat:.3f} bbl"
+            )
+
+    def timeseries(self, start_date: pd.Timestamp) -> pd.DataFrame:
+        """One row per day: flows during that day and levels at its end."""
+        data = np.asarray(self.daily, dtype=float).reshape(-1, len(TIMESERIES_COLUMNS))
+        frame = pd.DataFrame(data, columns=list(TIMESERIES_COLUMNS))
+        for col in FLOW_COLUMNS:
+            frame[col] = np.diff(data[:, TIMESERIES_COLUMNS.index(col)], prepend=0.0)
+        days = np.arange(len(frame))
+        frame.insert(0, "date", start_date + pd.to_timedelta(days, unit="D"))
+        frame.insert(0, "day", days)
+        return frame
+
+    def event_frame(self) -> pd.DataFrame:
+        """The event log as a DataFrame (empty with the right columns if not recorded)."""
+        return pd.DataFrame(self.events, columns=list(EVENT_COLUMNS))

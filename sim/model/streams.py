@@ -1,0 +1,65 @@
+"""Named random streams of one replication (common random numbers across worlds)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+import numpy as np
+
+from sim.config import Dist
+
+_BATCH = 64
+
+
+def _name_key(name: str) -> int:
+    # A stable integer per stream name, so adding a stream never shifts another one.
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=4).digest(), "little")
+
+
+class Streams:
+    """A family of independent generators, one per name, derived from one SeedSequence."""
+
+    def __init__(self, seed: np.random.SeedSequence) -> None:
+        self._seed = seed
+        self._rngs: dict[str, np.random.Generator] = {}
+
+    def rng(self, name: str) -> np.random.Generator:
+        """The generator of stream ``name`` (created on first use)."""
+        rng = self._rngs.get(name)
+        if rng is None:
+            child = np.random.SeedSequence(
+                self._seed.entropy,
+                spawn_key=(*self._seed.spawn_key, _name_key(name)),
+                pool_size=self._seed.pool_size,
+            )
+            rng = self._rngs[name] = np.random.Generator(np.random.PCG64(child))
+        return rng
+
+    def sampler(self, name: str, dist: Dist, batch: int = _BATCH) -> Callable[[], float]:
+        """A zero-argument function drawing from ``dist`` on stream ``name``, in batches."""
+        if dist.dist == "fixed":
+            value = float(dist.value)  # type: ignore[arg-type]
+            return lambda: value
+        return _Batched(lambda n: dist.draw(self.rng(name), n), batch)
+
+    def uniform(self, name: str, batch: int = _BATCH) -> Callable[[], float]:
+        """A zero-argument function drawing U(0, 1) on stream ``name``, in batches."""
+        return _Batched(lambda n: self.rng(name).random(n), batch)
+
+
+class _Batched:
+    """Serves scalars from batched draws; the stream is consumed in whole batches."""
+
+    __slots__ = ("_batch", "_buf", "_draw")
+
+    def __init__(self, draw: Callable[[int], np.ndarray], batch: int) -> None:
+        self._draw = draw
+        self._batch = batch
+        self._buf: list[float] = []
+
+    def __call__(self) -> float:
+        if not self._buf:
+            self._buf = self._draw(self._batch).tolist()
+            self._buf.reverse()
+        return self._buf.pop()

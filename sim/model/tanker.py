@@ -1,0 +1,117 @@
+"""A tanker and its lifecycle: arrive, queue, load, wait, depart, transit, clear or be seized."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import simpy
+
+if TYPE_CHECKING:
+    from sim.model.world import World
+
+
+@dataclass(eq=False)
+class Tanker:
+    """One tanker: its fixed traits and its mutable voyage state."""
+
+    id: int
+    tanker_class: str
+    capacity_bbl: float
+    status: str
+    targeted: bool
+    voyage_days: Callable[[], float] | None  # None: leaves after one visit (open fleet)
+    patience_days: Callable[[], float]
+    cargo_bbl: float = 0.0
+    active: bool = True
+    warrant_until: float = -math.inf
+    warrant_pending: simpy.Process | None = None
+    warrant_denied: bool = False
+    warrant_used: bool = False
+    in_waters_tried: bool = False
+    wake: simpy.Event | None = None
+    left_port: simpy.Event | None = None
+    history: list[tuple[float, str]] = field(default_factory=list)
+
+    def new_visit(self) -> None:
+        """Forget per-visit state when the tanker comes back to port."""
+        self.warrant_denied = False
+        self.in_waters_tried = False
+
+
+def lifecycle(w: World, t: Tanker, start: str, delay: float = 0.0) -> Generator:
+    """The tanker's process, starting in state ``start`` after ``delay`` days."""
+    env = w.env
+    if delay > 0:
+        yield env.timeout(delay)
+    state = start
+    while True:
+        if state == "arriving":
+            t.new_visit()
+            w.log(t, "arrive")
+            if t.targeted and w.owners.turns_back():
+                w.ledger.turnbacks += 1
+                w.log(t, "turnback")
+                if t.voyage_days is None:
+                    t.active = False
+                    return
+                yield env.timeout(t.voyage_days())
+                continue
+            if w.court.cfg.policy == "blanket" and t.targeted:
+                w.court.apply(t)
+            state = "waiting_berth"
+        if state == "waiting_berth":
+            arrived = env.now
+            with w.terminal.berths.request() as berth:
+                yield berth
+                w.ledger.berth_waits.append(env.now - arrived)
+                w.log(t, "berth")
+                if t.targeted and w.court.cfg.policy == "on_loading":
+                    w.court.apply(t)
+                yield w.terminal.storage.get(t.capacity_bbl)
+                t.cargo_bbl = t.capacity_bbl
+                w.ledger.loaded_bbl += t.cargo_bbl
+                w.log(t, "load", t.cargo_bbl)
+                yield env.timeout(w.terminal.loading_days(t.cargo_bbl))
+            state = "loaded"
+        elif state == "loading":  # initial state: cargo already on board, berth held
+            with w.terminal.berths.request() as berth:
+                yield berth
+                w.log(t, "berth")
+                yield env.timeout(w.terminal.loading_days(t.cargo_bbl) * w.initial_fraction())
+            state = "loaded"
+        if state == "loaded":
+            w.log(t, "loaded", t.cargo_bbl)
+            if t.targeted:
+                reason = yield from w.owners.wait_in_port(t)
+                if reason == "seized":
+                    return
+            state = "departing"
+        if state == "departing":
+            outcome = yield from depart(w, t)
+            if outcome == "seized" or t.voyage_days is None:
+                return
+            yield env.timeout(t.voyage_days())
+            state = "arriving"
+
+
+def depart(w: World, t: Tanker) -> Generator:
+    """Leave port, cross the territorial sea and the interdiction zone; returns the outcome."""
+    env = w.env
+    w.ledger.departures += 1
+    w.log(t, "depart", t.cargo_bbl)
+    detected = t.targeted and w.navy.detects()
+    if detected:
+        w.log(t, "detected")
+        if w.court.cfg.policy == "on_departure":
+            w.court.apply(t)
+    yield env.timeout(w.transit_days())
+    deadline = env.now + w.exposure_days()
+    if detected and (yield from w.navy.intercept(t, deadline)):
+        return "seized"
+    if env.now < deadline:
+        yield env.timeout(deadline - env.now)
+    w.clear(t)
+    return "exported"

@@ -1,0 +1,285 @@
+"""Build one replication from a validated config, run it, and collect a Replication."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import simpy
+from simpy.events import URGENT
+
+from sim.config import Config, Dist
+from sim.model.behaviour import Owners
+from sim.model.court import Court
+from sim.model.ledger import Ledger
+from sim.model.navy import Navy
+from sim.model.streams import Streams
+from sim.model.tanker import Tanker, lifecycle
+from sim.model.terminal import Terminal
+
+SeedLike = int | np.random.SeedSequence
+
+METRIC_KEYS: tuple[str, ...] = (
+    "exported_bbl",
+    "exported_licensed_bbl",
+    "exported_bpd",
+    "loaded_bbl",
+    "produced_bbl",
+    "shut_in_bbl",
+    "cut_bbl",
+    "seizures",
+    "seized_bbl",
+    "seizures_in_waters",
+    "escapes",
+    "departures",
+    "turnbacks",
+    "board_refusals",
+    "stranded_bbl",
+    "afloat_end_bbl",
+    "storage_end_bbl",
+    "days_to_storage_full",
+    "days_to_first_seizure",
+    "warrants_requested",
+    "warrants_issued",
+    "warrants_denied",
+    "warrants_expired",
+    "team_utilization",
+    "mean_berth_wait_days",
+    "berth_visits",
+    "events",
+)
+
+
+@dataclass(frozen=True)
+class Replication:
+    """What one replication produced: metrics, a daily time series and the event log."""
+
+    metrics: dict[str, float]
+    timeseries: pd.DataFrame
+    events: pd.DataFrame
+
+
+def seed_sequence(seed: SeedLike, replication: int | None = None) -> np.random.SeedSequence:
+    """The SeedSequence of ``replication`` of root ``seed`` (or of ``seed`` itself)."""
+    if isinstance(seed, np.random.SeedSequence):
+        if replication is None:
+            return seed
+        return np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, replication))
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed: must be a non-negative integer (got {seed!r})")
+    if replication is None:
+        return np.random.SeedSequence(int(seed))
+    if replication < 0:
+        raise ValueError(f"replication: must be a non-negative integer (got {replication!r})")
+    return np.random.SeedSequence(int(seed), spawn_key=(int(replication),))
+
+
+class World:
+    """The environment and every actor of one replication."""
+
+    def __init__(self, cfg: Config, seed: np.random.SeedSequence, record_events: bool) -> None:
+        self.cfg = cfg
+        self.horizon = cfg.horizon_days
+        self.env = simpy.Environment()
+        self.streams = Streams(seed)
+        self.ledger = Ledger(record_events=record_events)
+        self.terminal = Terminal(self.env, cfg.terminal, cfg.production, self.ledger, self.horizon)
+        self.owners = Owners(
+            self.env,
+            cfg.behaviour,
+            self.ledger,
+            known_seizures=cfg.initial.known_seizures,
+            known_escapes=cfg.initial.known_escapes,
+        )
+        self.court = Court(self.env, cfg.court, self.streams, self.ledger)
+        self.navy = Navy(self, cfg.navy, cfg.policy, self.streams)
+        self.owners.on_wait = self.navy.on_wait if cfg.navy.enabled else None
+        self.transit_days = self.streams.sampler(
+            "voyage.transit", cfg.navy.territorial_transit_days
+        )
+        self.exposure_days = self.streams.sampler("voyage.exposure", cfg.navy.exposure_days)
+        self.initial_fraction = self.streams.uniform("initial.loading_left")
+        self.tankers: list[Tanker] = []
+        self._place_fleet()
+        self.env.process(self._sample_days())
+
+    # ------------------------------------------------------------------ building
+
+    def new_tanker(self, tanker_class: str, status: str, voyage: Any | None) -> Tanker:
+        """Create and register a tanker with its own named streams."""
+        k = len(self.tankers)
+        t = Tanker(
+            id=k,
+            tanker_class=tanker_class,
+            capacity_bbl=self.cfg.fleet.classes[tanker_class],
+            status=status,
+            targeted=self.cfg.navy.targets_status(status),
+            voyage_days=(
+                self.streams.sampler(f"tanker{k}.voyage", voyage, batch=8) if voyage else None
+            ),
+            patience_days=self.streams.sampler(
+                f"tanker{k}.patience", self.cfg.behaviour.patience_days, batch=4
+            ),
+        )
+        self.tankers.append(t)
+        return t
+
+    def _place_fleet(self) -> None:
+        cfg = self.cfg
+        closed = cfg.fleet.mode == "closed"
+        # Voyage distribution per (class, status): the first matching closed-fleet group.
+        voyage = {}
+        pool: dict[tuple[str, str], int] = {}
+        for g in cfg.fleet.tankers:
+            voyage.setdefault((g.tanker_class, g.status), g.voyage_days)
+            pool[(g.tanker_class, g.status)] = pool.get((g.tanker_class, g.status), 0) + g.count
+        for state, g in cfg.initial.groups():
+            key = (g.tanker_class, g.status)
+            for _ in range(g.count):
+                t = self.new_tanker(*key, voyage.get(key) if closed else None)
+                if state in ("loaded_waiting", "loading"):
+                    t.cargo_bbl = t.capacity_bbl * g.cargo_fraction
+                    self.ledger.afloat_init_bbl += t.cargo_bbl
+                start = {"loaded_waiting": "loaded"}.get(state, state)
+                self.env.process(lifecycle(self, t, start))
+                if closed:
+                    pool[key] -= 1
+        if closed:
+            for g in cfg.fleet.tankers:
+                key = (g.tanker_class, g.status)
+                n = min(g.count, pool[key])
+                pool[key] -= n
+                for _ in range(n):
+                    t = self.new_tanker(*key, g.voyage_days)
+                    first = self.streams.uniform(f"tanker{t.id}.first_arrival")() * t.voyage_days()
+                    self.env.process(lifecycle(self, t, "arriving", first))
+        else:
+            self.env.process(self._arrivals())
+
+    def _arrivals(self) -> Any:
+        fleet = self.cfg.fleet
+        if fleet.arrival_rate_per_day <= 0:
+            return
+        gap = self.streams.sampler(
+            "arrivals.gap",
+            Dist(dist="exponential", mean=1.0 / fleet.arrival_rate_per_day),
+            batch=256,
+        )
+        pick = self.streams.uniform("arrivals.mix", batch=256)
+        weights = np.cumsum([m.weight for m in fleet.arrival_mix])
+        cum = (weights / weights[-1]).tolist()
+        while True:
+            yield self.env.timeout(gap())
+            u = pick()
+            mix = fleet.arrival_mix[
+                next(i for i, c in enumerate(cum) if u < c or i == len(cum) - 1)
+            ]
+            t = self.new_tanker(mix.tanker_class, mix.status, None)
+            self.env.process(lifecycle(self, t, "arriving"))
+
+    # ------------------------------------------------------------------ shared actions
+
+    def log(self, t: Tanker, kind: str, bbl: float = 0.0) -> None:
+        """Record an event of tanker ``t``."""
+        self.ledger.log(self.env.now, t.id, kind, bbl, t.status, t.tanker_class)
+
+    def clear(self, t: Tanker) -> None:
+        """``t`` left the interdiction zone: its cargo is exported."""
+        ledger = self.ledger
+        ledger.exported_bbl += t.cargo_bbl
+        if t.status == "licensed":
+            ledger.exported_licensed_bbl += t.cargo_bbl
+        if t.targeted:
+            ledger.escapes += 1
+            self.owners.hear(seized=False)
+        self.log(t, "exported", t.cargo_bbl)
+        t.cargo_bbl = 0.0
+
+    def seize(self, t: Tanker, in_waters: bool) -> None:
+        """``t`` and its cargo are seized; it leaves the fleet for good."""
+        ledger = self.ledger
+        ledger.seizures += 1
+        ledger.seizures_in_waters += in_waters
+        ledger.seized_bbl += t.cargo_bbl
+        if math.isnan(ledger.first_seizure_day):
+            ledger.first_seizure_day = self.env.now
+        t.warrant_used = True
+        t.active = False
+        self.owners.hear(seized=True)
+        self.log(t, "seized_in_waters" if in_waters else "seized", t.cargo_bbl)
+        t.cargo_bbl = 0.0
+
+    def _sample_days(self) -> Any:
+        # URGENT priority: the end-of-day snapshot at time d runs before anything else at d.
+        for _ in range(math.ceil(self.horizon - 1e-12)):
+            tick = self.env.event()
+            tick._ok, tick._value = True, None
+            self.env.schedule(tick, URGENT, min(1.0, self.horizon - self.env.now))
+            yield tick
+            self.ledger.sample_day(self.terminal.level())
+
+    # ------------------------------------------------------------------ running
+
+    def run(self) -> Replication:
+        """Run to the horizon, check the ledger and collect the results."""
+        self.env.run(until=self.horizon)
+        ledger = self.ledger
+        storage_end = self.terminal.level()
+        while len(ledger.daily) < math.ceil(self.horizon - 1e-12):  # the tick at the horizon
+            ledger.sample_day(storage_end)
+        afloat_end = sum(t.cargo_bbl for t in self.tankers)
+        ledger.check_balance(storage_end, afloat_end)
+        waits = ledger.berth_waits
+        teams = self.cfg.navy.boarding_teams
+        metrics = {
+            "exported_bbl": ledger.exported_bbl,
+            "exported_licensed_bbl": ledger.exported_licensed_bbl,
+            "exported_bpd": ledger.exported_bbl / self.horizon,
+            "loaded_bbl": ledger.loaded_bbl,
+            "produced_bbl": ledger.produced_bbl,
+            "shut_in_bbl": ledger.shut_in_bbl,
+            "cut_bbl": ledger.cut_bbl,
+            "seizures": ledger.seizures,
+            "seized_bbl": ledger.seized_bbl,
+            "seizures_in_waters": ledger.seizures_in_waters,
+            "escapes": ledger.escapes,
+            "departures": ledger.departures,
+            "turnbacks": ledger.turnbacks,
+            "board_refusals": ledger.board_refusals,
+            "stranded_bbl": ledger.stranded_bbl,
+            "afloat_end_bbl": afloat_end,
+            "storage_end_bbl": storage_end,
+            "days_to_storage_full": ledger.storage_full_day,
+            "days_to_first_seizure": ledger.first_seizure_day,
+            "warrants_requested": ledger.warrants_requested,
+            "warrants_issued": ledger.warrants_issued,
+            "warrants_denied": ledger.warrants_denied,
+            "warrants_expired": ledger.warrants_expired,
+            "team_utilization": (
+                ledger.team_busy_days / (teams * self.horizon) if teams else math.nan
+            ),
+            "mean_berth_wait_days": float(np.mean(waits)) if waits else math.nan,
+            "berth_visits": len(waits),
+            # SimPy keeps no public counter: events scheduled minus those still queued.
+            "events": next(self.env._eid) - len(self.env._queue),  # type: ignore[attr-defined]
+        }
+        return Replication(
+            metrics={k: float(metrics[k]) for k in METRIC_KEYS},
+            timeseries=ledger.timeseries(pd.Timestamp(self.cfg.start_date)),
+            events=ledger.event_frame(),
+        )
+
+
+def simulate(
+    cfg: Config, seed: SeedLike = 0, replication: int | None = None, record_events: bool = True
+) -> Replication:
+    """Run one replication of ``cfg``: a pure function of (config, seed, replication)."""
+    if not isinstance(cfg, Config):
+        raise TypeError(
+            f"cfg must be a sim.Config (from sim.load_config), got {type(cfg).__name__}"
+        )
+    world = World(cfg, seed_sequence(seed, replication), record_events)
+    return world.run()
