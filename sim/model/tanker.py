@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import simpy
@@ -33,7 +33,6 @@ class Tanker:
     in_waters_tried: bool = False
     wake: simpy.Event | None = None
     left_port: simpy.Event | None = None
-    history: list[tuple[float, str]] = field(default_factory=list)
 
     def new_visit(self) -> None:
         """Forget per-visit state when the tanker comes back to port."""

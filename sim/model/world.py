@@ -104,6 +104,10 @@ class World:
         self.initial_fraction = self.streams.uniform("initial.loading_left")
         self.tankers: list[Tanker] = []
         self._place_fleet()
+        if cfg.court.policy == "blanket":  # every known target at day 0; arrivals later
+            for t in self.tankers:
+                if t.targeted:
+                    self.court.apply(t)
         self.env.process(self._sample_days())
 
     # ------------------------------------------------------------------ building
