@@ -177,6 +177,7 @@ class Terminal(_Model):
     berths: PositiveInt = 1
     loading_rate_bpd: PositiveFloat
     berth_overhead_days: NonNegativeFloat = 0.0
+    licensed_first: bool = False  # licensed tankers jump the berth queue
 
     @model_validator(mode="after")
     def _init_fits(self) -> Terminal:
@@ -376,6 +377,14 @@ class Config(_Model):
     @model_validator(mode="after")
     def _combinations(self) -> Config:
         fleet = self.fleet
+        for state in ("loaded_waiting", "loading", "waiting_berth"):
+            for i, g in enumerate(getattr(self.initial, state)):
+                if g.tanker_class not in fleet.classes:
+                    raise _bad(
+                        f"initial.{state}[{i}].class",
+                        f"'{g.tanker_class}' is not one of fleet.classes "
+                        f"({', '.join(sorted(fleet.classes))})",
+                    )
         if fleet.mode == "closed":
             available: dict[tuple[str, str], int] = {}
             for g in fleet.tankers:
@@ -392,13 +401,6 @@ class Config(_Model):
                         f"places {n} {key[1]} {key[0]} tankers but fleet.tankers has only "
                         f"{available.get(key, 0)}",
                     )
-        for state, g in self.initial.groups():
-            if g.tanker_class not in fleet.classes:
-                raise _bad(
-                    f"initial.{state}.class",
-                    f"'{g.tanker_class}' is not one of fleet.classes "
-                    f"({', '.join(sorted(fleet.classes))})",
-                )
         largest = max(self.fleet.classes.values())
         room = self.terminal.storage_capacity_bbl - self.terminal.storage_min_bbl
         if largest > room:
@@ -540,7 +542,8 @@ def normalize_overrides(overrides: Sequence[str], groups: set[str]) -> list[str]
     out = []
     for o in overrides:
         key, eq, _ = o.partition("=")
-        if eq and not key.startswith(("+", "~")) and key.split(".")[0].split("@")[0] not in groups:
+        is_group = "/" in key or key.split(".")[0].split("@")[0] in groups
+        if eq and not key.startswith(("+", "~")) and not is_group:
             o = "++" + o
         out.append(o)
     return out

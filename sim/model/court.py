@@ -85,5 +85,5 @@ class Court:
         yield self.env.timeout(self.cfg.validity_days)
         if tanker.warrant_until == until and not tanker.warrant_used:
             self.ledger.warrants_expired += 1
-            if self.cfg.renew and tanker.active:
+            if self.cfg.renew and tanker.in_theatre:
                 self.apply(tanker)

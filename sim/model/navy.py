@@ -16,6 +16,11 @@ if TYPE_CHECKING:
     from sim.model.world import World
 
 
+# A team that falls free goes first to a tanker escaping at sea, which has a deadline,
+# then to one waiting in port, which does not.
+AT_SEA, IN_WATERS = 0, 1
+
+
 class Navy:
     """Boarding teams that seize detected targets, when a warrant allows, before they escape."""
 
@@ -25,7 +30,9 @@ class Navy:
         self.cfg = cfg
         self.policy = policy
         self.teams = (
-            simpy.Resource(w.env, capacity=cfg.boarding_teams) if cfg.boarding_teams else None
+            simpy.PriorityResource(w.env, capacity=cfg.boarding_teams)
+            if cfg.boarding_teams
+            else None
         )
         self._detect = streams.uniform("navy.detect")
         self._board = streams.uniform("navy.board")
@@ -47,7 +54,7 @@ class Navy:
             return False
         if not (yield from court.await_valid(t, deadline)):
             return False
-        team = self.teams.request()
+        team = self.teams.request(priority=AT_SEA)
         if not team.triggered:
             remaining = deadline - env.now
             if remaining > 0:
@@ -94,7 +101,7 @@ class Navy:
                 yield t.warrant_pending | left_port
             if left_port.triggered or not court.valid(t):
                 return
-        team = self.teams.request()
+        team = self.teams.request(priority=IN_WATERS)
         yield team | left_port
         if not team.triggered:
             team.cancel()

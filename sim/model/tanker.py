@@ -25,7 +25,7 @@ class Tanker:
     voyage_days: Callable[[], float] | None  # None: leaves after one visit (open fleet)
     patience_days: Callable[[], float]
     cargo_bbl: float = 0.0
-    active: bool = True
+    in_theatre: bool = False  # in port, waiting, or crossing the zone (not away or gone)
     warrant_until: float = -math.inf
     warrant_pending: simpy.Process | None = None
     warrant_denied: bool = False
@@ -54,16 +54,16 @@ def lifecycle(w: World, t: Tanker, start: str, delay: float = 0.0) -> Generator:
                 w.ledger.turnbacks += 1
                 w.log(t, "turnback")
                 if t.voyage_days is None:
-                    t.active = False
                     return
                 yield env.timeout(t.voyage_days())
                 continue
             if w.court.cfg.policy == "blanket" and t.targeted:
                 w.court.apply(t)
             state = "waiting_berth"
+        t.in_theatre = True
         if state == "waiting_berth":
             arrived = env.now
-            with w.terminal.berths.request() as berth:
+            with w.terminal.berths.request(priority=w.terminal.berth_priority(t.status)) as berth:
                 yield berth
                 w.ledger.berth_waits.append(env.now - arrived)
                 w.log(t, "berth")
@@ -76,7 +76,7 @@ def lifecycle(w: World, t: Tanker, start: str, delay: float = 0.0) -> Generator:
                 yield env.timeout(w.terminal.loading_days(t.cargo_bbl))
             state = "loaded"
         elif state == "loading":  # initial state: cargo already on board, berth held
-            with w.terminal.berths.request() as berth:
+            with w.terminal.berths.request(priority=w.terminal.berth_priority(t.status)) as berth:
                 yield berth
                 w.log(t, "berth")
                 yield env.timeout(w.terminal.loading_days(t.cargo_bbl) * w.initial_fraction())

@@ -34,11 +34,15 @@ class Terminal:
         self.storage = simpy.Container(
             env, capacity=self.capacity - self.floor, init=cfg.storage_init_bbl - self.floor
         )
-        self.berths = simpy.Resource(env, capacity=cfg.berths)
+        self.berths = simpy.PriorityResource(env, capacity=cfg.berths)
         self.cut_active = False
         self._cut_pending = False
         ledger.storage_init_bbl = cfg.storage_init_bbl
         env.process(self._produce())
+
+    def berth_priority(self, status: str) -> int:
+        """Queue priority at the berths (lower first): licensed first when so configured."""
+        return 0 if self.cfg.licensed_first and status == "licensed" else 1
 
     def level(self) -> float:
         """Crude in storage, including the working minimum."""

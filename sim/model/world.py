@@ -104,9 +104,9 @@ class World:
         self.initial_fraction = self.streams.uniform("initial.loading_left")
         self.tankers: list[Tanker] = []
         self._place_fleet()
-        if cfg.court.policy == "blanket":  # every known target at day 0; arrivals later
+        if cfg.court.policy == "blanket":  # every target in theatre at day 0; arrivals later
             for t in self.tankers:
-                if t.targeted:
+                if t.targeted and t.in_theatre:
                     self.court.apply(t)
         self.env.process(self._sample_days())
 
@@ -148,6 +148,7 @@ class World:
                     t.cargo_bbl = t.capacity_bbl * g.cargo_fraction
                     self.ledger.afloat_init_bbl += t.cargo_bbl
                 start = {"loaded_waiting": "loaded"}.get(state, state)
+                t.in_theatre = True
                 self.env.process(lifecycle(self, t, start))
                 if closed:
                     pool[key] -= 1
@@ -201,6 +202,7 @@ class World:
             self.owners.hear(seized=False)
         self.log(t, "exported", t.cargo_bbl)
         t.cargo_bbl = 0.0
+        t.in_theatre = False
 
     def seize(self, t: Tanker, in_waters: bool) -> None:
         """``t`` and its cargo are seized; it leaves the fleet for good."""
@@ -211,7 +213,7 @@ class World:
         if math.isnan(ledger.first_seizure_day):
             ledger.first_seizure_day = self.env.now
         t.warrant_used = True
-        t.active = False
+        t.in_theatre = False
         self.owners.hear(seized=True)
         self.log(t, "seized_in_waters" if in_waters else "seized", t.cargo_bbl)
         t.cargo_bbl = 0.0
