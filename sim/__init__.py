@@ -1,7 +1,18 @@
 """blockade-sim: a Monte Carlo discrete-event simulator of a naval blockade of oil tankers."""
 
 from sim.config import Config, ConfigError, load_config
+from sim.experiment import ExperimentResult, load_results, run_experiment
 from sim.model.world import METRIC_KEYS, Replication, simulate
 
-__all__ = ["METRIC_KEYS", "Config", "ConfigError", "Replication", "load_config", "simulate"]
+__all__ = [
+    "METRIC_KEYS",
+    "Config",
+    "ConfigError",
+    "ExperimentResult",
+    "Replication",
+    "load_config",
+    "load_results",
+    "run_experiment",
+    "simulate",
+]
 __version__ = "0.1.0"

@@ -1,0 +1,544 @@
+"""run_experiment: replications in chunks, a paired baseline, sequential stopping, a store.
+
+The main process hands chunks of replication indices to an executor, folds each finished
+chunk into the metric rows and a bounded daily aggregate, commits it to the result folder,
+and decides when to stop. Results never depend on the executor, the worker count, the
+chunking or the order chunks finish in: replication ``i`` uses ``SeedSequence(seed,
+spawn_key=(i,))``, rows are sorted by index, and the daily aggregate is order-independent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import sys
+import time
+import traceback
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.config import Config
+from sim.experiment import seeds
+from sim.experiment.executors import EXECUTORS, Executor, available_cpus, make_executor
+from sim.experiment.stats import DailyAggregate, rel_halfwidth, summarize
+from sim.experiment.store import (
+    RunFolder,
+    config_hash,
+    provenance,
+    summary_to_json,
+)
+from sim.model.ledger import TIMESERIES_COLUMNS
+from sim.model.world import METRIC_KEYS
+
+__all__ = [
+    "ExperimentError",
+    "ExperimentResult",
+    "ReplicationFailed",
+    "load_results",
+    "replication_columns",
+    "run_chunk",
+    "run_experiment",
+]
+
+log = logging.getLogger(__name__)
+
+MAX_CHUNK = 1000
+
+
+class ExperimentError(RuntimeError):
+    """An experiment could not finish (a worker died, a replication raised, ...)."""
+
+
+class ReplicationFailed(ExperimentError):
+    """A replication raised; the message says how to reproduce it in a session."""
+
+    def __init__(
+        self,
+        message: str,
+        replication: int,
+        seed: int,
+        world: str,
+        remote_traceback: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.replication = replication
+        self.seed = seed
+        self.world = world
+        self.remote_traceback = remote_traceback
+
+
+@dataclass(frozen=True)
+class ExperimentResult:
+    """Everything one experiment produced (also what :func:`load_results` reads back).
+
+    - ``replications``: one row per replication, sorted: ``replication``, ``seed`` (the root
+      seed), every metric, and with the baseline ``baseline_<metric>`` and
+      ``export_decline = 1 - exported_bbl / baseline_exported_bbl``.
+    - ``summary``: indexed by metric: mean, std, ci_low, ci_high (95% t), p05, p50, p95, n;
+      ``summary.attrs`` holds the stopping outcome (also in ``manifest``).
+    - ``timeseries``: world ('blockade' | 'baseline'), day, date and, per daily column ``c``,
+      ``c_mean``, ``c_p05``, ``c_p50``, ``c_p95``.
+    - ``manifest``: provenance, timing and the stopping outcome.
+    """
+
+    config: Config
+    replications: pd.DataFrame
+    summary: pd.DataFrame
+    timeseries: pd.DataFrame
+    manifest: dict[str, Any]
+    out_dir: Path | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"ExperimentResult(config={self.config.name!r}, "
+            f"replications={len(self.replications)}, out_dir={self.out_dir!r})"
+        )
+
+
+def replication_columns(baseline: bool) -> list[str]:
+    """Column order of ``ExperimentResult.replications``."""
+    cols = ["replication", "seed", *METRIC_KEYS]
+    if baseline:
+        cols += [f"baseline_{k}" for k in METRIC_KEYS] + ["export_decline"]
+    return cols
+
+
+# --------------------------------------------------------------------------- the task
+
+
+def run_chunk(cfg: Config, root: int, indices: Sequence[int], baseline: bool) -> dict[str, Any]:
+    """Run replications ``indices`` of ``cfg`` (and their baselines): the worker task.
+
+    Never raises for a failing replication: it returns what finished before it and a
+    ``failure`` record, so the main process can save those and report the failure.
+    """
+    from sim.model.world import simulate
+
+    t0 = time.perf_counter()
+    worlds = [("blockade", cfg)]
+    if baseline:
+        worlds.append(("baseline", cfg.baseline()))
+    n = len(indices)
+    metrics = np.empty((n, len(worlds), len(METRIC_KEYS)), dtype=float)
+    series: np.ndarray | None = None
+    columns = list(TIMESERIES_COLUMNS)
+    failure = None
+    done = 0
+    for j, i in enumerate(indices):
+        for w, (world, c) in enumerate(worlds):
+            try:
+                rep = simulate(c, seed=root, replication=int(i), record_events=False)
+            except Exception as exc:
+                failure = {
+                    "replication": int(i),
+                    "world": world,
+                    "error": f"{type(exc).__name__}: {exc}",
+                    "traceback": traceback.format_exc(),
+                }
+                break
+            metrics[j, w] = [rep.metrics[k] for k in METRIC_KEYS]
+            ts = rep.timeseries[columns].to_numpy(dtype=float)
+            if series is None:
+                series = np.empty((n, len(worlds), *ts.shape), dtype=float)
+            series[j, w] = ts
+        if failure:
+            break
+        done = j + 1
+    return {
+        "indices": np.asarray(indices[:done], dtype=np.int64),
+        "metrics": metrics[:done],
+        "series": series[:done] if series is not None else None,
+        "failure": failure,
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def _seed_dtype(root: int) -> type:
+    if root < 2**63:
+        return np.int64
+    if root < 2**64:
+        return np.uint64
+    raise ValueError(f"experiment.seed: must be < 2**64 to be stored (got {root})")
+
+
+@dataclass
+class _Run:
+    cfg: Config
+    root: int
+    baseline: bool
+    executor_name: str
+    workers: int
+    folder: RunFolder | None
+    chunk_size: int | None
+    show_progress: bool
+    rows: list[pd.DataFrame] = field(default_factory=list)
+    done: set[int] = field(default_factory=set)
+    target_values: dict[int, float] = field(default_factory=dict)
+    aggregate: DailyAggregate | None = None
+    executor: Executor | None = None
+    sec_per_rep: float | None = None
+    computed: int = 0
+    chunks: int = 0
+    bar: Any = None
+
+    @property
+    def target_metric(self) -> str:
+        return "export_decline" if self.baseline else "exported_bbl"
+
+    def new_aggregate(self) -> DailyAggregate:
+        worlds = ("blockade", "baseline") if self.baseline else ("blockade",)
+        days = math.ceil(self.cfg.horizon_days - 1e-12)
+        return DailyAggregate(worlds, days, TIMESERIES_COLUMNS, capacity=DailyAggregate.CAPACITY)
+
+    # ------------------------------------------------------------------ folding in
+
+    def add_rows(self, frame: pd.DataFrame) -> None:
+        self.rows.append(frame)
+        if len(self.rows) > 64:  # many small frames cost more than their rows
+            self.rows = [pd.concat(self.rows, ignore_index=True)]
+        reps = frame["replication"].to_numpy(dtype=np.int64)
+        self.done.update(int(i) for i in reps)
+        vals = frame[self.target_metric].to_numpy(dtype=float)
+        self.target_values.update(zip(reps.tolist(), vals.tolist(), strict=True))
+
+    def frame_of(self, indices: np.ndarray, metrics: np.ndarray) -> pd.DataFrame:
+        n = len(indices)
+        data: dict[str, Any] = {
+            "replication": indices.astype(np.int64),
+            "seed": np.full(n, self.root, dtype=_seed_dtype(self.root)),
+        }
+        for k, key in enumerate(METRIC_KEYS):
+            data[key] = metrics[:, 0, k]
+        if self.baseline:
+            for k, key in enumerate(METRIC_KEYS):
+                data[f"baseline_{key}"] = metrics[:, 1, k]
+            exported = metrics[:, 0, METRIC_KEYS.index("exported_bbl")]
+            base = metrics[:, 1, METRIC_KEYS.index("exported_bbl")]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                decline = np.where(base != 0.0, 1.0 - exported / base, np.nan)
+            data["export_decline"] = decline
+        return pd.DataFrame(data, columns=replication_columns(self.baseline))
+
+    def commit(self, result: dict[str, Any]) -> None:
+        indices = result["indices"]
+        if len(indices):
+            assert self.aggregate is not None
+            frame = self.frame_of(indices, result["metrics"])
+            keys = seeds.sample_keys(self.root, indices)
+            hi, lo, count = self.aggregate.quantize(result["series"])
+            self.aggregate.merge_sums(hi, lo, count, len(indices))
+            taken = self.aggregate.offer(indices, keys, result["series"])
+            if self.folder is not None:
+                piece = self.aggregate.piece(
+                    (hi, lo, count),
+                    len(indices),
+                    keys[taken],
+                    indices[taken],
+                    result["series"][taken],
+                )
+                self.folder.commit_part(frame, piece, indices)
+            self.add_rows(frame)
+            self.computed += len(indices)
+            self.chunks += 1
+            if self.bar is not None:
+                self.bar.update(len(indices))
+        if result["seconds"] > 0 and len(indices):
+            rate = result["seconds"] / len(indices)
+            self.sec_per_rep = rate if self.sec_per_rep is None else 0.5 * (self.sec_per_rep + rate)
+        failure = result["failure"]
+        if failure:
+            self.fail(failure)
+
+    def fail(self, failure: dict[str, Any]) -> None:
+        i, world = failure["replication"], failure["world"]
+        saved = (
+            f"; the {len(self.done)} replications finished so far are saved in {self.folder.path}"
+            if self.folder is not None
+            else ""
+        )
+        msg = (
+            f"replication {i} (root seed {self.root}, {world} world) failed with "
+            f"{failure['error']}. Reproduce it with "
+            f"{seeds.reproduce_hint(self.root, i, baseline=world == 'baseline')}"
+            f"{saved}."
+        )
+        exc = ReplicationFailed(msg, i, self.root, world, failure["traceback"])
+        exc.add_note("Traceback of the failing replication:\n" + failure["traceback"].rstrip())
+        raise exc
+
+    # ------------------------------------------------------------------ computing
+
+    def next_size(self, pending: int) -> int:
+        if self.chunk_size:
+            return self.chunk_size
+        assert self.executor is not None
+        ex = self.executor
+        want = 4 if self.sec_per_rep is None else math.ceil(ex.task_seconds / self.sec_per_rep)
+        if ex.workers > 1:  # keep the last wave balanced across workers
+            want = min(want, math.ceil(pending / (2 * ex.workers)))
+        return max(1, min(want, MAX_CHUNK))
+
+    def compute(self, missing: list[int]) -> None:
+        if not missing:
+            return
+        if self.executor is None:
+            self.executor = make_executor(
+                self.executor_name, self.workers, self.cfg.experiment.dask_address
+            )
+            self.workers = self.executor.workers
+        ex = self.executor
+        pending = deque(missing)
+        inflight: dict[Any, list[int]] = {}
+        while pending or inflight:
+            while pending and len(inflight) < ex.max_inflight:
+                size = min(self.next_size(len(pending)), len(pending))
+                chunk = [pending.popleft() for _ in range(size)]
+                inflight[ex.submit(run_chunk, self.cfg, self.root, chunk, self.baseline)] = chunk
+            for future in ex.wait_first(inflight):
+                chunk = inflight.pop(future)
+                try:
+                    result = ex.result(future)
+                except Exception as exc:
+                    raise ExperimentError(
+                        f"a worker failed while running replications {chunk[0]}..{chunk[-1]} "
+                        f"(root seed {self.root}): {type(exc).__name__}: {exc}. Reproduce one "
+                        f"with {seeds.reproduce_hint(self.root, chunk[0])}"
+                    ) from exc
+                self.commit(result)
+
+    def ensure(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.total = max(n, len(self.done))
+            self.bar.refresh()
+        self.compute([i for i in range(n) if i not in self.done])
+
+    def achieved(self, n: int) -> float:
+        vals = np.array([self.target_values[i] for i in range(n) if i in self.target_values])
+        return rel_halfwidth(vals)
+
+
+def _progress_bar(show: bool, total: int, initial: int, desc: str) -> Any:
+    if not show:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total, initial=initial, desc=desc, unit="rep", file=sys.stderr, dynamic_ncols=True
+    )
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _finite_or_none(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def run_experiment(
+    cfg: Config,
+    replications: int | None = None,
+    workers: int | None = None,
+    executor: str | None = None,
+    out_dir: str | Path | None = None,
+    progress: bool | None = None,
+    *,
+    chunk_size: int | None = None,
+) -> ExperimentResult:
+    """Run many replications of ``cfg`` and summarize them.
+
+    Arguments left ``None`` come from ``cfg.experiment``. With ``experiment.baseline`` every
+    replication also runs with the navy disabled on the same random streams, giving a paired
+    ``export_decline``. With ``experiment.target_rel_halfwidth`` set, batches of
+    ``experiment.batch_size`` are added after the first ``replications`` until the 95%
+    half-width of ``export_decline`` (``exported_bbl`` without a baseline) is within that
+    fraction of its mean, or ``experiment.max_replications`` is reached.
+
+    With ``out_dir`` every finished chunk is saved at once; running the same config into the
+    same folder again resumes it (only missing replications are computed), a different
+    config raises :class:`~sim.experiment.store.RunFolderMismatch`. ``chunk_size`` fixes the
+    replications per task (default: sized from measured speed); it never changes results.
+
+    Raises :class:`ReplicationFailed` (a ``RuntimeError``) naming the replication, its seed
+    and how to reproduce it when a replication raises.
+    """
+    if not isinstance(cfg, Config):
+        raise TypeError(
+            f"cfg must be a sim.Config (from sim.load_config), got {type(cfg).__name__}"
+        )
+    exp = cfg.experiment
+    n0 = exp.replications if replications is None else replications
+    if isinstance(n0, bool) or not isinstance(n0, int | np.integer) or n0 < 1:
+        raise ValueError(f"replications: must be a positive integer (got {n0!r})")
+    n0 = int(n0)
+    name = exp.executor if executor is None else executor
+    if name not in EXECUTORS:
+        raise ValueError(f"executor: must be one of {', '.join(EXECUTORS)} (got {name!r})")
+    w = exp.workers if workers is None else workers
+    if w is None:
+        w = available_cpus()
+    if isinstance(w, bool) or not isinstance(w, int | np.integer) or w < 1:
+        raise ValueError(f"workers: must be a positive integer (got {w!r})")
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
+        raise ValueError(f"chunk_size: must be a positive integer (got {chunk_size!r})")
+    show = exp.progress if progress is None else progress
+    if show is None:
+        show = sys.stderr.isatty()
+    target = exp.target_rel_halfwidth
+    n_max = max(exp.max_replications, n0) if target is not None else n0
+    _seed_dtype(exp.seed)
+
+    started, t0 = _now(), time.perf_counter()
+    folder = RunFolder(out_dir) if out_dir is not None else None
+    run = _Run(
+        cfg=cfg,
+        root=exp.seed,
+        baseline=exp.baseline,
+        executor_name=name,
+        workers=1 if name == "serial" else int(w),
+        folder=folder,
+        chunk_size=chunk_size,
+        show_progress=bool(show),
+    )
+    run.aggregate = run.new_aggregate()
+    base_manifest: dict[str, Any] = {
+        **provenance(),
+        "scenario": cfg.name,
+        "root_seed": exp.seed,
+        "baseline": exp.baseline,
+        "executor": name,
+        "workers": run.workers,
+        "config_hash": config_hash(cfg),
+        "target_metric": run.target_metric,
+        "target_rel_halfwidth": target,
+        "started": started,
+    }
+    resumed = 0
+    if folder is not None:
+        folder.open(cfg)
+        stored = folder.load_progress()
+        for state in stored.aggregates:
+            run.aggregate.merge_state(state)
+        for frame in stored.rows:
+            run.add_rows(frame[replication_columns(exp.baseline)])
+        resumed = len(run.done)
+        folder.write_manifest({**base_manifest, "status": "running", "resumed_from": resumed})
+
+    n = n0
+    run.bar = _progress_bar(
+        run.show_progress, n, len([i for i in run.done if i < n]), cfg.name or "replications"
+    )
+    finished_ok = False
+    try:
+        while True:
+            run.ensure(n)
+            if target is None:
+                break
+            rel = run.achieved(n)
+            if run.bar is not None:
+                run.bar.set_postfix_str(f"rel. half-width {rel:.2%} (target {target:.2%})")
+            if (not math.isnan(rel) and rel <= target) or n >= n_max:
+                break
+            n = min(n + exp.batch_size, n_max)
+        if run.done and max(run.done) >= n:
+            log.warning(
+                "%s already holds %d replications; using all of them (asked for %d)",
+                folder.path if folder else "the folder",
+                len(run.done),
+                n,
+            )
+            n = max(run.done) + 1
+            run.ensure(n)
+        finished_ok = True
+    except BaseException as exc:
+        if folder is not None:
+            status = "failed" if isinstance(exc, Exception) else "interrupted"
+            folder.write_manifest(
+                {
+                    **base_manifest,
+                    "workers": run.workers,
+                    "status": status,
+                    "error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                    "replications_done": len(run.done),
+                    "resumed_from": resumed,
+                }
+            )
+        raise
+    finally:
+        if run.bar is not None:
+            run.bar.close()
+        if run.executor is not None:
+            run.executor.close(cancel=not finished_ok)
+
+    rows = (
+        pd.concat(run.rows, ignore_index=True)
+        if run.rows
+        else run.frame_of(np.zeros(0, dtype=np.int64), np.zeros((0, 2, len(METRIC_KEYS))))
+    )
+    rows = rows.sort_values("replication", kind="stable").reset_index(drop=True)
+    achieved = rel_halfwidth(rows[run.target_metric].to_numpy(dtype=float))
+    met = None if target is None else bool(not math.isnan(achieved) and achieved <= target)
+    stopping = {
+        "target_metric": run.target_metric,
+        "target_rel_halfwidth": target,
+        "target_met": met,
+        "achieved_rel_halfwidth": _finite_or_none(achieved),
+        "replications": len(rows),
+    }
+    summary = summarize(rows)
+    summary.attrs.update(stopping)
+    timeseries = run.aggregate.frame(cfg.start_date)
+    finished = _now()
+    manifest = {
+        **base_manifest,
+        "workers": run.workers,
+        "status": "complete",
+        "finished": finished,
+        "wall_seconds": time.perf_counter() - t0,
+        "replications_done": len(rows),
+        "replications_computed": run.computed,
+        "resumed_from": resumed,
+        "chunks": run.chunks,
+        "target_met": met,
+        "achieved_rel_halfwidth": _finite_or_none(achieved),
+        "max_replications": n_max if target is not None else None,
+        "timeseries_sample": run.aggregate.filled,
+        "out_dir": str(folder.path) if folder else None,
+    }
+    if folder is not None:
+        folder.write_config(cfg)
+        folder.consolidate(
+            rows, run.aggregate.state(), timeseries, summary_to_json(summary), manifest
+        )
+    return ExperimentResult(
+        config=cfg,
+        replications=rows,
+        summary=summary,
+        timeseries=timeseries,
+        manifest=manifest,
+        out_dir=folder.path if folder else None,
+    )
+
+
+def load_results(path: str | Path) -> ExperimentResult:
+    """Read a finished result folder back into an :class:`ExperimentResult`."""
+    folder = RunFolder(path)
+    parts = folder.read()
+    return ExperimentResult(
+        config=parts["config"],
+        replications=parts["replications"],
+        summary=parts["summary"],
+        timeseries=parts["timeseries"],
+        manifest=parts["manifest"],
+        out_dir=folder.path,
+    )

@@ -1,0 +1,329 @@
+"""Statistics across replications: means, 95% t-intervals, quantiles, paired differences.
+
+NaNs are dropped per metric (``days_to_first_seizure`` is NaN when nothing was seized), so
+``n`` can differ between metrics. ``scipy.stats`` is imported lazily (it costs ~0.5 s).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "CONFIDENCE",
+    "ID_COLUMNS",
+    "SUMMARY_COLUMNS",
+    "describe",
+    "paired_difference",
+    "rel_halfwidth",
+    "summarize",
+    "t_interval",
+]
+
+CONFIDENCE = 0.95
+QUANTILES = (0.05, 0.50, 0.95)
+SUMMARY_COLUMNS: tuple[str, ...] = ("mean", "std", "ci_low", "ci_high", "p05", "p50", "p95", "n")
+DIFF_COLUMNS: tuple[str, ...] = ("mean", "std", "ci_low", "ci_high", "n")
+ID_COLUMNS: frozenset[str] = frozenset({"replication", "seed"})
+
+
+def t_interval(
+    mean: float, std: float, n: int, confidence: float = CONFIDENCE
+) -> tuple[float, float]:
+    """The ``confidence`` Student-t interval of a mean (``scipy.stats.t.interval``).
+
+    NaN for fewer than two values; a zero spread gives the degenerate interval (mean, mean).
+    """
+    if n < 2 or not math.isfinite(std):
+        return math.nan, math.nan
+    if std == 0.0:
+        return mean, mean
+    from scipy import stats
+
+    low, high = stats.t.interval(confidence, n - 1, loc=mean, scale=std / math.sqrt(n))
+    return float(low), float(high)
+
+
+def describe(values: np.ndarray | pd.Series | Sequence[float]) -> dict[str, float]:
+    """mean, std, ci_low, ci_high, p05, p50, p95, n of the non-NaN ``values``."""
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    n = int(x.size)
+    if n == 0:
+        return {**dict.fromkeys(SUMMARY_COLUMNS[:-1], math.nan), "n": 0}
+    mean = float(np.mean(x))
+    std = float(np.std(x, ddof=1)) if n > 1 else math.nan
+    low, high = t_interval(mean, std, n)
+    p05, p50, p95 = (float(q) for q in np.quantile(x, QUANTILES))
+    return {
+        "mean": mean,
+        "std": std,
+        "ci_low": low,
+        "ci_high": high,
+        "p05": p05,
+        "p50": p50,
+        "p95": p95,
+        "n": n,
+    }
+
+
+def summarize(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per numeric column of ``df`` (but ``replication``/``seed``), in column order.
+
+    Columns: mean, std, ci_low, ci_high (95% t-interval), p05, p50, p95 and n (the count of
+    non-NaN values); the index is named ``metric``.
+    """
+    metrics = [
+        c
+        for c in df.columns
+        if c not in ID_COLUMNS
+        and pd.api.types.is_numeric_dtype(df[c])
+        and not pd.api.types.is_bool_dtype(df[c])
+    ]
+    rows = [describe(df[c].to_numpy(dtype=float, na_value=np.nan)) for c in metrics]
+    out = pd.DataFrame(rows, index=pd.Index(metrics, name="metric"), columns=list(SUMMARY_COLUMNS))
+    if not rows:
+        out = out.astype(float)
+    return out.astype({"n": "int64"})
+
+
+def paired_difference(a: pd.DataFrame, b: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
+    """Per-replication differences ``a - b`` of ``metrics``, paired on ``replication``.
+
+    Both frames must come from runs sharing the root seed (common random numbers), so that
+    replication ``i`` of each saw the same random streams. A pair with a NaN on either side
+    is dropped. Columns: mean, std, ci_low, ci_high, n (index ``metric``).
+    """
+    for name, frame in (("a", a), ("b", b)):
+        if "replication" not in frame.columns:
+            raise ValueError(f"paired_difference: frame {name} has no 'replication' column")
+        missing = [m for m in metrics if m not in frame.columns]
+        if missing:
+            raise ValueError(f"paired_difference: frame {name} has no column(s) {missing}")
+    joined = a[["replication", *metrics]].merge(
+        b[["replication", *metrics]], on="replication", suffixes=("_a", "_b"), how="inner"
+    )
+    rows = []
+    for m in metrics:
+        d = joined[f"{m}_a"].to_numpy(dtype=float) - joined[f"{m}_b"].to_numpy(dtype=float)
+        s = describe(d)
+        rows.append({k: s[k] for k in DIFF_COLUMNS})
+    out = pd.DataFrame(
+        rows, index=pd.Index(list(metrics), name="metric"), columns=list(DIFF_COLUMNS)
+    )
+    return out.astype({"n": "int64"})
+
+
+def rel_halfwidth(values: np.ndarray | pd.Series) -> float:
+    """Half-width of the 95% t-interval divided by ``|mean|`` (inf if the mean is 0).
+
+    NaN when there are fewer than two non-NaN values.
+    """
+    s = describe(values)
+    if s["n"] < 2 or math.isnan(s["ci_low"]):
+        return math.nan
+    half = (s["ci_high"] - s["ci_low"]) / 2.0
+    if half == 0.0:
+        return 0.0
+    return math.inf if s["mean"] == 0.0 else half / abs(s["mean"])
+
+
+# --------------------------------------------------------------------------- daily series
+
+
+class DailyAggregate:
+    """Running mean and quantiles of the daily series across replications, in bounded memory.
+
+    Means come from exact integer running sums: each value is rounded once to a multiple of
+    ``2**-16`` (an error below 2e-5 of a barrel) and summed in two 64-bit limbs, so the sum,
+    and hence the mean, is the same whatever order, chunking or executor delivered the
+    replications. Quantiles come from a bottom-k sample: the ``capacity`` replications with the
+    smallest :func:`sim.experiment.seeds.sample_key` (a hash of root seed and replication
+    index), again independent of order. Memory is O(capacity x worlds x days x columns).
+    """
+
+    SCALE_BITS = 16
+    LIMB_BITS = 32
+    MAX_ABS = 2.0**46  # |value| * 2**16 must fit comfortably in an int64
+    CAPACITY = 2000
+
+    def __init__(
+        self,
+        worlds: Sequence[str],
+        days: int,
+        columns: Sequence[str],
+        capacity: int = CAPACITY,
+    ) -> None:
+        self.worlds = tuple(worlds)
+        self.days = int(days)
+        self.columns = tuple(columns)
+        self.capacity = int(capacity)
+        shape = self.shape
+        self.hi = np.zeros(shape, dtype=np.int64)
+        self.lo = np.zeros(shape, dtype=np.int64)
+        self.count = np.zeros(shape, dtype=np.int64)
+        self.n = 0  # replications folded in
+        self.sample_keys = np.zeros(0, dtype=np.uint64)
+        self.sample_reps = np.zeros(0, dtype=np.int64)
+        self.sample = np.zeros((0, *shape), dtype=float)
+        self.filled = 0
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(worlds, days, columns) of one replication's series."""
+        return len(self.worlds), self.days, len(self.columns)
+
+    # ------------------------------------------------------------------ folding in
+
+    def quantize(self, series: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Integer limb sums and non-NaN counts over the first axis of ``series``."""
+        x = np.asarray(series, dtype=float)
+        if x.shape[1:] != self.shape:
+            raise ValueError(f"daily series of shape {x.shape[1:]}, expected {self.shape}")
+        ok = np.isfinite(x)
+        x = np.where(ok, x, 0.0)
+        if x.size and np.max(np.abs(x)) >= self.MAX_ABS:
+            raise ValueError(
+                f"a daily series value exceeds {self.MAX_ABS:.3g}: too large to aggregate "
+                "exactly (rescale the scenario's units)"
+            )
+        q = np.rint(np.ldexp(x, self.SCALE_BITS)).astype(np.int64)
+        hi = np.right_shift(q, self.LIMB_BITS).sum(axis=0)
+        lo = np.bitwise_and(q, (1 << self.LIMB_BITS) - 1).sum(axis=0)
+        return hi, lo, ok.sum(axis=0, dtype=np.int64)
+
+    def merge_sums(self, hi: np.ndarray, lo: np.ndarray, count: np.ndarray, n: int) -> None:
+        """Add sums computed by :meth:`quantize` (or saved from another aggregate)."""
+        self.hi += hi
+        self.lo += lo
+        self.count += count
+        self.n += int(n)
+
+    def offer(self, reps: np.ndarray, keys: np.ndarray, series: np.ndarray) -> np.ndarray:
+        """Offer replications to the bottom-k sample; returns the mask of those taken in."""
+        reps = np.asarray(reps, dtype=np.int64)
+        keys = np.asarray(keys, dtype=np.uint64)
+        taken = np.zeros(len(reps), dtype=bool)
+        for j in range(len(reps)):
+            if self.filled < self.capacity:
+                if self.filled == len(self.sample_keys):
+                    self._grow(len(reps) - j)
+                slot = self.filled
+                self.filled += 1
+            else:
+                slot = int(np.argmax(self.sample_keys))
+                if keys[j] >= self.sample_keys[slot]:
+                    continue
+            self.sample_keys[slot] = keys[j]
+            self.sample_reps[slot] = reps[j]
+            self.sample[slot] = series[j]
+            taken[j] = True
+        return taken
+
+    def _grow(self, wanted: int) -> None:
+        size = len(self.sample_keys)
+        new = min(self.capacity, max(size * 2, size + wanted, 16))
+        keys = np.full(new, np.iinfo(np.uint64).max, dtype=np.uint64)
+        keys[:size] = self.sample_keys
+        reps = np.full(new, -1, dtype=np.int64)
+        reps[:size] = self.sample_reps
+        sample = np.zeros((new, *self.shape), dtype=float)
+        sample[:size] = self.sample
+        self.sample_keys, self.sample_reps, self.sample = keys, reps, sample
+
+    def add(self, reps: np.ndarray, keys: np.ndarray, series: np.ndarray) -> np.ndarray:
+        """Fold in whole replications; returns the mask of those taken into the sample."""
+        hi, lo, count = self.quantize(series)
+        self.merge_sums(hi, lo, count, len(reps))
+        return self.offer(reps, keys, series)
+
+    # ------------------------------------------------------------------ reading out
+
+    def means(self) -> np.ndarray:
+        """The exact-sum means (correctly rounded), NaN where no value was seen."""
+        out = np.full(self.shape, np.nan)
+        scale = 1 << self.SCALE_BITS
+        for idx in np.ndindex(*self.shape):
+            c = int(self.count[idx])
+            if c:
+                total = (int(self.hi[idx]) << self.LIMB_BITS) + int(self.lo[idx])
+                out[idx] = total / (scale * c)  # int / int is correctly rounded
+        return out
+
+    def quantiles(self, qs: Sequence[float] = QUANTILES) -> np.ndarray:
+        """Quantiles over the sample: shape (len(qs), worlds, days, columns)."""
+        if self.filled == 0:
+            return np.full((len(qs), *self.shape), np.nan)
+        sample = self.sample[: self.filled]
+        if np.isnan(sample).any():
+            return np.nanquantile(sample, qs, axis=0)
+        return np.quantile(sample, qs, axis=0)
+
+    def frame(self, start_date: object) -> pd.DataFrame:
+        """Wide table: world, day, date, then ``c_mean, c_p05, c_p50, c_p95`` per column."""
+        means = self.means()
+        qs = self.quantiles()
+        days = np.arange(self.days, dtype=np.int64)
+        dates = pd.Timestamp(start_date) + pd.to_timedelta(days, unit="D")
+        parts = []
+        for w, world in enumerate(self.worlds):
+            data: dict[str, object] = {"world": [world] * self.days, "day": days, "date": dates}
+            for c, col in enumerate(self.columns):
+                data[f"{col}_mean"] = means[w, :, c]
+                data[f"{col}_p05"] = qs[0, w, :, c]
+                data[f"{col}_p50"] = qs[1, w, :, c]
+                data[f"{col}_p95"] = qs[2, w, :, c]
+            parts.append(pd.DataFrame(data))
+        return pd.concat(parts, ignore_index=True)
+
+    # ------------------------------------------------------------------ persistence
+
+    def piece(
+        self,
+        sums: tuple[np.ndarray, np.ndarray, np.ndarray],
+        n: int,
+        keys: np.ndarray,
+        reps: np.ndarray,
+        series: np.ndarray,
+    ) -> dict[str, np.ndarray]:
+        """A saveable state holding ``sums`` of ``n`` replications and sample candidates."""
+        hi, lo, count = sums
+        return {
+            "worlds": np.array(self.worlds),
+            "columns": np.array(self.columns),
+            "days": np.array(self.days),
+            "hi": hi,
+            "lo": lo,
+            "count": count,
+            "n": np.array(int(n)),
+            "sample_keys": np.asarray(keys, dtype=np.uint64),
+            "sample_reps": np.asarray(reps, dtype=np.int64),
+            "sample": np.asarray(series, dtype=float).reshape(-1, *self.shape),
+        }
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Arrays that :meth:`merge_state` folds back into an equal aggregate."""
+        k = self.filled
+        return self.piece(
+            (self.hi, self.lo, self.count),
+            self.n,
+            self.sample_keys[:k],
+            self.sample_reps[:k],
+            self.sample[:k],
+        )
+
+    def merge_state(self, state: dict[str, np.ndarray]) -> None:
+        """Fold in a saved :meth:`state` (disjoint replications) into this aggregate."""
+        worlds = tuple(str(w) for w in state["worlds"])
+        columns = tuple(str(c) for c in state["columns"])
+        if worlds != self.worlds or columns != self.columns or int(state["days"]) != self.days:
+            raise ValueError(
+                f"saved daily aggregate has worlds {worlds}, {int(state['days'])} days and "
+                f"columns {columns}; this run needs {self.worlds}, {self.days} days and "
+                f"{self.columns}"
+            )
+        self.merge_sums(state["hi"], state["lo"], state["count"], int(state["n"]))
+        self.offer(state["sample_reps"], state["sample_keys"], state["sample"])

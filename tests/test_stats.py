@@ -1,0 +1,142 @@
+"""Statistics: t-intervals, quantiles, paired differences and the daily aggregate."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as st
+
+from sim.experiment.seeds import sample_keys
+from sim.experiment.stats import (
+    DailyAggregate,
+    describe,
+    paired_difference,
+    rel_halfwidth,
+    summarize,
+)
+
+
+def test_summary_ci_matches_scipy_t_interval() -> None:
+    x = np.array([2.0, 4.5, 3.25, 8.0, 5.5, 1.0, 7.75, 6.0])
+    df = pd.DataFrame({"replication": range(8), "seed": 1, "a": x, "b": x * 2})
+    s = summarize(df)
+    assert list(s.index) == ["a", "b"]
+    assert s.index.name == "metric"
+    assert list(s.columns) == ["mean", "std", "ci_low", "ci_high", "p05", "p50", "p95", "n"]
+    low, high = st.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=st.sem(x))
+    assert s.loc["a", "mean"] == pytest.approx(x.mean(), rel=1e-15)
+    assert s.loc["a", "std"] == pytest.approx(x.std(ddof=1), rel=1e-15)
+    assert s.loc["a", "ci_low"] == pytest.approx(low, rel=1e-14)
+    assert s.loc["a", "ci_high"] == pytest.approx(high, rel=1e-14)
+    q = np.quantile(x, [0.05, 0.5, 0.95])
+    assert s.loc["a", ["p05", "p50", "p95"]].tolist() == pytest.approx(q.tolist())
+    assert s.loc["a", "n"] == 8
+    assert s["n"].dtype == np.int64
+
+
+def test_summary_drops_nans_per_metric_and_handles_degenerate_cases() -> None:
+    df = pd.DataFrame(
+        {
+            "replication": range(5),
+            "seed": 7,
+            "with_nan": [1.0, np.nan, 3.0, np.nan, 5.0],
+            "constant": [2.0] * 5,
+            "one": [np.nan, np.nan, 4.0, np.nan, np.nan],
+            "none": [np.nan] * 5,
+        }
+    )
+    s = summarize(df)
+    assert s.loc["with_nan", "n"] == 3
+    assert s.loc["with_nan", "mean"] == 3.0
+    low, high = st.t.interval(0.95, 2, loc=3.0, scale=2.0 / math.sqrt(3))
+    assert s.loc["with_nan", "ci_low"] == pytest.approx(low)
+    assert s.loc["with_nan", "ci_high"] == pytest.approx(high)
+    assert (s.loc["constant", ["mean", "ci_low", "ci_high", "p05", "p95"]] == 2.0).all()
+    assert s.loc["constant", "std"] == 0.0
+    assert s.loc["one", "n"] == 1 and s.loc["one", "mean"] == 4.0
+    assert math.isnan(s.loc["one", "ci_low"])
+    assert s.loc["none", "n"] == 0 and math.isnan(s.loc["none", "mean"])
+
+
+def test_paired_difference_joins_on_replication() -> None:
+    a = pd.DataFrame({"replication": [0, 1, 2, 3], "x": [10.0, 12.0, 9.0, 11.0]})
+    b = pd.DataFrame({"replication": [3, 2, 1, 0, 4], "x": [10.0, 8.5, 11.0, 9.0, 99.0]})
+    d = paired_difference(a, b, ["x"])
+    diffs = np.array([1.0, 1.0, 0.5, 1.0])
+    assert list(d.columns) == ["mean", "std", "ci_low", "ci_high", "n"]
+    assert d.loc["x", "n"] == 4
+    assert d.loc["x", "mean"] == pytest.approx(diffs.mean())
+    low, high = st.t.interval(0.95, 3, loc=diffs.mean(), scale=st.sem(diffs))
+    assert (d.loc["x", "ci_low"], d.loc["x", "ci_high"]) == pytest.approx((low, high))
+    with pytest.raises(ValueError, match="no column"):
+        paired_difference(a, b, ["y"])
+
+
+def test_rel_halfwidth() -> None:
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    s = describe(x)
+    assert rel_halfwidth(x) == pytest.approx((s["ci_high"] - s["ci_low"]) / 2 / 2.5)
+    assert rel_halfwidth(np.array([1.0, 1.0])) == 0.0
+    assert math.isinf(rel_halfwidth(np.array([-1.0, 1.0])))
+    assert math.isnan(rel_halfwidth(np.array([1.0])))
+
+
+def _series(rng: np.random.Generator, n: int) -> np.ndarray:
+    # Values like barrels: large, with fractional parts, some identical.
+    x = rng.gamma(2.0, 3e6, size=(n, 2, 5, 3))
+    x[:, :, 0, :] = 0.0
+    x[:, 1, 1, 2] = 1.0 / 3.0
+    return x
+
+
+def test_daily_aggregate_is_order_and_chunking_independent() -> None:
+    rng = np.random.default_rng(5)
+    n = 60
+    series = _series(rng, n)
+    reps = np.arange(n)
+    keys = sample_keys(11, reps)
+
+    def fold(order: np.ndarray, chunk: int) -> DailyAggregate:
+        agg = DailyAggregate(("blockade", "baseline"), 5, ("a", "b", "c"), capacity=16)
+        for start in range(0, n, chunk):
+            idx = order[start : start + chunk]
+            agg.add(reps[idx], keys[idx], series[idx])
+        return agg
+
+    ref = fold(reps, 7)
+    for seed, chunk in [(1, 1), (2, 13), (3, 60)]:
+        other = fold(np.random.default_rng(seed).permutation(n), chunk)
+        assert np.array_equal(ref.means(), other.means(), equal_nan=True)
+        assert np.array_equal(ref.quantiles(), other.quantiles())
+        assert set(ref.sample_reps[: ref.filled]) == set(other.sample_reps[: other.filled])
+    # The sample is the bottom-16 by key, and the means are the true means (to 2**-16).
+    assert set(ref.sample_reps[: ref.filled]) == set(reps[np.argsort(keys)[:16]])
+    assert np.allclose(ref.means(), series.mean(axis=0), rtol=1e-12, atol=2.0**-16)
+    assert ref.means()[1, 1, 2] == pytest.approx(1.0 / 3.0, abs=2.0**-17)
+
+
+def test_daily_aggregate_state_round_trip_and_frame() -> None:
+    rng = np.random.default_rng(9)
+    series = _series(rng, 30)
+    reps = np.arange(30)
+    keys = sample_keys(3, reps)
+    whole = DailyAggregate(("blockade", "baseline"), 5, ("a", "b", "c"), capacity=8)
+    whole.add(reps, keys, series)
+    split = DailyAggregate(("blockade", "baseline"), 5, ("a", "b", "c"), capacity=8)
+    for part in (slice(0, 11), slice(11, 30)):
+        piece = DailyAggregate(("blockade", "baseline"), 5, ("a", "b", "c"), capacity=8)
+        piece.add(reps[part], keys[part], series[part])
+        split.merge_state(piece.state())
+    pd.testing.assert_frame_equal(
+        whole.frame("2025-12-10"), split.frame("2025-12-10"), check_exact=True
+    )
+    frame = whole.frame("2025-12-10")
+    assert list(frame.columns[:3]) == ["world", "day", "date"]
+    assert "a_mean" in frame and "c_p95" in frame
+    assert frame["world"].tolist() == ["blockade"] * 5 + ["baseline"] * 5
+    wrong = DailyAggregate(("blockade",), 5, ("a", "b", "c"))
+    with pytest.raises(ValueError, match="saved daily aggregate"):
+        wrong.merge_state(whole.state())
