@@ -1,0 +1,209 @@
+"""The ``blockade`` command, run as a subprocess: single runs, sweeps, compare, error exits."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+# Small, fast experiments: 8 replications of 20 days, in-process.
+FAST = ["experiment.replications=8", "experiment.executor=serial", "horizon_days=20"]
+BIN = Path(sys.executable).with_name("blockade")
+RESULT_FILES = (
+    "config.yaml",
+    "replications.parquet",
+    "timeseries.parquet",
+    "summary.json",
+    "manifest.json",
+)
+
+
+def blockade(*args: str, cwd: Path, module: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run the console script (or ``python -m sim``) in ``cwd``."""
+    cmd = [sys.executable, "-m", "sim"] if module or not BIN.exists() else [str(BIN)]
+    return subprocess.run(
+        [*cmd, *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def ok(proc: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cli")
+
+
+@pytest.fixture(scope="module")
+def run_a(work: Path) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """One finished single run (the default navy)."""
+    proc = ok(blockade(*FAST, "hydra.run.dir=run_a", cwd=work))
+    return work / "run_a", proc
+
+
+@pytest.fixture(scope="module")
+def run_b(work: Path) -> Path:
+    """The same scenario with a single boarding team (same root seed), via ``python -m sim``."""
+    ok(blockade(*FAST, "navy.boarding_teams=1", "hydra.run.dir=run_b", cwd=work, module=True))
+    return work / "run_b"
+
+
+def test_single_run_writes_the_result_folder_and_prints_the_summary(run_a):
+    folder, proc = run_a
+    for name in RESULT_FILES:
+        assert (folder / name).is_file(), name
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["replications_done"] == 8
+    reps = pd.read_parquet(folder / "replications.parquet")
+    assert len(reps) == 8 and "export_decline" in reps.columns
+    out = proc.stdout
+    for label in (
+        "Export decline",
+        "Exported, blockade (bpd)",
+        "Exported, no blockade (bpd)",
+        "Seizures",
+        "Seized",
+        "Stranded",
+        "Shut in",
+        "Days to storage full",
+        "Turnbacks",
+        "95% CI",
+    ):
+        assert label in out, label
+    assert "Replications: 8" in out
+    assert "Results: run_a" in out
+    assert proc.stderr.strip() == ""
+
+
+def test_default_run_folder_is_named_by_scenario(tmp_path):
+    ok(blockade(*FAST, "experiment.replications=2", cwd=tmp_path))
+    runs = list((tmp_path / "results" / "runs" / "venezuela_dec2025").iterdir())
+    assert len(runs) == 1 and (runs[0] / "summary.json").is_file()
+
+
+def test_two_point_sweep_writes_the_sweep_table(tmp_path):
+    from sim.cli import aggregate_sweep
+
+    proc = ok(blockade("-m", *FAST, "navy.boarding_teams=1,3", "hydra.sweep.dir=sw", cwd=tmp_path))
+    sweep = tmp_path / "sw"
+    table = pd.read_csv(sweep / "sweep.csv")
+    assert len(table) == 2
+    assert sorted(table["navy.boarding_teams"]) == [1, 3]
+    assert set(table["horizon_days"]) == {20}
+    for col in ("export_decline_mean", "export_decline_ci_low", "export_decline_ci_high"):
+        assert col in table.columns
+    assert "seizures_mean" in table.columns and "exported_bbl_ci_high" in table.columns
+    assert (table["export_decline_ci_low"] <= table["export_decline_mean"]).all()
+    assert len(pd.read_parquet(sweep / "sweep.parquet")) == 2
+    for job in ("0", "1"):
+        assert (sweep / job / "summary.json").is_file()
+        assert (sweep / job / ".hydra" / "overrides.yaml").is_file()
+    # Paired: every point ran replication i with the same seed.
+    seeds = [pd.read_parquet(sweep / j / "replications.parquet")["seed"] for j in ("0", "1")]
+    assert seeds[0].tolist() == seeds[1].tolist()
+    # The aggregation also works on its own and matches what the sweep wrote.
+    again = aggregate_sweep(sweep, write=False)
+    assert again["export_decline_mean"].tolist() == pytest.approx(
+        table["export_decline_mean"].tolist()
+    )
+    assert "sweep.csv" in proc.stdout
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("hydra_plugins.hydra_joblib_launcher") is None,
+    reason="hydra-joblib-launcher not installed",
+)
+def test_sweep_with_the_joblib_launcher(tmp_path):
+    ok(
+        blockade(
+            "-m",
+            *FAST,
+            "experiment.replications=4",
+            "navy.detection_prob=0.5,0.9",
+            "hydra/launcher=joblib",
+            "hydra.launcher.n_jobs=2",
+            "hydra.sweep.dir=sw",
+            cwd=tmp_path,
+        )
+    )
+    table = pd.read_csv(tmp_path / "sw" / "sweep.csv")
+    assert sorted(table["navy.detection_prob"]) == [0.5, 0.9]
+    assert table["replications"].tolist() == [4, 4]
+
+
+def test_compare_prints_a_paired_difference_table(run_a, run_b, work):
+    folder_a, _ = run_a
+    proc = ok(blockade("compare", str(folder_a), str(run_b), "--csv", "cmp.csv", cwd=work))
+    assert "B - A" in proc.stdout and "95% CI" in proc.stdout
+    assert "Export decline" in proc.stdout and "Seizures" in proc.stdout
+    table = pd.read_csv(work / "cmp.csv", index_col="metric")
+    assert {"mean", "ci_low", "ci_high", "n"} <= set(table.columns)
+    assert table.loc["seizures", "n"] == 8
+    a = pd.read_parquet(folder_a / "replications.parquet")
+    b = pd.read_parquet(run_b / "replications.parquet")
+    assert table.loc["seizures", "mean"] == pytest.approx((b["seizures"] - a["seizures"]).mean())
+
+
+def test_compare_refuses_runs_without_a_shared_seed(run_a, work):
+    folder_a, _ = run_a
+    ok(blockade(*FAST, "experiment.seed=7", "hydra.run.dir=run_seed7", cwd=work))
+    proc = blockade("compare", str(folder_a), "run_seed7", cwd=work)
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert "seed" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "key"),
+    [
+        (["navy.no_such_key=1"], "navy.no_such_key"),
+        (["navy.detection_prob=1.5"], "navy.detection_prob"),
+        (["navy.detection_prob=[0.5"], "navy.detection_prob"),
+        (["policy=no_such_policy"], "policy"),
+        (["-m", "navy.boarding_teams=2,-1"], "navy.boarding_teams"),
+    ],
+    ids=["unknown-key", "bad-value", "bad-syntax", "unknown-policy", "bad-sweep-point"],
+)
+def test_errors_exit_2_with_one_line_naming_the_key(tmp_path, args, key):
+    proc = blockade(*args, *FAST, "hydra.run.dir=out", "hydra.sweep.dir=sw", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("blockade: error:") and key in lines[0]
+    assert "Traceback" not in proc.stderr
+    # Validation happens before Hydra runs anything: no folder was created.
+    assert not (tmp_path / "out").exists() and not (tmp_path / "sw").exists()
+
+
+def test_rerun_with_a_different_config_is_refused(run_a, work):
+    folder, _ = run_a
+    before = (folder / ".hydra" / "overrides.yaml").read_text()
+    proc = blockade(*FAST, "navy.boarding_teams=2", f"hydra.run.dir={folder}", cwd=work)
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert "different config" in proc.stderr and "Traceback" not in proc.stderr
+    assert (folder / ".hydra" / "overrides.yaml").read_text() == before
+
+
+def test_rerun_with_the_same_config_resumes(tmp_path):
+    ok(blockade(*FAST, "experiment.replications=4", "hydra.run.dir=out", cwd=tmp_path))
+    proc = ok(blockade(*FAST, "experiment.replications=6", "hydra.run.dir=out", cwd=tmp_path))
+    assert "Replications: 6" in proc.stdout
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["replications_done"] == 6
+    assert len(pd.read_parquet(tmp_path / "out" / "replications.parquet")) == 6
+
+
+def test_hydra_help_and_cfg_still_work(tmp_path):
+    proc = ok(blockade("--help", cwd=tmp_path, module=True))
+    assert "policy:" in proc.stdout and "scenario:" in proc.stdout
+    proc = ok(blockade("--cfg", "job", "navy.boarding_teams=2", cwd=tmp_path))
+    assert "boarding_teams: 2" in proc.stdout
+    assert not (tmp_path / "results").exists()
