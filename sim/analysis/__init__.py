@@ -1,0 +1,38 @@
+"""Plots and reports of stored results (matplotlib object API; no pyplot state).
+
+Reads result folders, sweep folders and the public ``sim`` API only, never model internals.
+"""
+
+from sim.analysis.plots import (
+    distributions_chart,
+    exports_fan_chart,
+    run_timeline_chart,
+    storage_chart,
+    stranded_chart,
+    timeline_chart,
+    timeline_segments,
+    typical_replication,
+    write_run_plots,
+)
+from sim.analysis.report import is_sweep_dir, parse_annotations, write_report
+from sim.analysis.sweep import load_sweep, sweep_heatmap, sweep_lines, swept_keys, write_sweep_plots
+
+__all__ = [
+    "distributions_chart",
+    "exports_fan_chart",
+    "is_sweep_dir",
+    "load_sweep",
+    "parse_annotations",
+    "run_timeline_chart",
+    "storage_chart",
+    "stranded_chart",
+    "sweep_heatmap",
+    "sweep_lines",
+    "swept_keys",
+    "timeline_chart",
+    "timeline_segments",
+    "typical_replication",
+    "write_report",
+    "write_run_plots",
+    "write_sweep_plots",
+]

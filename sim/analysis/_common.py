@@ -1,0 +1,113 @@
+"""Shared helpers of the analysis package: units, figure creation, atomic PNG writing."""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+# Colours of the two worlds and of the tanker statuses (colour-blind safe, Okabe-Ito).
+WORLD_COLOURS = {"blockade": "#D55E00", "baseline": "#0072B2"}
+WORLD_LABELS = {"blockade": "blockade", "baseline": "no-blockade baseline"}
+STATUS_COLOURS = {
+    "licensed": "#009E73",
+    "sanctioned": "#CC3311",
+    "unsanctioned": "#E69F00",
+}
+OTHER_COLOUR = "#777777"
+
+MILLION = 1e6
+THOUSAND = 1e3
+
+
+def new_figure(width: float = 10.0, height: float = 5.5, **kwargs: Any) -> Figure:
+    """A Figure with an Agg canvas attached: no pyplot state involved."""
+    fig = Figure(figsize=(width, height), layout="constrained", **kwargs)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def save_png(fig: Figure, path: str | os.PathLike[str], dpi: int = 110) -> Path:
+    """Write ``fig`` as PNG to ``path`` atomically (temp file in the same folder + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png.tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            FigureCanvasAgg(fig)
+            fig.savefig(fh, format="png", dpi=dpi)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; results are shared files
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+# --------------------------------------------------------------------------- units
+
+
+def metric_unit(metric: str) -> tuple[float, str]:
+    """(divisor, unit label) used to show ``metric``: bbl in millions, bpd in thousands."""
+    m = metric
+    for prefix in ("baseline_", "diff_"):
+        if m.startswith(prefix):
+            m = m[len(prefix) :]
+    if m in ("export_decline", "team_utilization") or m.endswith(("_prob", "_fraction", "_share")):
+        return 0.01, "%"
+    if m.endswith("_bbl"):
+        return MILLION, "million bbl"
+    if m.endswith("_bpd"):
+        return THOUSAND, "thousand bpd"
+    if m.startswith("days_") or m.endswith("_days"):
+        return 1.0, "days"
+    if m in ("seizures", "seizures_in_waters", "escapes", "departures", "turnbacks"):
+        return 1.0, "tankers"
+    if m.startswith("warrants_"):
+        return 1.0, "warrants"
+    if m in ("board_refusals", "berth_visits", "events"):
+        return 1.0, {"board_refusals": "boardings", "berth_visits": "visits"}.get(m, "events")
+    return 1.0, ""
+
+
+def metric_label(metric: str) -> str:
+    """A readable axis label for ``metric`` with its unit."""
+    _, unit = metric_unit(metric)
+    name = metric.replace("_bbl", "").replace("_bpd", "").replace("_", " ")
+    return f"{name} ({unit})" if unit else name
+
+
+def fmt_number(x: float, digits: int = 3) -> str:
+    """A compact number: 3 significant digits, thousands separators for large values."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    x = float(x)
+    if math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    if x == 0:
+        return "0"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    mag = math.floor(math.log10(abs(x)))
+    decimals = max(0, digits - 1 - mag)
+    return f"{x:.{decimals}f}"
+
+
+def fmt_metric(metric: str, value: float) -> str:
+    """``value`` of ``metric`` in display units, without the unit."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    scale, _ = metric_unit(metric)
+    return fmt_number(float(value) / scale)
+
+
+def finite(values: Any) -> np.ndarray:
+    """The finite values of ``values`` as a float array."""
+    arr = np.asarray(values, dtype=float)
+    return arr[np.isfinite(arr)]

@@ -1,0 +1,722 @@
+"""Plots of one experiment (a result folder) and of one replication's timeline.
+
+Every function returns a :class:`matplotlib.figure.Figure` built with the object API (no
+pyplot state); :func:`write_run_plots` writes them as PNG into ``<run>/plots/``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
+
+from sim.analysis._common import (
+    MILLION,
+    OTHER_COLOUR,
+    STATUS_COLOURS,
+    THOUSAND,
+    WORLD_COLOURS,
+    WORLD_LABELS,
+    finite,
+    fmt_number,
+    metric_unit,
+    new_figure,
+    save_png,
+)
+
+PathLike = str | os.PathLike[str]
+
+# File names of the run plots, in the order a report shows them.
+RUN_PLOTS: tuple[str, ...] = (
+    "exports_fan.png",
+    "storage_shut_ins.png",
+    "stranded_waiting.png",
+    "distributions.png",
+    "timeline.png",
+)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def as_result(result_or_dir: Any) -> Any:
+    """An ExperimentResult: ``result_or_dir`` itself, or loaded from a result folder."""
+    if isinstance(result_or_dir, str | os.PathLike):
+        import sim  # lazy: sim may import this package
+
+        return sim.load_results(Path(result_or_dir))
+    return result_or_dir
+
+
+def _worlds(result: Any) -> dict[str, pd.DataFrame]:
+    """The wide time series split by world ('blockade' first), each sorted by day."""
+    ts = result.timeseries
+    if ts is None or len(ts) == 0:
+        return {}
+    if "world" not in ts.columns:
+        return {"blockade": ts.sort_values("day").reset_index(drop=True)}
+    out = {}
+    for world in ("blockade", "baseline"):
+        part = ts[ts["world"] == world]
+        if len(part):
+            out[world] = part.sort_values("day").reset_index(drop=True)
+    return out
+
+
+def _x(frame: pd.DataFrame) -> tuple[np.ndarray, bool]:
+    """The x values of a time series: dates when present, else days; and whether dates."""
+    if "date" in frame.columns and frame["date"].notna().all():
+        return pd.to_datetime(frame["date"]).to_numpy(), True
+    return frame["day"].to_numpy(dtype=float), False
+
+
+def _smooth(values: pd.Series | np.ndarray, window: int | None) -> np.ndarray:
+    s = pd.Series(np.asarray(values, dtype=float))
+    if window and window > 1:
+        s = s.rolling(window, min_periods=1).mean()
+    return s.to_numpy()
+
+
+def _format_time_axis(ax: Axes, dates: bool, start: Any = None) -> None:
+    if dates:
+        locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        ax.set_xlabel("date")
+    else:
+        ax.set_xlabel("day of the simulation (days)")
+
+
+def _has(frame: pd.DataFrame, col: str) -> bool:
+    return all(f"{col}_{q}" in frame.columns for q in ("p05", "p50", "p95"))
+
+
+def _band(
+    ax: Axes,
+    frame: pd.DataFrame,
+    col: str,
+    world: str,
+    scale: float,
+    window: int | None = None,
+    band: bool = True,
+    median_style: str = "-",
+    mean: bool = False,
+) -> None:
+    """A p05-p95 band and the median line (and optionally the mean) of ``col``."""
+    if not _has(frame, col):
+        return
+    x, _ = _x(frame)
+    colour = WORLD_COLOURS.get(world, OTHER_COLOUR)
+    label = WORLD_LABELS.get(world, world)
+    lo = _smooth(frame[f"{col}_p05"], window) / scale
+    mid = _smooth(frame[f"{col}_p50"], window) / scale
+    hi = _smooth(frame[f"{col}_p95"], window) / scale
+    if band:
+        ax.fill_between(x, lo, hi, color=colour, alpha=0.22, linewidth=0, label=f"{label}: p05–p95")
+    if mean and f"{col}_mean" in frame.columns:
+        avg = _smooth(frame[f"{col}_mean"], window) / scale
+        ax.plot(x, avg, "-", color=colour, linewidth=2.2, label=f"{label}: mean")
+        ax.plot(x, mid, "--", color=colour, linewidth=1.1, label=f"{label}: median")
+    else:
+        ax.plot(x, mid, median_style, color=colour, linewidth=2, label=f"{label}: median")
+
+
+def _n_reps(result: Any) -> int | None:
+    reps = getattr(result, "replications", None)
+    if reps is not None and len(reps):
+        return len(reps)
+    manifest = getattr(result, "manifest", None) or {}
+    n = manifest.get("replications_done")
+    return int(n) if n is not None else None
+
+
+def _scenario(result: Any) -> str:
+    cfg = getattr(result, "config", None)
+    return getattr(cfg, "name", None) or "scenario"
+
+
+def _reps_note(result: Any) -> str:
+    n = _n_reps(result)
+    return f"{n} replications" if n else "replications"
+
+
+# --------------------------------------------------------------------------- (a) exports
+
+
+def exports_fan_chart(result: Any, rolling: int | None = 7) -> Figure:
+    """Daily exports (thousand bpd): p05-p95 band and median, blockade vs baseline.
+
+    Cargoes make daily exports lumpy, so by default every daily quantile is smoothed with a
+    trailing ``rolling``-day mean (``rolling=None`` or 1 shows raw days). The pre-blockade
+    level is marked twice: the baseline's mean daily export over the horizon, and the
+    configured export rate ``production.export_bpd``.
+    """
+    result = as_result(result)
+    worlds = _worlds(result)
+    fig = new_figure(10, 5.5)
+    ax = fig.add_subplot()
+    dates = False
+    for world in ("baseline", "blockade"):
+        if world in worlds:
+            _band(ax, worlds[world], "exported_bbl", world, THOUSAND, rolling, mean=True)
+            dates = _x(worlds[world])[1]
+    base = worlds.get("baseline")
+    if base is not None and "exported_bbl_mean" in base.columns:
+        level = float(np.nanmean(base["exported_bbl_mean"])) / THOUSAND
+        ax.axhline(
+            level,
+            color=WORLD_COLOURS["baseline"],
+            linestyle=":",
+            linewidth=1.5,
+            label=f"no-blockade level (baseline mean over the horizon): {fmt_number(level)} k bpd",
+        )
+    cfg = getattr(result, "config", None)
+    bpd = getattr(getattr(cfg, "production", None), "export_bpd", None)
+    if bpd:
+        ax.axhline(
+            bpd / THOUSAND,
+            color="black",
+            linestyle="--",
+            linewidth=1,
+            label=(
+                "pre-blockade export rate (production.export_bpd): "
+                f"{fmt_number(bpd / THOUSAND)} k bpd"
+            ),
+        )
+    smooth = f"{rolling}-day rolling mean of daily quantiles" if rolling and rolling > 1 else ""
+    ax.set_title(
+        f"Daily crude exports — {_scenario(result)}\n"
+        + ", ".join(p for p in (smooth, _reps_note(result)) if p),
+        fontsize=11,
+    )
+    ax.set_ylabel("exports (thousand bpd)")
+    ax.set_ylim(bottom=0)
+    _format_time_axis(ax, dates)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
+    return fig
+
+
+# --------------------------------------------------------------------------- (b) storage
+
+
+def storage_chart(result: Any) -> Figure:
+    """Onshore storage (million bbl, p05-p95 and median) and mean cumulative shut-ins,
+    against the usable storage capacity."""
+    result = as_result(result)
+    worlds = _worlds(result)
+    fig = new_figure(10, 5.5)
+    ax = fig.add_subplot()
+    dates = False
+    for world, frame in worlds.items():
+        dates = _x(frame)[1]
+        if world == "blockade":
+            _band(ax, frame, "storage_bbl", world, MILLION)
+        else:
+            _band(ax, frame, "storage_bbl", world, MILLION, band=False, median_style="--")
+    for world, frame in worlds.items():
+        if "shut_in_bbl_mean" not in frame.columns:
+            continue
+        x, _ = _x(frame)
+        cum = np.nancumsum(frame["shut_in_bbl_mean"].to_numpy(dtype=float)) / MILLION
+        ax.plot(
+            x,
+            cum,
+            color="#444444" if world == "blockade" else "#999999",
+            linestyle="-" if world == "blockade" else ":",
+            linewidth=2,
+            label=f"{WORLD_LABELS.get(world, world)}: cumulative shut-ins (mean)",
+        )
+    cfg = getattr(result, "config", None)
+    cap = getattr(getattr(cfg, "terminal", None), "storage_capacity_bbl", None)
+    if cap:
+        ax.axhline(
+            cap / MILLION,
+            color="black",
+            linestyle="--",
+            linewidth=1.2,
+            label=f"usable storage capacity: {fmt_number(cap / MILLION)} million bbl",
+        )
+    ax.set_title(
+        f"Onshore storage and production shut-ins — {_scenario(result)}\n{_reps_note(result)}",
+        fontsize=11,
+    )
+    ax.set_ylabel("crude (million bbl)")
+    ax.set_ylim(bottom=0)
+    _format_time_axis(ax, dates)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8, framealpha=0.9)
+    return fig
+
+
+# --------------------------------------------------------------------------- (c) stranded
+
+
+def stranded_chart(result: Any) -> Figure:
+    """Loaded barrels stranded in port (million bbl) and loaded tankers waiting, over time."""
+    result = as_result(result)
+    worlds = _worlds(result)
+    fig = new_figure(10, 6.5)
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    dates = False
+    for world, frame in worlds.items():
+        dates = _x(frame)[1]
+        full = world == "blockade"
+        style = "-" if full else "--"
+        _band(top, frame, "stranded_bbl", world, MILLION, band=full, median_style=style)
+        _band(bottom, frame, "tankers_waiting", world, 1.0, band=full, median_style=style)
+    fig.suptitle(f"Cargo stranded in port — {_scenario(result)}\n{_reps_note(result)}", fontsize=11)
+    top.set_title("loaded barrels waiting in port", fontsize=10)
+    top.set_ylabel("stranded crude (million bbl)")
+    bottom.set_title("loaded tankers waiting to sail", fontsize=10)
+    bottom.set_ylabel("tankers waiting (tankers)")
+    for ax in (top, bottom):
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
+    bottom.yaxis.set_major_locator(MaxNLocator(integer=True))
+    _format_time_axis(bottom, dates)
+    return fig
+
+
+# --------------------------------------------------------------------------- (d) histograms
+
+
+def _summary_row(result: Any, metric: str) -> dict[str, float]:
+    """Mean and 95% CI of ``metric``: from the summary, else from the replications."""
+    summary = getattr(result, "summary", None)
+    if summary is not None and metric in summary.index:
+        row = summary.loc[metric]
+        return {k: float(row[k]) for k in ("mean", "ci_low", "ci_high") if k in row.index}
+    values = finite(result.replications[metric])
+    if len(values) == 0:
+        return {}
+    mean = float(values.mean())
+    if len(values) < 2:
+        return {"mean": mean}
+    from scipy import stats  # lazy: only for results without a summary row
+
+    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values))
+    return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half}
+
+
+def _histogram(ax: Axes, result: Any, metric: str, colour: str, integer: bool = False) -> None:
+    scale, unit = metric_unit(metric)
+    values = finite(result.replications[metric]) / scale
+    stats = {k: v / scale for k, v in _summary_row(result, metric).items()}
+    if len(values) == 0:
+        ax.text(0.5, 0.5, "no finite values", transform=ax.transAxes, ha="center")
+    else:
+        lo, hi = float(values.min()), float(values.max())
+        if integer and hi - lo <= 60:
+            bins: Any = np.arange(math.floor(lo) - 0.5, math.ceil(hi) + 1.5, 1.0)
+        else:
+            bins = min(40, max(5, int(math.sqrt(len(values))) * 2)) if hi > lo else 5
+        ax.hist(values, bins=bins, color=colour, alpha=0.75, edgecolor="white")
+    u = f" {unit}" if unit and unit != "%" else unit
+    if "ci_low" in stats and "ci_high" in stats and math.isfinite(stats["ci_low"]):
+        ax.axvspan(
+            stats["ci_low"],
+            stats["ci_high"],
+            facecolor=(0.0, 0.0, 0.0, 0.22),
+            edgecolor="black",
+            linestyle="--",
+            linewidth=0.8,
+            zorder=2.5,
+            label=(
+                f"95% CI of the mean: {fmt_number(stats['ci_low'])}–"
+                f"{fmt_number(stats['ci_high'])}{u}"
+            ),
+        )
+    if "mean" in stats and math.isfinite(stats["mean"]):
+        ax.axvline(
+            stats["mean"],
+            color="black",
+            linewidth=2,
+            label=f"mean: {fmt_number(stats['mean'])}{u}",
+        )
+    ax.set_ylabel("replications (count)")
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
+
+
+def distributions_chart(result: Any) -> Figure:
+    """Histograms across replications of seizures and of export decline (or of exports when
+    no baseline ran), with the mean and its 95% confidence interval marked."""
+    result = as_result(result)
+    reps = result.replications
+    fig = new_figure(11, 4.8)
+    left, right = fig.subplots(1, 2)
+    _histogram(left, result, "seizures", WORLD_COLOURS["blockade"], integer=True)
+    left.set_title("tankers seized per replication", fontsize=10)
+    left.set_xlabel("seizures (tankers)")
+    if "export_decline" in reps.columns and len(finite(reps["export_decline"])):
+        _histogram(right, result, "export_decline", "#6A3D9A")
+        right.set_title("export decline vs the paired no-blockade baseline", fontsize=10)
+        right.set_xlabel("export decline (% of baseline exports)")
+    else:
+        _histogram(right, result, "exported_bbl", "#6A3D9A")
+        right.set_title("exports over the horizon (no baseline ran)", fontsize=10)
+        right.set_xlabel("exports (million bbl)")
+    fig.suptitle(
+        f"Outcomes across replications — {_scenario(result)} ({_reps_note(result)})",
+        fontsize=11,
+    )
+    return fig
+
+
+# --------------------------------------------------------------------------- (e) timeline
+
+PHASES: dict[str, dict[str, Any]] = {
+    "wait_berth": {"label": "waiting for a berth", "alpha": 0.25, "hatch": "...."},
+    "loading": {"label": "at berth, loading", "alpha": 1.0, "hatch": None},
+    "wait_loaded": {"label": "loaded, waiting in port", "alpha": 0.55, "hatch": "////"},
+    "transit": {"label": "transit and interdiction zone", "alpha": 0.2, "hatch": "xxx"},
+}
+MARKERS: dict[str, dict[str, Any]] = {
+    "seized": {"label": "seized at sea", "marker": "X", "color": "black", "size": 60},
+    "seized_in_waters": {
+        "label": "seized in territorial waters",
+        "marker": "P",
+        "color": "black",
+        "size": 60,
+    },
+    "escaped": {
+        "label": "escaped (target exported)",
+        "marker": "^",
+        "color": "#0072B2",
+        "size": 40,
+    },
+    "exported": {"label": "exported (not a target)", "marker": "o", "color": "#009E73", "size": 30},
+    "turnback": {"label": "turned back on arrival", "marker": "<", "color": "#777777", "size": 30},
+    "refused": {"label": "boarding refused", "marker": "s", "color": "#AA3377", "size": 25},
+    "go_in": {"label": "navy decides to go in", "marker": "v", "color": "#AA3377", "size": 25},
+    "in_waters_failed": {
+        "label": "in-waters boarding failed",
+        "marker": "D",
+        "color": "#AA3377",
+        "size": 25,
+    },
+}
+STATUS_ORDER = ("sanctioned", "unsanctioned", "licensed")
+
+
+def timeline_segments(
+    events: pd.DataFrame, horizon: float | None = None, targets: Any = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Phases and end markers of every tanker in an event log.
+
+    Returns ``(segments, markers)``: segments has columns tanker, status, tanker_class,
+    phase, start, end; markers has tanker, status, kind, time. ``targets`` is a predicate
+    on status (e.g. ``cfg.navy.targets_status``) telling escapes from plain exports; by
+    default every non-licensed tanker counts as a target.
+    """
+    if horizon is None:
+        horizon = float(events["time"].max()) if len(events) else 0.0
+    is_target = targets or (lambda status: status != "licensed")
+    segments: list[tuple[Any, ...]] = []
+    markers: list[tuple[Any, ...]] = []
+    ordered = events.reset_index(drop=True)
+    ordered = ordered.assign(_order=np.arange(len(ordered))).sort_values(
+        ["tanker", "time", "_order"], kind="stable"
+    )
+    for tanker, ev in ordered.groupby("tanker", sort=True):
+        status = str(ev["status"].iloc[0])
+        cls = str(ev["tanker_class"].iloc[0])
+        times = ev["time"].to_numpy(dtype=float)
+        kinds = ev["kind"].astype(str).tolist()
+        for phase, begin, end in _phases(times, kinds, horizon):
+            segments.append((tanker, status, cls, phase, begin, end))
+        for t, kind in zip(times, kinds, strict=True):
+            if kind == "exported":
+                kind = "escaped" if is_target(status) else "exported"
+            if kind in MARKERS:
+                markers.append((tanker, status, kind, t))
+    seg = pd.DataFrame(
+        segments, columns=["tanker", "status", "tanker_class", "phase", "start", "end"]
+    )
+    mark = pd.DataFrame(markers, columns=["tanker", "status", "kind", "time"])
+    return seg, mark
+
+
+# The phase each event starts; None ends the current phase (the tanker is away or gone).
+_PHASE_AFTER: dict[str, str | None] = {
+    "arrive": "wait_berth",
+    "turnback": None,
+    "berth": "loading",
+    "loaded": "wait_loaded",
+    "depart": "transit",
+    "exported": None,
+    "seized": None,
+    "seized_in_waters": None,
+}
+
+
+def _phases(
+    times: Sequence[float], kinds: Sequence[str], horizon: float
+) -> list[tuple[str, float, float]]:
+    """(phase, start, end) of one tanker from its time-ordered events."""
+    out: list[tuple[str, float, float]] = []
+    phase: str | None = None
+    since = 0.0
+    if kinds and kinds[0] == "berth" and times[0] > 0:  # placed waiting for a berth at day 0
+        phase = "wait_berth"
+    for t, kind in zip(times, kinds, strict=True):
+        if kind not in _PHASE_AFTER:
+            continue  # load, detected, refused, go_in, ...: no change of phase
+        if phase is not None and t > since:
+            out.append((phase, since, float(t)))
+        phase, since = _PHASE_AFTER[kind], float(t)
+    end = max(horizon, since)
+    if phase is not None and end > since:
+        out.append((phase, since, end))
+    return out
+
+
+def timeline_chart(
+    replication: Any,
+    config: Any = None,
+    title: str | None = None,
+    max_tankers: int | None = 100,
+) -> Figure:
+    """A Gantt timeline of one replication: one row per tanker in its event log.
+
+    ``replication`` is a :class:`sim.Replication` (or its events DataFrame). Bars show the
+    phases (hatching) coloured by status; markers show how each voyage ended. ``config``
+    (optional) supplies the start date, the horizon and which statuses are targets.
+    """
+    if isinstance(replication, pd.DataFrame):
+        events, horizon = replication, None
+    else:
+        events = replication.events
+        ts = getattr(replication, "timeseries", None)
+        horizon = float(len(ts)) if ts is not None and len(ts) else None
+    if config is not None:
+        horizon = float(config.horizon_days)
+    targets = None
+    if config is not None and getattr(config.navy, "enabled", True):
+        targets = config.navy.targets_status
+    seg, mark = timeline_segments(events, horizon, targets)
+
+    tankers = events[["tanker", "status", "tanker_class"]].drop_duplicates("tanker")
+    total = len(tankers)
+    first_seen = events.groupby("tanker")["time"].min()
+    tankers = tankers.assign(
+        _rank=tankers["status"].map(
+            lambda s: STATUS_ORDER.index(s) if s in STATUS_ORDER else len(STATUS_ORDER)
+        ),
+        _first=tankers["tanker"].map(first_seen),
+    )
+    if max_tankers is not None and total > max_tankers:
+        tankers = tankers.nsmallest(max_tankers, ["_first", "tanker"])
+    tankers = tankers.sort_values(["_rank", "tanker"]).reset_index(drop=True)
+    row = {t: i for i, t in enumerate(tankers["tanker"])}
+    n = max(1, len(row))
+
+    fig = new_figure(12, min(40.0, max(4.5, 0.17 * n + 2.2)))
+    ax = fig.add_subplot()
+    seg = seg[seg["tanker"].isin(row)]
+    for (phase, status), part in seg.groupby(["phase", "status"], sort=False):
+        spec = PHASES[phase]
+        colour = STATUS_COLOURS.get(status, OTHER_COLOUR)
+        ax.barh(
+            part["tanker"].map(row).to_numpy(),
+            (part["end"] - part["start"]).to_numpy(),
+            left=part["start"].to_numpy(),
+            height=0.72,
+            facecolor=_rgba(colour, spec["alpha"]),
+            edgecolor=colour,
+            hatch=spec["hatch"],
+            linewidth=0.6,
+        )
+    mark = mark[mark["tanker"].isin(row)]
+    for kind, part in mark.groupby("kind", sort=False):
+        spec = MARKERS[kind]
+        ax.scatter(
+            part["time"].to_numpy(),
+            part["tanker"].map(row).to_numpy(),
+            marker=spec["marker"],
+            s=spec["size"],
+            color=spec["color"],
+            edgecolor="white",
+            linewidth=0.5,
+            zorder=3,
+        )
+
+    ax.set_yticks(range(len(row)))
+    ax.set_yticklabels(
+        [f"#{t} {c}" for t, c in zip(tankers["tanker"], tankers["tanker_class"], strict=True)],
+        fontsize=6 if n > 40 else 8,
+    )
+    for label, status in zip(ax.get_yticklabels(), tankers["status"], strict=True):
+        label.set_color(STATUS_COLOURS.get(status, OTHER_COLOUR))
+    ax.set_ylim(n - 0.5, -0.5)
+    right = horizon if horizon else (float(events["time"].max()) if len(events) else 1.0)
+    if len(row) < total:  # only the first tankers shown: zoom on their part of the run
+        ends = [*seg["end"], *mark["time"]]
+        if ends:
+            right = min(right, max(ends) * 1.02)
+    ax.set_xlim(0, right)
+    start = getattr(config, "start_date", None)
+    ax.set_xlabel(f"days since {start} (day 0)" if start else "simulation time (days)")
+    ax.set_ylabel("tanker (id, class)")
+    ax.grid(alpha=0.3, axis="x")
+    if start is not None:
+        base = mdates.date2num(pd.Timestamp(start))
+        top = ax.secondary_xaxis("top", functions=(lambda d: d + base, lambda x: x - base))
+        locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
+        top.xaxis.set_major_locator(locator)
+        top.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
+
+    shown = f"{len(row)} of {total} tankers" if len(row) < total else f"{total} tankers"
+    if title is None:
+        title = f"Timeline of one replication — {shown}"
+    elif len(row) < total:
+        title += f"\nthe first {shown} to appear"
+    ax.set_title(title, fontsize=11)
+    handles: list[Any] = []
+    statuses = [s for s in STATUS_ORDER if s in set(tankers["status"])]
+    statuses += sorted(set(tankers["status"]) - set(STATUS_ORDER))
+    for status in statuses:
+        handles.append(Patch(color=STATUS_COLOURS.get(status, OTHER_COLOUR), label=status))
+    for phase in PHASES:
+        if phase in set(seg["phase"]):
+            spec = PHASES[phase]
+            handles.append(
+                Patch(
+                    facecolor=_rgba("#555555", spec["alpha"]),
+                    edgecolor="#555555",
+                    hatch=spec["hatch"],
+                    label=spec["label"],
+                )
+            )
+    for kind, spec in MARKERS.items():
+        if kind in set(mark["kind"]):
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    linestyle="none",
+                    marker=spec["marker"],
+                    color=spec["color"],
+                    markersize=7,
+                    label=spec["label"],
+                )
+            )
+    fig.legend(handles=handles, loc="outside right upper", fontsize=8, title="status / phase")
+    return fig
+
+
+def _rgba(colour: str, alpha: float) -> tuple[float, float, float, float]:
+    from matplotlib.colors import to_rgba
+
+    return to_rgba(colour, alpha)
+
+
+def typical_replication(result: Any) -> tuple[int, Any]:
+    """Re-simulate the replication whose exports are closest to the median, with events.
+
+    Returns ``(replication index, sim.Replication)``. A replication is a pure function of
+    (config, root seed, index), so this reproduces the stored one exactly; a warning is
+    issued if its metrics do not match the stored row.
+    """
+    import sim  # lazy: public API only
+
+    result = as_result(result)
+    reps = result.replications
+    key = "export_decline" if "export_decline" in reps.columns else "exported_bbl"
+    values = reps[key].to_numpy(dtype=float)
+    if np.isfinite(values).any():
+        median = np.nanmedian(values)
+        pos = int(np.nanargmin(np.abs(values - median)))
+    else:
+        pos = 0
+    index = int(reps["replication"].iloc[pos]) if "replication" in reps.columns else pos
+    cfg = result.config
+    manifest = getattr(result, "manifest", None) or {}
+    seed = manifest.get("root_seed", manifest.get("seed", cfg.experiment.seed))
+    rep = sim.simulate(cfg, seed=int(seed), replication=index, record_events=True)
+    stored = reps["exported_bbl"].iloc[pos] if "exported_bbl" in reps.columns else None
+    if stored is not None and not math.isclose(
+        rep.metrics["exported_bbl"], float(stored), rel_tol=1e-9, abs_tol=1e-6
+    ):
+        warnings.warn(
+            f"re-simulated replication {index} exports {rep.metrics['exported_bbl']:g} bbl, "
+            f"the stored row {float(stored):g}: the code changed since the run",
+            stacklevel=2,
+        )
+    return index, rep
+
+
+def run_timeline_chart(result: Any) -> Figure:
+    """The timeline of the replication with median exports (re-simulated from its seed)."""
+    result = as_result(result)
+    index, rep = typical_replication(result)
+    return timeline_chart(
+        rep,
+        result.config,
+        title=(
+            f"Timeline of replication {index} (median outcome) — {_scenario(result)}: "
+            f"{int(rep.metrics['seizures'])} seized, {int(rep.metrics['escapes'])} escaped, "
+            f"{fmt_number(rep.metrics['exported_bbl'] / MILLION)} million bbl exported"
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _run_figures(result: Any) -> Iterable[tuple[str, Any]]:
+    worlds = _worlds(result)
+    if worlds:
+        yield "exports_fan.png", exports_fan_chart
+        yield "storage_shut_ins.png", storage_chart
+        yield "stranded_waiting.png", stranded_chart
+    reps = getattr(result, "replications", None)
+    if reps is not None and len(reps) and "seizures" in reps.columns:
+        yield "distributions.png", distributions_chart
+        if getattr(result, "config", None) is not None:
+            yield "timeline.png", run_timeline_chart
+
+
+def write_run_plots(result_or_dir: Any, out: PathLike | None = None) -> list[Path]:
+    """Write every applicable run plot as PNG; returns the paths written.
+
+    ``out`` defaults to ``<run folder>/plots`` (the result's ``out_dir``).
+    """
+    result = as_result(result_or_dir)
+    if out is None:
+        base = getattr(result, "out_dir", None)
+        if base is None and isinstance(result_or_dir, str | os.PathLike):
+            base = result_or_dir
+        if base is None:
+            raise ValueError("write_run_plots: the result has no out_dir; pass out=")
+        out = Path(base) / "plots"
+    out = Path(out)
+    written = []
+    for name, make in _run_figures(result):
+        fig = make(result)
+        written.append(save_png(fig, out / name))
+    return written
+
+
+def plot_paths(folder: PathLike, names: Sequence[str] = RUN_PLOTS) -> list[Path]:
+    """The PNGs in ``folder``: the known names first, in order, then any others."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    known = [folder / n for n in names if (folder / n).is_file()]
+    others = sorted(p for p in folder.glob("*.png") if p not in known)
+    return known + others

@@ -1,0 +1,697 @@
+"""A one-file HTML report of a run folder or a sweep folder.
+
+The report is self-contained: images are embedded as base64 PNG data URIs, the CSS is
+inline, and nothing is loaded from elsewhere. Every piece of text is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import math
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from sim.analysis._common import fmt_metric, fmt_number, metric_unit
+from sim.analysis.plots import RUN_PLOTS, as_result, plot_paths, write_run_plots
+from sim.analysis.sweep import (
+    fixed_overrides,
+    load_sweep,
+    ordered_values,
+    override_columns,
+    point_dirs,
+    sweep_metrics,
+    swept_keys,
+    write_sweep_plots,
+)
+
+PathLike = str | os.PathLike[str]
+
+# Metrics shown first in tables, in this order; the rest follow in the summary's order.
+HEADLINE_METRICS: tuple[str, ...] = (
+    "export_decline",
+    "exported_bbl",
+    "exported_bpd",
+    "exported_licensed_bbl",
+    "seizures",
+    "seized_bbl",
+    "seizures_in_waters",
+    "escapes",
+    "turnbacks",
+    "shut_in_bbl",
+    "stranded_bbl",
+    "storage_end_bbl",
+    "days_to_storage_full",
+    "days_to_first_seizure",
+)
+SWEEP_METRICS: tuple[str, ...] = (
+    "export_decline",
+    "exported_bbl",
+    "seizures",
+    "shut_in_bbl",
+    "stranded_bbl",
+)
+MANIFEST_FIRST: tuple[str, ...] = (
+    "scenario",
+    "version",
+    "package_version",
+    "git_commit",
+    "git_dirty",
+    "seed",
+    "root_seed",
+    "replications_done",
+    "executor",
+    "workers",
+    "wall_seconds",
+    "config_hash",
+    "target_met",
+)
+CAPTIONS: dict[str, str] = {
+    "exports_fan.png": (
+        "Daily exports with and without the blockade: how far and how fast exports fall, and "
+        "how uncertain the path is (band: 5th-95th percentile across replications)."
+    ),
+    "storage_shut_ins.png": (
+        "Onshore storage against usable capacity, and the production shut in once tanks are "
+        "full: when the blockade starts to force output cuts."
+    ),
+    "stranded_waiting.png": (
+        "Loaded cargo and tankers stuck in port while owners wait for the risk to fall."
+    ),
+    "distributions.png": (
+        "Spread of seizures and of export decline across replications; the shaded band is the "
+        "95% confidence interval of the mean, not of a single outcome."
+    ),
+    "timeline.png": (
+        "One typical replication tanker by tanker: queueing, loading, waiting loaded, the run "
+        "through the interdiction zone, and how each voyage ended."
+    ),
+}
+
+CSS = """
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 0;
+       color: #1d1d1f; background: #fafafa; line-height: 1.45; }
+main { max-width: 1100px; margin: 0 auto; padding: 1.5rem 2rem 3rem; background: #fff; }
+h1 { font-size: 1.6rem; margin-bottom: .2rem; }
+h2 { font-size: 1.2rem; border-bottom: 2px solid #ddd; padding-bottom: .2rem;
+     margin-top: 2.2rem; }
+p.lead { font-size: 1.05rem; color: #333; }
+p.meta, p.note, figcaption { color: #555; font-size: .9rem; }
+div.table { overflow-x: auto; margin: .6rem 0; }
+table { border-collapse: collapse; font-size: .85rem; width: 100%; }
+th, td { border: 1px solid #ddd; padding: .25rem .5rem; text-align: left;
+         vertical-align: top; }
+th { background: #f0f0f3; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.overridden td { background: #fff4e0; }
+tr.headline td:first-child { font-weight: 600; }
+code { font-size: .85em; background: #f4f4f6; padding: 0 .2em; }
+figure { margin: 1.2rem 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+ul.headline li { margin: .2rem 0; }
+details pre { background: #f6f6f8; padding: .6rem; overflow-x: auto; font-size: .8rem; }
+span.tag { display: inline-block; font-size: .75rem; padding: 0 .35rem;
+           border-radius: 3px; color: #fff; }
+span.source { background: #2e7d32; }
+span.assumption { background: #b26a00; }
+"""
+
+
+# --------------------------------------------------------------------------- assumptions
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """One annotated line of a scenario file: ``key: value  # source: ...``."""
+
+    key: str
+    value: str
+    kind: str  # "source" or "assumption"
+    note: str
+
+
+_ANNOTATED = re.compile(r"^(?P<body>.*?)\s+#\s*(?P<kind>source|assumption)\s*:\s*(?P<note>.*)$")
+_KEY = re.compile(r"^(?P<key>[A-Za-z_][\w.\-]*)\s*:\s*(?P<value>.*)$")
+
+
+def parse_annotations(path: PathLike) -> list[Annotation]:
+    """The ``# source:`` / ``# assumption:`` comments of a scenario YAML, keyed by dotted
+    path (list items as ``key[i]``). A comment-only line whose ``#`` lines up with the
+    annotation above it continues that annotation's note."""
+    stack: list[tuple[int, str]] = []
+    items: dict[str, int] = {}
+    found: list[list[str]] = []  # [key, value, kind, note]
+    hash_col: int | None = None  # column of the last annotation's "#"
+    for raw in Path(path).read_text(encoding="utf-8").splitlines():
+        stripped = raw.strip()
+        if not stripped:
+            hash_col = None
+            continue
+        if stripped.startswith("#"):
+            col = len(raw) - len(raw.lstrip())
+            if found and hash_col is not None and col == hash_col:
+                found[-1][3] += " " + stripped.lstrip("#").strip()
+            else:
+                hash_col = None
+            continue
+        match = _ANNOTATED.match(raw)
+        body = match.group("body") if match else _strip_comment(raw)
+        hash_col = raw.index("#", len(body)) if match else None
+        indent = len(body) - len(body.lstrip(" "))
+        text = body.strip()
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        parent = _join(k for _, k in stack)
+        if text.startswith("- "):
+            index = items.get(parent, 0)
+            items[parent] = index + 1
+            key = f"{parent}[{index}]"
+            rest = text[2:].strip()
+            inner = _KEY.match(rest) if not rest.startswith(("{", "[", '"', "'")) else None
+            if inner:  # "- key: value": a block mapping item
+                stack.append((indent, f"[{index}]"))
+                key, value = f"{key}.{inner.group('key')}", inner.group("value")
+            else:
+                value = rest
+        else:
+            kv = _KEY.match(text)
+            if not kv:
+                continue
+            key = _join([*(k for _, k in stack), kv.group("key")])
+            value = kv.group("value").strip()
+            if value in ("", ">-", ">", "|", "|-"):
+                stack.append((indent, kv.group("key")))
+        if match:
+            found.append([key, value.strip(), match.group("kind"), match.group("note").strip()])
+    return [Annotation(*row) for row in found]
+
+
+def _join(parts: Iterable[str]) -> str:
+    out = ""
+    for part in parts:
+        out += part if part.startswith("[") or not out else f".{part}"
+    return out
+
+
+def _strip_comment(line: str) -> str:
+    quote = None
+    for i, ch in enumerate(line):
+        if ch in "\"'":
+            quote = None if quote == ch else (quote or ch)
+        elif ch == "#" and quote is None and (i == 0 or line[i - 1].isspace()):
+            return line[:i].rstrip()
+    return line.rstrip()
+
+
+def _lookup(data: Any, key: str) -> tuple[bool, Any]:
+    """The value at a dotted key (with ``[i]`` list indices) of a nested mapping."""
+    current = data
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", key):
+        if part.startswith("["):
+            idx = int(part[1:-1])
+            if not isinstance(current, list) or idx >= len(current):
+                return False, None
+            current = current[idx]
+        else:
+            if not isinstance(current, dict) or part not in current:
+                return False, None
+            current = current[part]
+    return True, current
+
+
+def _same(file_value: Any, run_value: Any) -> bool:
+    if isinstance(run_value, dict) and not isinstance(file_value, dict):
+        if run_value.get("dist") == "fixed":  # a bare number means a fixed distribution
+            return _same(file_value, run_value.get("value"))
+        return False
+    if isinstance(file_value, dict):
+        if not isinstance(run_value, dict):
+            return False
+        return all(k in run_value and _same(v, run_value[k]) for k, v in file_value.items())
+    if isinstance(file_value, list):
+        return (
+            isinstance(run_value, list)
+            and len(file_value) == len(run_value)
+            and all(_same(a, b) for a, b in zip(file_value, run_value, strict=True))
+        )
+    if isinstance(file_value, bool) or isinstance(run_value, bool):
+        return file_value == run_value
+    if isinstance(file_value, int | float) and isinstance(run_value, int | float):
+        return math.isclose(float(file_value), float(run_value), rel_tol=1e-12)
+    return str(file_value) == str(run_value)
+
+
+def _compact(value: Any) -> str:
+    """A short YAML-ish rendering of a config value (nulls of distributions dropped)."""
+    if isinstance(value, dict):
+        inner = ", ".join(f"{k}: {_compact(v)}" for k, v in value.items() if v is not None)
+        return "{" + inner + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_compact(v) for v in value) + "]"
+    if value is None:
+        return "null"
+    if isinstance(value, float):
+        return fmt_number(value, digits=6) if not value.is_integer() else f"{int(value)}"
+    return str(value)
+
+
+def assumption_rows(config: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
+    """Annotated scenario keys with this run's value; and the scenario file used (if any)."""
+    from sim.config import scenarios_dir  # public config helper, not a model internal
+
+    name = str(config.get("name", ""))
+    try:
+        path = scenarios_dir() / "scenario" / f"{name}.yaml"
+    except FileNotFoundError:
+        return [], None
+    if not name or not path.is_file():
+        return [], None
+    rows = []
+    for ann in parse_annotations(path):
+        found, run_value = _lookup(config, ann.key)
+        try:
+            file_value = yaml.safe_load(ann.value) if ann.value else None
+        except yaml.YAMLError:
+            file_value = ann.value
+        overridden = found and file_value is not None and not _same(file_value, run_value)
+        shown = ann.value
+        if overridden or (found and not ann.value):  # a mapping annotated on its own line
+            shown = _compact(run_value)
+        rows.append(
+            {
+                "key": ann.key,
+                "value": shown,
+                "file_value": ann.value,
+                "kind": ann.kind,
+                "note": ann.note,
+                "overridden": overridden,
+            }
+        )
+    return rows, f"scenario/{name}.yaml"
+
+
+def _flatten(data: Any, prefix: str = "") -> Iterable[tuple[str, Any]]:
+    if isinstance(data, dict) and data and "dist" not in data:
+        for k, v in data.items():
+            yield from _flatten(v, f"{prefix}.{k}" if prefix else str(k))
+    else:
+        yield prefix, data
+
+
+# --------------------------------------------------------------------------- HTML pieces
+
+
+def _table(
+    header: Sequence[str], rows: Iterable[Sequence[Any]], numeric: Sequence[int] = ()
+) -> str:
+    out = ["<div class='table'><table>", "<thead><tr>"]
+    out += [f"<th>{escape(str(h))}</th>" for h in header]
+    out.append("</tr></thead><tbody>")
+    for row in rows:
+        cls = ""
+        if isinstance(row, _Row):
+            cls = f' class="{escape(row.cls, quote=True)}"' if row.cls else ""
+            cells = row.cells
+        else:
+            cells = list(row)
+        out.append(f"<tr{cls}>")
+        for i, cell in enumerate(cells):
+            attr = ' class="num"' if i in numeric else ""
+            out.append(f"<td{attr}>{cell if isinstance(cell, _Html) else escape(str(cell))}</td>")
+        out.append("</tr>")
+    out.append("</tbody></table></div>")
+    return "".join(out)
+
+
+class _Html(str):
+    """Text that is already HTML (escaped by its builder)."""
+
+
+@dataclass
+class _Row:
+    cells: list[Any]
+    cls: str = ""
+
+
+def _img(path: Path, caption: str) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    alt = escape(caption or path.stem, quote=True)
+    return (
+        f'<figure><img src="data:image/png;base64,{data}" alt="{alt}">'
+        f"<figcaption><code>{escape(path.name)}</code> — {escape(caption)}</figcaption></figure>"
+    )
+
+
+def _unit_label(metric: str) -> str:
+    return metric_unit(metric)[1]
+
+
+def _ordered_metrics(metrics: Sequence[str]) -> list[str]:
+    first = [m for m in HEADLINE_METRICS if m in metrics]
+    return first + [m for m in metrics if m not in first]
+
+
+def _ci(metric: str, lo: Any, hi: Any) -> str:
+    if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):
+        return "–"
+    return f"{fmt_metric(metric, lo)} – {fmt_metric(metric, hi)}"
+
+
+def summary_table(summary: pd.DataFrame) -> str:
+    """The summary with CIs in display units; baseline columns beside each metric."""
+    index = [str(m) for m in summary.index]
+    has_base = any(m.startswith("baseline_") for m in index)
+    metrics = _ordered_metrics([m for m in index if not m.startswith("baseline_")])
+    header = ["metric", "unit", "mean", "95% CI of the mean", "p05", "median", "p95", "n"]
+    if has_base:
+        header += ["baseline mean", "baseline 95% CI"]
+
+    def get(m: str, col: str) -> Any:
+        return summary.at[m, col] if col in summary.columns else None
+
+    rows = []
+    for m in metrics:
+        n = get(m, "n")
+        cells: list[Any] = [
+            m,
+            _unit_label(m),
+            fmt_metric(m, get(m, "mean")),
+            _ci(m, get(m, "ci_low"), get(m, "ci_high")),
+            fmt_metric(m, get(m, "p05")),
+            fmt_metric(m, get(m, "p50")),
+            fmt_metric(m, get(m, "p95")),
+            "–" if n is None or pd.isna(n) else f"{int(n)}",
+        ]
+        if has_base:
+            b = f"baseline_{m}"
+            if b in index:
+                cells += [
+                    fmt_metric(m, get(b, "mean")),
+                    _ci(m, get(b, "ci_low"), get(b, "ci_high")),
+                ]
+            else:
+                cells += ["", ""]
+        rows.append(_Row(cells, "headline" if m in HEADLINE_METRICS else ""))
+    numeric = [2, 3, 4, 5, 6, 7, 8, 9]
+    return _table(header, rows, numeric)
+
+
+def _headline(summary: pd.DataFrame, n: Any) -> str:
+    def stat(m: str) -> str | None:
+        if m not in summary.index or pd.isna(summary.at[m, "mean"]):
+            return None
+        unit = _unit_label(m)
+        unit = "%" if unit == "%" else f" {unit}" if unit else ""
+        text = f"{fmt_metric(m, summary.at[m, 'mean'])}{unit}"
+        if {"ci_low", "ci_high"} <= set(summary.columns) and not pd.isna(summary.at[m, "ci_low"]):
+            text += f" (95% CI {_ci(m, summary.at[m, 'ci_low'], summary.at[m, 'ci_high'])}{unit})"
+        return text
+
+    items = [
+        ("Export decline against the paired no-blockade baseline", stat("export_decline")),
+        ("Exports over the horizon", stat("exported_bbl")),
+        ("Tankers seized", stat("seizures")),
+        ("Barrels seized", stat("seized_bbl")),
+        ("Production shut in", stat("shut_in_bbl")),
+        ("Cargo stranded in port at the end", stat("stranded_bbl")),
+        ("Days until storage is full (replications where it filled)", stat("days_to_storage_full")),
+    ]
+    lis = [f"<li>{escape(label)}: <strong>{escape(v)}</strong></li>" for label, v in items if v]
+    if not lis:
+        return ""
+    reps = f" across {int(n)} replications" if n is not None and not pd.isna(n) else ""
+    return f"<p>Means{escape(reps)}:</p><ul class='headline'>{''.join(lis)}</ul>"
+
+
+def manifest_table(manifest: dict[str, Any]) -> str:
+    """Every manifest entry, the identifying ones first."""
+    keys = [k for k in MANIFEST_FIRST if k in manifest]
+    keys += [k for k in manifest if k not in keys]
+    rows = []
+    for k in keys:
+        v = manifest[k]
+        text = v if isinstance(v, str) else json.dumps(v, default=str, sort_keys=True)
+        rows.append([k, text])
+    return _table(["field", "value"], rows)
+
+
+def _assumptions_section(config: dict[str, Any], varied: Sequence[str] = ()) -> str:
+    rows, source = assumption_rows(config)
+    parts = ["<h2>Key assumptions and their sources</h2>"]
+    if rows:
+        parts.append(
+            "<p class='note'>From the annotated scenario file "
+            f"<code>{escape(source or '')}</code>: "
+            "<span class='tag source'>source</span> values cite shared FACTS.md, "
+            "<span class='tag assumption'>assumption</span> values are modelling choices. "
+            "Rows highlighted were overridden for this run (the file's value is in the note).</p>"
+        )
+        table_rows = []
+        for r in rows:
+            tag = _Html(
+                f"<span class='tag {escape(r['kind'], quote=True)}'>{escape(r['kind'])}</span>"
+            )
+            note = r["note"]
+            if r["overridden"]:
+                note = f"overridden in this run (scenario file: {r['file_value']}); was: {note}"
+            if any(r["key"] == v or r["key"].startswith(v + ".") for v in varied):
+                note = f"varied by the sweep; scenario file: {r['file_value']} ({r['note']})"
+            table_rows.append(
+                _Row([r["key"], r["value"], tag, note], "overridden" if r["overridden"] else "")
+            )
+        parts.append(_table(["key", "value", "basis", "source or reasoning"], table_rows))
+    else:
+        parts.append(
+            "<p class='note'>No annotated scenario file was found for this configuration; "
+            "its full contents are listed below.</p>"
+        )
+        flat = [(k, _compact(v)) for k, v in _flatten(config)]
+        parts.append(_table(["key", "value"], flat))
+    return "".join(parts)
+
+
+def _config_details(config: dict[str, Any]) -> str:
+    text = yaml.safe_dump(config, sort_keys=False, allow_unicode=True, width=100)
+    return (
+        "<details><summary>Full resolved configuration (config.yaml)</summary>"
+        f"<pre>{escape(text)}</pre></details>"
+    )
+
+
+def _manifest_version(manifest: dict[str, Any]) -> str:
+    version = manifest.get("version", manifest.get("package_version"))
+    return str(version) if version is not None else "?"
+
+
+def _manifest_commit(manifest: dict[str, Any]) -> str:
+    commit = manifest.get("git_commit")
+    if not commit:
+        return "none"
+    return str(commit)[:12] + (" (with uncommitted changes)" if manifest.get("git_dirty") else "")
+
+
+def _manifest_seed(manifest: dict[str, Any]) -> str:
+    seed = manifest.get("root_seed", manifest.get("seed"))
+    return str(seed) if seed is not None else "?"
+
+
+def _page(title: str, body: Sequence[str]) -> str:
+    generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        "<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>\n"
+        f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body><main>\n"
+        + "\n".join(body)
+        + f"\n<p class='meta'>Generated {escape(generated)} by blockade-sim.</p>"
+        + "\n</main></body>\n</html>\n"
+    )
+
+
+def _write_atomic(path: Path, text: str) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=".report.", suffix=".html.tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; results are shared files
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else {}
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else {}
+
+
+# --------------------------------------------------------------------------- reports
+
+
+def is_sweep_dir(folder: PathLike) -> bool:
+    """Whether ``folder`` is a sweep folder (has a sweep table)."""
+    folder = Path(folder)
+    return (folder / "sweep.parquet").is_file() or (folder / "sweep.csv").is_file()
+
+
+def write_report(folder: PathLike, out: PathLike | None = None, regenerate: bool = False) -> Path:
+    """Write ``report.html`` for a run folder or a sweep folder; returns its path.
+
+    Plots already in ``plots/`` are embedded; missing ones (or all, with ``regenerate``) are
+    drawn first. ``out`` defaults to ``<folder>/report.html``.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such folder")
+    target = Path(out) if out is not None else folder / "report.html"
+    if is_sweep_dir(folder):
+        html = _sweep_report(folder, regenerate)
+    else:
+        html = _run_report(folder, regenerate)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return _write_atomic(target, html)
+
+
+def _config_dict(result: Any, folder: Path) -> dict[str, Any]:
+    data = _read_yaml(folder / "config.yaml")
+    if data:
+        return data
+    cfg = getattr(result, "config", None)
+    return cfg.to_dict() if cfg is not None else {}
+
+
+def _run_report(folder: Path, regenerate: bool) -> str:
+    result = as_result(folder)
+    plots_dir = folder / "plots"
+    present = {p.name for p in plot_paths(plots_dir)}
+    if regenerate or not set(RUN_PLOTS) <= present:
+        write_run_plots(result, plots_dir)
+    config = _config_dict(result, folder)
+    manifest = dict(getattr(result, "manifest", None) or _read_json(folder / "manifest.json"))
+    summary = result.summary
+    name = str(config.get("name") or "scenario")
+    n = manifest.get("replications_done", len(result.replications))
+    body = [
+        f"<h1>Blockade simulation report — {escape(name)}</h1>",
+        f"<p class='meta'>Run folder <code>{escape(folder.name)}</code>; version "
+        f"{escape(_manifest_version(manifest))}, commit "
+        f"<code>{escape(_manifest_commit(manifest))}</code>, root seed "
+        f"{escape(_manifest_seed(manifest))}, "
+        f"{escape(str(n))} replications.</p>",
+    ]
+    if config.get("description"):
+        body.append(f"<p class='lead'>{escape(str(config['description']))}</p>")
+    body += [
+        "<h2>Headline results</h2>",
+        _headline(summary, n),
+        "<h2>Summary with 95% confidence intervals</h2>",
+        "<p class='note'>Mean and 95% t-interval of the mean across replications; p05, median "
+        "and p95 describe the spread of single replications. Barrels in millions (million "
+        "bbl), rates in thousand barrels per day (thousand bpd), export decline in percent of "
+        "the paired no-blockade baseline.</p>",
+        summary_table(summary),
+        "<h2>Plots</h2>",
+    ]
+    for path in plot_paths(plots_dir):
+        body.append(_img(path, CAPTIONS.get(path.name, path.stem.replace("_", " "))))
+    body.append(_assumptions_section(config))
+    body.append(_config_details(config))
+    body += ["<h2>Manifest</h2>", manifest_table(manifest)]
+    return _page(f"Blockade simulation report — {name}", body)
+
+
+def _sweep_caption(name: str) -> str:
+    stem = name.removesuffix(".png")
+    if stem.startswith("heatmap_"):
+        return "Mean over two swept keys: where the policy levers matter most."
+    if stem.startswith("lines_"):
+        return "Mean with its 95% CI along one swept key: whether differences are resolved."
+    return stem.replace("_", " ")
+
+
+def sweep_table(df: pd.DataFrame) -> str:
+    """One row per sweep point: its overrides and the headline metrics with CIs."""
+    keys = swept_keys(df) or override_columns(df)
+    if "job" in df.columns:
+        keys = ["job", *keys]
+    metrics = _ordered_metrics(sweep_metrics(df))
+    shown = [m for m in SWEEP_METRICS if m in metrics] or metrics[:5]
+    header = [*keys] + [f"{m} ({_unit_label(m)})" if _unit_label(m) else m for m in shown]
+    rows = []
+    for _, row in df.iterrows():
+        cells: list[Any] = [row[k] for k in keys]
+        for m in shown:
+            mean = fmt_metric(m, row.get(f"{m}_mean"))
+            ci = _ci(m, row.get(f"{m}_ci_low"), row.get(f"{m}_ci_high"))
+            cells.append(mean if ci == "–" else f"{mean} [{ci}]")
+        rows.append(cells)
+    numeric = list(range(len(keys), len(keys) + len(shown)))
+    return _table(header, rows, numeric)
+
+
+def _sweep_report(folder: Path, regenerate: bool) -> str:
+    df = load_sweep(folder)
+    plots_dir = folder / "plots"
+    if regenerate or not plot_paths(plots_dir):
+        write_sweep_plots(folder, plots_dir)
+    points = point_dirs(folder)
+    first = points[0] if points else None
+    config = _read_yaml(first / "config.yaml") if first else {}
+    manifest = _read_json(folder / "manifest.json") or (
+        _read_json(first / "manifest.json") if first else {}
+    )
+    name = str(config.get("name") or "scenario")
+    keys = swept_keys(df)
+    body = [
+        f"<h1>Blockade sweep report — {escape(name)}</h1>",
+        f"<p class='meta'>Sweep folder <code>{escape(folder.name)}</code>: {len(df)} points, "
+        f"version {escape(_manifest_version(manifest))}, commit "
+        f"<code>{escape(_manifest_commit(manifest))}</code>, root seed "
+        f"{escape(_manifest_seed(manifest))} (shared by every "
+        "point: common random numbers).</p>",
+    ]
+    if config.get("description"):
+        body.append(f"<p class='lead'>{escape(str(config['description']))}</p>")
+    varied = [_Row([k, ", ".join(ordered_values(df[k])[0])]) for k in keys] + [
+        _Row([k, f"{v} (fixed)"]) for k, v in fixed_overrides(df).items()
+    ]
+    body += ["<h2>What the sweep varies</h2>", _table(["key", "values"], varied)]
+    body += [
+        "<h2>Results per sweep point (mean [95% CI])</h2>",
+        "<p class='note'>Barrels in million bbl, export decline in percent of the paired "
+        "no-blockade baseline.</p>",
+        sweep_table(df),
+        "<h2>Plots</h2>",
+    ]
+    for path in plot_paths(plots_dir, names=()):
+        body.append(_img(path, _sweep_caption(path.name)))
+    if config:
+        body.append(_assumptions_section(config, varied=keys))
+        body.append(_config_details(config))
+    if points:
+        body.append(
+            "<p class='note'>Point folders: "
+            + escape(", ".join(p.name for p in points))
+            + " (each a full run folder; a report of one point shows its details).</p>"
+        )
+    body += ["<h2>Manifest</h2>", manifest_table(manifest)]
+    return _page(f"Blockade sweep report — {name}", body)

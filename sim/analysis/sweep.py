@@ -1,0 +1,376 @@
+"""Plots of a parameter sweep: heatmaps over two swept keys and CI lines over one.
+
+A sweep folder holds ``sweep.parquet`` (or ``sweep.csv``): one row per sweep point with its
+override columns (``navy.boarding_teams``, ``court.policy``, ...) and, for every metric,
+``<metric>_mean``, ``<metric>_ci_low`` and ``<metric>_ci_high``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import re
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+
+from sim.analysis._common import fmt_number, metric_label, metric_unit, new_figure, save_png
+
+PathLike = str | os.PathLike[str]
+
+STAT_SUFFIXES = ("mean", "ci_low", "ci_high", "std", "p05", "p50", "p95", "n", "half_width")
+# Columns a sweep table may carry that are neither overrides nor metric statistics.
+BOOKKEEPING = frozenset(
+    {
+        "point",
+        "job",
+        "job_id",
+        "num",
+        "dir",
+        "run_dir",
+        "out_dir",
+        "path",
+        "folder",
+        "status",
+        "error",
+        "n",
+        "replications",
+        "replications_done",
+        "wall_seconds",
+        "seed",
+        "config_hash",
+        "target_met",
+    }
+)
+PREFERRED_METRICS = ("export_decline", "seizures")
+
+
+# --------------------------------------------------------------------------- the table
+
+
+def load_sweep(sweep: Any) -> pd.DataFrame:
+    """The sweep table from a DataFrame or a sweep folder (parquet preferred, else CSV)."""
+    if isinstance(sweep, pd.DataFrame):
+        return sweep
+    folder = Path(sweep)
+    if folder.is_file():
+        return pd.read_parquet(folder) if folder.suffix == ".parquet" else pd.read_csv(folder)
+    if (folder / "sweep.parquet").is_file():
+        return pd.read_parquet(folder / "sweep.parquet")
+    if (folder / "sweep.csv").is_file():
+        return pd.read_csv(folder / "sweep.csv")
+    raise FileNotFoundError(f"{folder}: no sweep.parquet or sweep.csv (not a sweep folder?)")
+
+
+def sweep_metrics(df: pd.DataFrame) -> list[str]:
+    """Metrics with a ``<metric>_mean`` column, in table order."""
+    return [c[: -len("_mean")] for c in df.columns if c.endswith("_mean")]
+
+
+def override_columns(df: pd.DataFrame) -> list[str]:
+    """Columns that are sweep-point overrides (not metric statistics, not bookkeeping)."""
+    stats = {f"{m}_{s}" for m in sweep_metrics(df) for s in STAT_SUFFIXES}
+    return [c for c in df.columns if c not in stats and c not in BOOKKEEPING]
+
+
+def swept_keys(df: pd.DataFrame) -> list[str]:
+    """Override columns that take more than one value across the sweep."""
+    return [c for c in override_columns(df) if _labels(df[c]).nunique() > 1]
+
+
+def fixed_overrides(df: pd.DataFrame) -> dict[str, str]:
+    """Override columns with one value across the sweep: the sweep's fixed context."""
+    out = {}
+    for c in override_columns(df):
+        labels = _labels(df[c])
+        if labels.nunique() == 1:
+            out[c] = str(labels.iloc[0])
+    return out
+
+
+def _label(v: Any) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "null"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _labels(series: pd.Series) -> pd.Series:
+    return series.map(_label)
+
+
+def ordered_values(series: pd.Series) -> tuple[list[str], list[float] | None]:
+    """The distinct labels of a key in a sensible order, and their numeric values if all
+    non-null labels are numbers (nulls, e.g. "never", go last)."""
+    labels = list(dict.fromkeys(_labels(series)))
+    nulls = [lab for lab in labels if lab in ("null", "None", "nan", "")]
+    rest = [lab for lab in labels if lab not in nulls]
+    nums = pd.to_numeric(pd.Series(rest, dtype=object), errors="coerce")
+    if len(rest) and nums.notna().all():
+        order = sorted(range(len(rest)), key=lambda i: float(nums.iloc[i]))
+        ordered = [rest[i] for i in order]
+        values = [float(nums.iloc[i]) for i in order]
+        if nulls:
+            return ordered + nulls, None
+        return ordered, values
+    return sorted(labels), None
+
+
+def _metric(df: pd.DataFrame, metric: str | None) -> str:
+    available = sweep_metrics(df)
+    if metric is not None:
+        if metric not in available:
+            raise KeyError(f"metric {metric!r} not in the sweep table ({', '.join(available)})")
+        return metric
+    for m in (*PREFERRED_METRICS, "exported_bbl"):
+        if m in available:
+            return m
+    if not available:
+        raise ValueError("the sweep table has no <metric>_mean columns")
+    return available[0]
+
+
+def _context(df: pd.DataFrame, used: list[str]) -> str:
+    """The fixed overrides that change the model (not ``experiment.*`` run settings)."""
+    fixed = fixed_overrides(df)
+    parts = [
+        f"{k}={v}" for k, v in fixed.items() if k not in used and not k.startswith("experiment.")
+    ]
+    return ", ".join(parts)
+
+
+def _title(head: str, notes: list[str], width: int) -> str:
+    """A title line and its notes, wrapped to about ``width`` characters."""
+    if not notes:
+        return head
+    return head + "\n" + "\n".join(textwrap.wrap("; ".join(notes), width=max(40, width)))
+
+
+# --------------------------------------------------------------------------- heatmap
+
+
+def sweep_heatmap(
+    sweep: Any, x: str | None = None, y: str | None = None, metric: str | None = None
+) -> Figure:
+    """Annotated heatmap of the mean ``metric`` over two swept keys ``x`` and ``y``.
+
+    Other swept keys, if any, are averaged over (said in the title). With one sweep point per
+    cell the annotation also shows the 95% CI.
+    """
+    df = load_sweep(sweep)
+    metric = _metric(df, metric)
+    keys = swept_keys(df)
+    if x is None or y is None:
+        free = [k for k in keys if k not in (x, y)]
+        if x is None:
+            x = free.pop(0) if free else None
+        if y is None:
+            y = free.pop(0) if free else None
+    if x is None or y is None:
+        raise ValueError(f"a heatmap needs two swept keys; the sweep varies {keys}")
+    scale, unit = metric_unit(metric)
+    xs, _ = ordered_values(df[x])
+    ys, _ = ordered_values(df[y])
+    frame = df.assign(_x=_labels(df[x]), _y=_labels(df[y]))
+    cells = frame.groupby(["_y", "_x"])
+    mean = cells[f"{metric}_mean"].mean().unstack("_x").reindex(index=ys, columns=xs) / scale
+    count = cells.size().unstack("_x").reindex(index=ys, columns=xs)
+    single = bool((count.fillna(1) == 1).all().all())
+    has_ci = single and {f"{metric}_ci_low", f"{metric}_ci_high"} <= set(df.columns)
+    if has_ci:
+        lo = cells[f"{metric}_ci_low"].mean().unstack("_x").reindex(index=ys, columns=xs) / scale
+        hi = cells[f"{metric}_ci_high"].mean().unstack("_x").reindex(index=ys, columns=xs) / scale
+
+    fig = new_figure(max(6.0, 1.1 * len(xs) + 3.5), max(4.0, 0.7 * len(ys) + 2.4))
+    ax = fig.add_subplot()
+    data = mean.to_numpy(dtype=float)
+    cmap = "magma_r" if metric.startswith("export_decline") else "viridis"
+    image = ax.imshow(np.ma.masked_invalid(data), cmap=cmap, aspect="auto")
+    bar = fig.colorbar(image, ax=ax)
+    bar.set_label(metric_label(metric))
+    norm = image.norm
+    cm = image.get_cmap()
+    small = len(xs) * len(ys) <= 48
+    for i in range(len(ys)):
+        for j in range(len(xs)):
+            v = data[i, j]
+            if not np.isfinite(v):
+                continue
+            text = fmt_number(v) + ("%" if unit == "%" else "")
+            if has_ci and small and np.isfinite(lo.iat[i, j]):
+                text += f"\n[{fmt_number(lo.iat[i, j])}–{fmt_number(hi.iat[i, j])}]"
+            r, g, b = to_rgb(cm(norm(v)))
+            dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                fontsize=8 if small else 6,
+                color="white" if dark else "black",
+            )
+    ax.set_xticks(range(len(xs)), xs)
+    ax.set_yticks(range(len(ys)), ys)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    others = [k for k in keys if k not in (x, y)]
+    notes = []
+    if others:
+        notes.append(f"mean over {', '.join(others)}")
+    if has_ci and small:
+        notes.append("cells: mean [95% CI]")
+    context = _context(df, [x, y])
+    if context:
+        notes.append(context)
+    width_chars = int(fig.get_figwidth() * 11)
+    ax.set_title(
+        _title(f"Mean {metric_label(metric)} by {y} and {x}", notes, width_chars), fontsize=10
+    )
+    return fig
+
+
+# --------------------------------------------------------------------------- lines
+
+
+def sweep_lines(
+    sweep: Any, key: str | None = None, metric: str | None = None, group: str | None = None
+) -> Figure:
+    """Mean ``metric`` with its 95% CI band over one swept ``key``, one line per ``group``.
+
+    Swept keys other than ``key`` and ``group`` are held at their first value (said in the
+    title): confidence intervals cannot be averaged across points.
+    """
+    df = load_sweep(sweep)
+    metric = _metric(df, metric)
+    keys = swept_keys(df)
+    if key is None:
+        if not keys:
+            raise ValueError("the sweep varies no key")
+        key = keys[0]
+    context = _context(df, [key, *([group] if group else [])])
+    held = {}
+    for other in keys:
+        if other not in (key, group):
+            first = ordered_values(df[other])[0][0]
+            held[other] = first
+            df = df[_labels(df[other]) == first]
+    scale, _ = metric_unit(metric)
+    xs, numeric = ordered_values(df[key])
+    position = dict(zip(xs, numeric if numeric is not None else range(len(xs)), strict=True))
+    groups = ordered_values(df[group])[0] if group else [None]
+
+    fig = new_figure(9, 5.2)
+    ax = fig.add_subplot()
+    colours = [f"C{i % 10}" for i in range(len(groups))]
+    categorical = numeric is None
+    for k, (colour, g) in enumerate(zip(colours, groups, strict=True)):
+        part = df if g is None else df[_labels(df[group]) == g]
+        part = part.assign(_x=_labels(part[key]).map(position)).sort_values("_x")
+        part = part.groupby("_x", as_index=False).mean(numeric_only=True)
+        xv = part["_x"].to_numpy(dtype=float)
+        if categorical and len(groups) > 1:  # dodge the groups so their error bars show
+            xv = xv + (k - (len(groups) - 1) / 2) * min(0.3, 0.6 / len(groups))
+        mean = part[f"{metric}_mean"].to_numpy(dtype=float) / scale
+        label = "mean" if g is None else str(g)
+        style = "o" if categorical else "-o"
+        ax.plot(xv, mean, style, color=colour, linewidth=2, markersize=6, label=label)
+        if {f"{metric}_ci_low", f"{metric}_ci_high"} <= set(part.columns):
+            lo = part[f"{metric}_ci_low"].to_numpy(dtype=float) / scale
+            hi = part[f"{metric}_ci_high"].to_numpy(dtype=float) / scale
+            ci_label = "95% CI" if g is None else None
+            if not categorical and len(xv) > 1:
+                ax.fill_between(xv, lo, hi, color=colour, alpha=0.2, linewidth=0, label=ci_label)
+            else:
+                ax.errorbar(
+                    xv,
+                    mean,
+                    yerr=[mean - lo, hi - mean],
+                    fmt="none",
+                    ecolor=colour,
+                    capsize=4,
+                    label=ci_label,
+                )
+    if categorical:
+        ax.set_xticks(range(len(xs)), xs)
+        ax.set_xlim(-0.5, len(xs) - 0.5)
+    elif len(xs) <= 12:
+        ax.set_xticks(numeric, xs)
+    ax.set_xlabel(key)
+    ax.set_ylabel(metric_label(metric))
+    ax.grid(alpha=0.3)
+    notes = []
+    if group:
+        notes.append(("bars" if categorical else "bands") + ": 95% CI of each mean")
+    if held:
+        notes.append("held at " + ", ".join(f"{k}={v}" for k, v in held.items()))
+    if context:
+        notes.append(context)
+    ax.set_title(_title(f"{metric_label(metric)} over {key}", notes, 110), fontsize=10)
+    ax.legend(fontsize=8, title=None if group is None else group, framealpha=0.9)
+    return fig
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")
+
+
+def write_sweep_plots(sweep_dir: PathLike, out: PathLike | None = None) -> list[Path]:
+    """Write the sweep plots as PNG into ``<sweep_dir>/plots`` (or ``out``).
+
+    Heatmaps for each pair of swept keys (at most three pairs) and line plots over each key,
+    grouped by the other key with the fewest values, for export decline and seizures.
+    """
+    sweep_dir = Path(sweep_dir)
+    df = load_sweep(sweep_dir)
+    out = Path(out) if out is not None else sweep_dir / "plots"
+    available = sweep_metrics(df)
+    metrics = [m for m in PREFERRED_METRICS if m in available] or [_metric(df, None)]
+    keys = swept_keys(df)
+    written = []
+    for x, y in list(itertools.combinations(keys, 2))[:3]:
+        for metric in metrics:
+            fig = sweep_heatmap(df, x=x, y=y, metric=metric)
+            name = f"heatmap_{_slug(metric)}__{_slug(y)}__{_slug(x)}.png"
+            written.append(save_png(fig, out / name))
+    for key in keys:
+        others = [k for k in keys if k != key]
+        sizes = {k: len(ordered_values(df[k])[0]) for k in others}
+        group = min(others, key=lambda k: sizes[k]) if others else None
+        if group is not None and sizes[group] > 8:
+            group = None
+        for metric in metrics:
+            fig = sweep_lines(df, key=key, metric=metric, group=group)
+            written.append(save_png(fig, out / f"lines_{_slug(metric)}__{_slug(key)}.png"))
+    return written
+
+
+def point_dirs(sweep_dir: PathLike) -> list[Path]:
+    """The run folders of the sweep points: the table's ``run_dir`` column when it has one,
+    else every folder below ``sweep_dir`` holding a ``manifest.json``."""
+    folder = Path(sweep_dir)
+    try:
+        df = load_sweep(folder)
+    except FileNotFoundError:
+        df = None
+    if df is not None and "run_dir" in df.columns:
+        found = [folder / str(d) for d in df["run_dir"] if (folder / str(d)).is_dir()]
+        if found:
+            return found
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "plots")
+        if "manifest.json" in files and Path(root) != folder:
+            found.append(Path(root))
+            dirs[:] = []
+    return sorted(found, key=lambda p: (0, int(p.name)) if p.name.isdigit() else (1, p.name))
