@@ -438,11 +438,17 @@ def _task(_: Any) -> None:
             _fail(str(exc))
             raise SystemExit(2) from None
         raise
+    from sim.analysis import write_run_plots
+
+    write_run_plots(res)
     if multirun:
         shown = " ".join(o.lstrip("+") for o in overrides) or "(defaults)"
         print(f"[{hc.job.num}] {shown}: {_short_decline(res)}", flush=True)
     else:
         print(format_summary(res), flush=True)
+        print(
+            f"Plots: {_show_path(out_dir / 'plots')}  (report: {PROG} report {_show_path(out_dir)})"
+        )
 
 
 # --------------------------------------------------------------------------- summary table
@@ -605,6 +611,9 @@ def _write_sweep_table(sweep_dir: Path, partial: bool) -> None:
             file=sys.stderr,
         )
         return
+    from sim.analysis import write_sweep_plots
+
+    write_sweep_plots(sweep_dir)
     print(format_sweep(df, sweep_dir), flush=True)
 
 
@@ -866,8 +875,46 @@ def _cmd_compare(argv: list[str]) -> int:
     return 0
 
 
+def _cmd_report(argv: list[str]) -> int:
+    parser = _ArgParser(
+        prog=f"{PROG} report",
+        description="Write report.html (self-contained: plots embedded) for a run or sweep folder.",
+    )
+    parser.add_argument("folder", help="a finished run folder or sweep folder")
+    parser.add_argument("--out", metavar="PATH", help="where to write (default FOLDER/report.html)")
+    parser.add_argument(
+        "--regenerate", action="store_true", help="redraw the plots even if they exist"
+    )
+    args = parser.parse_args(argv)
+    folder = Path(args.folder)
+    if not (folder / "summary.json").is_file() and not (folder / "sweep.parquet").is_file():
+        raise CliError(f"{folder}: not a finished run folder (summary.json) or sweep folder")
+    from sim.analysis import write_report
+
+    path = write_report(folder, out=args.out, regenerate=args.regenerate)
+    print(f"Report written to {_show_path(path)}")
+    return 0
+
+
+def _cmd_sensitivity(argv: list[str]) -> int:
+    from sim.sensitivity import sensitivity_main
+
+    return sensitivity_main(argv)
+
+
+def _cmd_discover(argv: list[str]) -> int:
+    from sim.discovery import discovery_main
+
+    return discovery_main(argv)
+
+
 #: Subcommands dispatched before Hydra: the first word of the command line.
-SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {"compare": _cmd_compare}
+SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
+    "compare": _cmd_compare,
+    "report": _cmd_report,
+    "sensitivity": _cmd_sensitivity,
+    "discover": _cmd_discover,
+}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -82,6 +82,27 @@ def test_single_run_writes_the_result_folder_and_prints_the_summary(run_a):
     assert proc.stderr.strip() == ""
 
 
+def test_run_plots_and_report(run_a, work):
+    folder, _ = run_a
+    for name in (
+        "exports_fan",
+        "storage_shut_ins",
+        "stranded_waiting",
+        "distributions",
+        "timeline",
+    ):
+        assert (folder / "plots" / f"{name}.png").stat().st_size > 1000, name
+    proc = ok(blockade("report", "run_a", cwd=work))
+    html = (folder / "report.html").read_text()
+    assert "report.html" in proc.stdout and html.count("data:image/png;base64,") >= 5
+
+
+def test_report_of_a_missing_folder_exits_2(tmp_path):
+    proc = blockade("report", "nowhere", cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1 and "nowhere" in proc.stderr
+
+
 def test_default_run_folder_is_named_by_scenario(tmp_path):
     ok(blockade(*FAST, "experiment.replications=2", cwd=tmp_path))
     runs = list((tmp_path / "results" / "runs" / "venezuela_dec2025").iterdir())
@@ -114,6 +135,12 @@ def test_two_point_sweep_writes_the_sweep_table(tmp_path):
         table["export_decline_mean"].tolist()
     )
     assert "sweep.csv" in proc.stdout
+    # Sweep plots (one swept key: line plots) and every point's run plots.
+    assert list((sweep / "plots").glob("lines_export-decline*.png"))
+    for job in ("0", "1"):
+        assert (sweep / job / "plots" / "exports_fan.png").stat().st_size > 0
+    report = ok(blockade("report", "sw", cwd=tmp_path))
+    assert (sweep / "report.html").is_file() and "report.html" in report.stdout
 
 
 @pytest.mark.skipif(
