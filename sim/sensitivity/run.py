@@ -1,0 +1,262 @@
+"""run_sensitivity: declare -> sample -> evaluate -> analyse, and the result folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.config import Config
+from sim.experiment.store import (
+    config_hash,
+    provenance,
+    write_atomic,
+    write_json_atomic,
+    write_parquet_atomic,
+    write_text_atomic,
+)
+from sim.sensitivity.analyse import INDEX_COLUMNS, analyse
+from sim.sensitivity.declare import (
+    Parameter,
+    SensitivitySpec,
+    load_spec,
+    resolve_parameters,
+)
+from sim.sensitivity.evaluate import evaluate_scenario
+from sim.sensitivity.sample import point_values, sample
+
+__all__ = ["SensitivityResult", "format_indices", "run_sensitivity", "write_result"]
+
+SAMPLES_FILE = "samples.parquet"
+INDICES_FILE = "indices.parquet"
+
+
+@dataclass(frozen=True)
+class SensitivityResult:
+    """What one sensitivity analysis produced.
+
+    - ``indices``: one row per (output, parameter): ``output``, ``rank`` (1 = most
+      influential), ``parameter``, then ``mu_star, mu_star_conf, sigma, mu`` (Morris) or
+      ``S1, S1_conf, ST, ST_conf`` (Sobol); see :meth:`table`.
+    - ``samples``: one row per sample point: ``point``, the value applied for each
+      parameter path (integers rounded), and each output's mean over the replications.
+    - ``X``: the raw SALib sample matrix (before rounding) the indices were computed from.
+    - ``manifest``: provenance, design, seeds, executor and wall time.
+    """
+
+    method: str
+    parameters: tuple[Parameter, ...]
+    outputs: tuple[str, ...]
+    indices: pd.DataFrame
+    samples: pd.DataFrame
+    X: np.ndarray = field(repr=False)
+    manifest: dict[str, Any] = field(repr=False)
+    spec: SensitivitySpec | None = field(default=None, repr=False)
+    config: Config | None = field(default=None, repr=False)
+    out_dir: Path | None = None
+
+    def table(self, output: str | None = None) -> pd.DataFrame:
+        """The ranked table of one output (default: the first), indexed by rank."""
+        output = self.outputs[0] if output is None else output
+        if output not in self.outputs:
+            raise KeyError(f"{output!r} is not an output of this analysis ({self.outputs})")
+        t = self.indices[self.indices["output"] == output]
+        return t.drop(columns="output").set_index("rank")
+
+    def __str__(self) -> str:
+        return format_indices(self)
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def run_sensitivity(
+    cfg: Config,
+    spec: SensitivitySpec | Mapping[str, Any] | str | Path | None = None,
+    method: str | None = None,
+    n: int | None = None,
+    replications: int | None = None,
+    workers: int | None = None,
+    executor: str | None = None,
+    out_dir: str | Path | None = None,
+    seed: int | None = None,
+    *,
+    progress: bool | None = None,
+) -> SensitivityResult:
+    """Screen (Morris) or decompose (Sobol) the influence of uncertain parameters on outputs.
+
+    ``spec`` gives the parameter ranges and defaults (``None``: the bundled
+    ``scenarios/sensitivity/default.yaml``; or a name there, a YAML path, a mapping, a
+    :class:`SensitivitySpec`). ``method``, ``n`` (Morris trajectories / Sobol base samples),
+    ``replications`` and ``seed`` override the spec. Every point runs ``replications``
+    replications with the same root seed (``seed``, else the spec's, else
+    ``cfg.experiment.seed``: common random numbers across points), each paired with its
+    no-blockade baseline; its outputs are the means over the replications. The sampler and
+    the bootstrap use the same seed, so the whole result is reproducible and does not depend
+    on ``executor`` or ``workers`` (default ``cfg.experiment``).
+
+    With ``out_dir``: writes ``samples.parquet``/``.csv``, ``indices.parquet``/``.csv``,
+    ``spec.yaml``, ``config.yaml``, ``manifest.json`` and ``plots/sensitivity_*.png``, each
+    atomically. Raises :class:`SensitivityError` (a ``ValueError``) naming the parameter for
+    an unknown path or a range the config schema does not allow — before anything runs.
+    """
+    if not isinstance(cfg, Config):
+        raise TypeError(
+            f"cfg must be a sim.Config (from sim.load_config), got {type(cfg).__name__}"
+        )
+    started, t0 = dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), time.perf_counter()
+    base = load_spec(spec)
+    spec_ = base.replace(method=method, n=n, replications=replications, seed=seed)
+    params = resolve_parameters(spec_, cfg)
+    root = spec_.seed if spec_.seed is not None else cfg.experiment.seed
+    X = sample(
+        params,
+        spec_.method,
+        spec_.n,
+        seed=root,
+        num_levels=spec_.num_levels,
+        calc_second_order=spec_.calc_second_order,
+    )
+    values = point_values(params, X)
+    show = cfg.experiment.progress if progress is None else progress
+    if show is None:
+        show = sys.stderr.isatty()
+    Y, stats = evaluate_scenario(
+        cfg,
+        values,
+        spec_.outputs,
+        spec_.replications,
+        root,
+        executor,
+        workers,
+        progress=bool(show),
+    )
+    indices = analyse(
+        params,
+        X,
+        Y,
+        spec_.method,
+        seed=root,
+        num_levels=spec_.num_levels,
+        calc_second_order=spec_.calc_second_order,
+    )
+    samples = pd.concat(
+        [pd.DataFrame({"point": np.arange(len(values), dtype=np.int64)}), values, Y], axis=1
+    )
+    manifest = {
+        **provenance(),
+        "kind": "sensitivity",
+        "scenario": cfg.name,
+        "config_hash": config_hash(cfg),
+        "method": spec_.method,
+        "n": spec_.n,
+        "parameters": [p.path for p in params],
+        "outputs": list(spec_.outputs),
+        "points": len(values),
+        "replications": spec_.replications,
+        "root_seed": root,
+        "sampler_seed": root,
+        "num_levels": spec_.num_levels if spec_.method == "morris" else None,
+        "calc_second_order": spec_.calc_second_order if spec_.method == "sobol" else None,
+        "spec_source": spec_.source,
+        **{k: v for k, v in stats.items() if k != "root_seed"},
+        "started": started,
+        "wall_seconds": time.perf_counter() - t0,
+        "out_dir": str(Path(out_dir)) if out_dir is not None else None,
+    }
+    result = SensitivityResult(
+        method=spec_.method,
+        parameters=params,
+        outputs=tuple(spec_.outputs),
+        indices=indices,
+        samples=samples,
+        X=X,
+        manifest=manifest,
+        spec=spec_.replace(parameters=params),
+        config=cfg,
+        out_dir=Path(out_dir) if out_dir is not None else None,
+    )
+    if out_dir is not None:
+        write_result(result, out_dir)
+    return result
+
+
+def write_result(result: SensitivityResult, out_dir: str | Path) -> Path:
+    """Write ``result`` into ``out_dir`` (each file atomically); return the folder."""
+    import yaml
+
+    from sim.sensitivity.plots import write_plots
+
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    if result.config is not None:
+        text = yaml.safe_dump(result.config.to_dict(), sort_keys=False, allow_unicode=True)
+        write_text_atomic(folder / "config.yaml", text)
+    if result.spec is not None:
+        text = yaml.safe_dump(result.spec.to_dict(), sort_keys=False, allow_unicode=True)
+        write_text_atomic(folder / "spec.yaml", text)
+    write_parquet_atomic(folder / SAMPLES_FILE, result.samples)
+    write_atomic(folder / "samples.csv", lambda p: result.samples.to_csv(p, index=False))
+    write_parquet_atomic(folder / INDICES_FILE, result.indices)
+    write_atomic(folder / "indices.csv", lambda p: result.indices.to_csv(p, index=False))
+    write_plots(result, folder / "plots")
+    write_json_atomic(folder / "manifest.json", {**result.manifest, "out_dir": str(folder)})
+    return folder
+
+
+# --------------------------------------------------------------------------- printing
+
+
+def _num(x: float) -> str:
+    if not np.isfinite(x):
+        return "–"
+    if x == 0:
+        return "0"
+    ax = abs(x)
+    if ax >= 100:
+        return f"{x:,.0f}"
+    if ax >= 1:
+        return f"{x:.2f}"
+    return f"{x:.3g}"
+
+
+def format_indices(result: SensitivityResult) -> str:
+    """The ranked tables of every output, as text (export decline in percentage points)."""
+    m = result.manifest
+    what = "Morris screening" if result.method == "morris" else "Sobol' analysis"
+    lines = [
+        f"{what} of {m.get('scenario', 'the model')}: {len(result.parameters)} parameters, "
+        f"{m.get('points')} points x {m.get('replications')} replications "
+        f"(+ paired baseline), root seed {m.get('root_seed')}, "
+        f"{m.get('wall_seconds', float('nan')):.1f} s"
+    ]
+    cols = INDEX_COLUMNS[result.method]
+    for output in result.outputs:
+        t = result.table(output).reset_index()
+        scale = 1.0
+        if result.method == "morris":
+            if output == "export_decline":
+                scale = 100.0
+                note = "mu* = mean |change| across each range, in percentage points"
+            else:
+                note = "mu* = mean |change| across each range"
+        else:
+            note = "shares of the output's variance"
+        shown = pd.DataFrame(
+            {
+                "rank": t["rank"],
+                "parameter": t["parameter"],
+                **{c: [_num(v * scale) for v in t[c]] for c in cols},
+            }
+        )
+        lines += ["", f"{output} ({note})", shown.to_string(index=False)]
+    if result.out_dir is not None:
+        lines += ["", f"Written to {result.out_dir}"]
+    return "\n".join(lines)
