@@ -128,7 +128,6 @@ def run_chunk(cfg: Config, root: int, indices: Sequence[int], baseline: bool) ->
     n = len(indices)
     metrics = np.empty((n, len(worlds), len(METRIC_KEYS)), dtype=float)
     series: np.ndarray | None = None
-    columns = list(TIMESERIES_COLUMNS)
     failure = None
     done = 0
     for j, i in enumerate(indices):
@@ -144,7 +143,7 @@ def run_chunk(cfg: Config, root: int, indices: Sequence[int], baseline: bool) ->
                 }
                 break
             metrics[j, w] = [rep.metrics[k] for k in METRIC_KEYS]
-            ts = rep.timeseries[columns].to_numpy(dtype=float)
+            ts = rep.daily  # columns in TIMESERIES_COLUMNS order
             if series is None:
                 series = np.empty((n, len(worlds), *ts.shape), dtype=float)
             series[j, w] = ts

@@ -118,17 +118,24 @@ class Ledger:
                 f"afloat off by {afloat:.3f} bbl"
             )
 
-    def timeseries(self, start_date: pd.Timestamp) -> pd.DataFrame:
-        """One row per day: flows during that day and levels at its end."""
+    def daily_array(self) -> np.ndarray:
+        """Days x TIMESERIES_COLUMNS: flows during each day, levels at its end."""
         data = np.asarray(self.daily, dtype=float).reshape(-1, len(TIMESERIES_COLUMNS))
-        frame = pd.DataFrame(data, columns=list(TIMESERIES_COLUMNS))
-        for col in FLOW_COLUMNS:
-            frame[col] = np.diff(data[:, TIMESERIES_COLUMNS.index(col)], prepend=0.0)
-        days = np.arange(len(frame))
-        frame.insert(0, "date", start_date + pd.to_timedelta(days, unit="D"))
-        frame.insert(0, "day", days)
-        return frame
+        for j, col in enumerate(TIMESERIES_COLUMNS):
+            if col in FLOW_COLUMNS:
+                data[:, j] = np.diff(data[:, j], prepend=0.0)
+        return data
 
-    def event_frame(self) -> pd.DataFrame:
-        """The event log as a DataFrame (empty with the right columns if not recorded)."""
-        return pd.DataFrame(self.events, columns=list(EVENT_COLUMNS))
+
+def timeseries_frame(daily: np.ndarray, start_date: pd.Timestamp) -> pd.DataFrame:
+    """The daily array as a DataFrame with ``day`` and ``date`` columns."""
+    frame = pd.DataFrame(daily, columns=list(TIMESERIES_COLUMNS))
+    days = np.arange(len(frame))
+    frame.insert(0, "date", start_date + pd.to_timedelta(days, unit="D"))
+    frame.insert(0, "day", days)
+    return frame
+
+
+def event_frame(events: list[tuple[float, int, str, float, str, str]]) -> pd.DataFrame:
+    """The event log as a DataFrame (empty with the right columns if not recorded)."""
+    return pd.DataFrame(events, columns=list(EVENT_COLUMNS))

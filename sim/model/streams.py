@@ -43,9 +43,58 @@ class Streams:
             return lambda: value
         return _Batched(lambda n: dist.draw(self.rng(name), n), batch)
 
+    def family(self, name: str, dist: Dist, size: int, depth: int = 8) -> Family:
+        """Per-entity samplers for ``size`` entities sharing one stream (see :class:`Family`)."""
+        return Family(self, name, dist, size, depth)
+
     def uniform(self, name: str, batch: int = _BATCH) -> Callable[[], float]:
         """A zero-argument function drawing U(0, 1) on stream ``name``, in batches."""
         return _Batched(lambda n: self.rng(name).random(n), batch)
+
+
+class Family:
+    """Samplers for entities 0..size-1: entity k's j-th draw is the same in every world.
+
+    The first ``depth`` draws of every entity come from one block drawn from stream
+    ``name`` (one generator for the whole family instead of one per entity); an entity that
+    needs more continues on its own stream ``name[k]``.
+    """
+
+    def __init__(self, streams: Streams, name: str, dist: Dist, size: int, depth: int) -> None:
+        self._streams = streams
+        self._name = name
+        self._dist = dist
+        self._size = size
+        self._depth = depth
+        self._block: list[list[float]] | None = None
+
+    def sampler(self, k: int) -> Callable[[], float]:
+        """The sampler of entity ``k``."""
+        dist = self._dist
+        if dist.dist == "fixed":
+            value = float(dist.value)  # type: ignore[arg-type]
+            return lambda: value
+        if not 0 <= k < self._size:
+            raise IndexError(f"entity {k} outside family {self._name} of {self._size}")
+        if self._block is None:
+            rng = self._streams.rng(self._name)
+            block = dist.draw(rng, self._size * self._depth).reshape(self._size, self._depth)
+            self._block = block.tolist()
+        more = self._streams.sampler(f"{self._name}[{k}]", dist, batch=self._depth)
+        return _Prefilled(self._block[k], more)
+
+
+class _Prefilled:
+    """Serves a prefilled list first, then falls back to another sampler."""
+
+    __slots__ = ("_buf", "_more")
+
+    def __init__(self, values: list[float], more: Callable[[], float]) -> None:
+        self._buf = values[::-1]
+        self._more = more
+
+    def __call__(self) -> float:
+        return self._buf.pop() if self._buf else self._more()
 
 
 class _Batched:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -14,7 +16,7 @@ from simpy.events import URGENT
 from sim.config import Config, Dist
 from sim.model.behaviour import Owners
 from sim.model.court import Court
-from sim.model.ledger import Ledger
+from sim.model.ledger import Ledger, event_frame, timeseries_frame
 from sim.model.navy import Navy
 from sim.model.streams import Streams
 from sim.model.tanker import Tanker, lifecycle
@@ -58,8 +60,20 @@ class Replication:
     """What one replication produced: metrics, a daily time series and the event log."""
 
     metrics: dict[str, float]
-    timeseries: pd.DataFrame
-    events: pd.DataFrame
+    daily: np.ndarray  # days x TIMESERIES_COLUMNS, the raw form of ``timeseries``
+    start_date: pd.Timestamp
+    event_rows: list[tuple[float, int, str, float, str, str]]
+
+    # DataFrames are built on first access: experiments only need ``metrics`` and ``daily``.
+    @cached_property
+    def timeseries(self) -> pd.DataFrame:
+        """One row per day: ``day``, ``date`` and every time-series column."""
+        return timeseries_frame(self.daily, self.start_date)
+
+    @cached_property
+    def events(self) -> pd.DataFrame:
+        """The event log: time, tanker, kind, bbl, status, tanker_class."""
+        return event_frame(self.event_rows)
 
 
 def seed_sequence(seed: SeedLike, replication: int | None = None) -> np.random.SeedSequence:
@@ -85,6 +99,7 @@ class World:
         self.horizon = cfg.horizon_days
         self.env = simpy.Environment()
         self.streams = Streams(seed)
+        self.record_events = record_events
         self.ledger = Ledger(record_events=record_events)
         self.terminal = Terminal(self.env, cfg.terminal, cfg.production, self.ledger, self.horizon)
         self.owners = Owners(
@@ -112,21 +127,24 @@ class World:
 
     # ------------------------------------------------------------------ building
 
-    def new_tanker(self, tanker_class: str, status: str, voyage: Any | None) -> Tanker:
-        """Create and register a tanker with its own named streams."""
+    def new_tanker(
+        self, tanker_class: str, status: str, voyage: Callable[[], float] | None
+    ) -> Tanker:
+        """Create and register a tanker; ``voyage`` None: it leaves after one visit."""
         k = len(self.tankers)
+        patience = (
+            self._patience.sampler(k)
+            if self._patience is not None
+            else self.streams.sampler(f"tanker{k}.patience", self.cfg.behaviour.patience_days, 4)
+        )
         t = Tanker(
             id=k,
             tanker_class=tanker_class,
             capacity_bbl=self.cfg.fleet.classes[tanker_class],
             status=status,
             targeted=self.cfg.navy.targets_status(status),
-            voyage_days=(
-                self.streams.sampler(f"tanker{k}.voyage", voyage, batch=8) if voyage else None
-            ),
-            patience_days=self.streams.sampler(
-                f"tanker{k}.patience", self.cfg.behaviour.patience_days, batch=4
-            ),
+            voyage_days=voyage,
+            patience_days=patience,
         )
         self.tankers.append(t)
         return t
@@ -134,16 +152,39 @@ class World:
     def _place_fleet(self) -> None:
         cfg = self.cfg
         closed = cfg.fleet.mode == "closed"
-        # Voyage distribution per (class, status): the first matching closed-fleet group.
-        voyage = {}
-        pool: dict[tuple[str, str], int] = {}
+        size = sum(g.count for g in cfg.fleet.tankers) if closed else cfg.initial_count()
+        # Closed fleets know every tanker in advance: per-tanker draws come from one block
+        # per purpose (and per voyage group), so tanker k's draws match across worlds.
+        self._patience = self.streams.family(
+            "fleet.patience", cfg.behaviour.patience_days, size, depth=2
+        )
+        same_key: dict[tuple[str, str], int] = {}
         for g in cfg.fleet.tankers:
-            voyage.setdefault((g.tanker_class, g.status), g.voyage_days)
+            same_key[(g.tanker_class, g.status)] = same_key.get((g.tanker_class, g.status), 0)
+            same_key[(g.tanker_class, g.status)] += g.count
+        voyages = [
+            self.streams.family(
+                f"fleet.voyage.{i}", g.voyage_days, same_key[(g.tanker_class, g.status)], depth=4
+            )
+            for i, g in enumerate(cfg.fleet.tankers)
+        ]
+        used = [0] * len(voyages)
+
+        def voyage(group: int | None) -> Callable[[], float] | None:
+            if not closed or group is None:
+                return None
+            used[group] += 1
+            return voyages[group].sampler(used[group] - 1)
+
+        first_group: dict[tuple[str, str], int] = {}
+        pool: dict[tuple[str, str], int] = {}
+        for i, g in enumerate(cfg.fleet.tankers):
+            first_group.setdefault((g.tanker_class, g.status), i)
             pool[(g.tanker_class, g.status)] = pool.get((g.tanker_class, g.status), 0) + g.count
         for state, g in cfg.initial.groups():
             key = (g.tanker_class, g.status)
             for _ in range(g.count):
-                t = self.new_tanker(*key, voyage.get(key) if closed else None)
+                t = self.new_tanker(*key, voyage(first_group.get(key)))
                 if state in ("loaded_waiting", "loading"):
                     t.cargo_bbl = t.capacity_bbl * g.cargo_fraction
                     self.ledger.afloat_init_bbl += t.cargo_bbl
@@ -153,15 +194,18 @@ class World:
                 if closed:
                     pool[key] -= 1
         if closed:
-            for g in cfg.fleet.tankers:
+            # Tankers at sea at day 0 arrive somewhere within their first voyage.
+            first_arrival = self.streams.uniform("fleet.first_arrival", batch=size or 1)
+            for i, g in enumerate(cfg.fleet.tankers):
                 key = (g.tanker_class, g.status)
                 n = min(g.count, pool[key])
                 pool[key] -= n
                 for _ in range(n):
-                    t = self.new_tanker(*key, g.voyage_days)
-                    first = self.streams.uniform(f"tanker{t.id}.first_arrival")() * t.voyage_days()
+                    t = self.new_tanker(*key, voyage(i))
+                    first = first_arrival() * t.voyage_days()  # type: ignore[misc]
                     self.env.process(lifecycle(self, t, "arriving", first))
         else:
+            self._patience = None  # arrivals get their own streams, created as they come
             self.env.process(self._arrivals())
 
     def _arrivals(self) -> Any:
@@ -188,8 +232,9 @@ class World:
     # ------------------------------------------------------------------ shared actions
 
     def log(self, t: Tanker, kind: str, bbl: float = 0.0) -> None:
-        """Record an event of tanker ``t``."""
-        self.ledger.log(self.env.now, t.id, kind, bbl, t.status, t.tanker_class)
+        """Record an event of tanker ``t`` (a no-op unless events are recorded)."""
+        if self.record_events:
+            self.ledger.events.append((self.env.now, t.id, kind, bbl, t.status, t.tanker_class))
 
     def clear(self, t: Tanker) -> None:
         """``t`` left the interdiction zone: its cargo is exported."""
@@ -274,8 +319,9 @@ class World:
         }
         return Replication(
             metrics={k: float(metrics[k]) for k in METRIC_KEYS},
-            timeseries=ledger.timeseries(pd.Timestamp(self.cfg.start_date)),
-            events=ledger.event_frame(),
+            daily=ledger.daily_array(),
+            start_date=pd.Timestamp(self.cfg.start_date),
+            event_rows=ledger.events,
         )
 
 
