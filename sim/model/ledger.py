@@ -59,7 +59,6 @@ class Ledger:
     tankers_waiting: int = 0
     first_seizure_day: float = math.nan
     storage_full_day: float = math.nan
-    record_events: bool = True
     events: list[tuple[float, int, str, float, str, str]] = field(default_factory=list)
     daily: list[tuple[float, ...]] = field(default_factory=list)
 
@@ -72,11 +71,6 @@ class Ledger:
     def afloat_bbl(self) -> float:
         """Cargo on board tankers still in the theatre (waiting, loading or in transit)."""
         return self.afloat_init_bbl + self.loaded_bbl - self.exported_bbl - self.seized_bbl
-
-    def log(self, time: float, tanker: int, kind: str, bbl: float, status: str, cls: str) -> None:
-        """Append one row to the event log (when recording is on)."""
-        if self.record_events:
-            self.events.append((time, tanker, kind, bbl, status, cls))
 
     def sample_day(self, storage_bbl: float) -> None:
         """Snapshot the running totals at the end of a day."""

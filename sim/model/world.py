@@ -100,7 +100,7 @@ class World:
         self.env = simpy.Environment()
         self.streams = Streams(seed)
         self.record_events = record_events
-        self.ledger = Ledger(record_events=record_events)
+        self.ledger = Ledger()
         self.terminal = Terminal(self.env, cfg.terminal, cfg.production, self.ledger, self.horizon)
         self.owners = Owners(
             self.env,
