@@ -1,0 +1,182 @@
+"""Print the performance figures of blockade-sim as one JSON object.
+
+Every figure is the median of several runs, all measured in this one process run, so the
+ratios compare like with like. ``python -m benchmarks --quick`` is a smoke run for tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+
+import numpy as np
+import simpy
+
+import sim
+from benchmarks import peers
+
+
+def _median_rate(work: Callable[[], float], repeats: int) -> float:
+    """Median over ``repeats`` of (units of work done / seconds)."""
+    rates = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        units = work()
+        rates.append(units / (time.perf_counter() - t0))
+    return statistics.median(rates)
+
+
+def simpy_raw(repeats: int, scale: int) -> float:
+    """Events per second of a bare SimPy timeout loop with 100 processes: the ceiling."""
+    return _median_rate(lambda: peers.raw_timeouts(100, 50 * scale), repeats)
+
+
+def model_events(repeats: int, reps: int) -> float:
+    """SimPy events per second of ``simulate`` on the default scenario (no event log)."""
+    cfg = sim.load_config("venezuela_dec2025")
+
+    def work() -> float:
+        return sum(
+            sim.simulate(cfg, seed=1, replication=i, record_events=False).metrics["events"]
+            for i in range(reps)
+        )
+
+    return _median_rate(work, repeats)
+
+
+def queue_case(repeats: int, horizon: float) -> dict[str, float]:
+    """Customers per second of the M/D/1 validation case: model, bare SimPy, ciw."""
+    cfg = sim.load_config("validation/v1_md1", [f"horizon_days={horizon}"])
+    rate = cfg.fleet.arrival_rate_per_day
+    cargo = next(iter(cfg.fleet.classes.values()))
+    service = cargo / cfg.terminal.loading_rate_bpd + cfg.terminal.berth_overhead_days
+    model = _median_rate(
+        lambda: sim.simulate(cfg, seed=1, record_events=False).metrics["berth_visits"], repeats
+    )
+    bare = _median_rate(lambda: peers.simpy_md1(rate, service, horizon), repeats)
+    ciw = _median_rate(lambda: peers.ciw_md1(rate, service, horizon), repeats)
+    return {
+        "mdc_customers_per_s": model,
+        "mdc_bare_simpy_customers_per_s": bare,
+        "mdc_ciw_customers_per_s": ciw,
+        "mdc_model_vs_bare_simpy": model / bare,
+        "mdc_model_vs_ciw": model / ciw,
+    }
+
+
+def replications(repeats: int, reps: int) -> dict[str, float]:
+    """Replications (with paired baseline) per second: serial and 2 worker processes."""
+    cfg = sim.load_config("venezuela_dec2025", ["experiment.baseline=true"])
+
+    def run(executor: str, workers: int) -> Callable[[], float]:
+        def work() -> float:
+            res = sim.run_experiment(
+                cfg, replications=reps, workers=workers, executor=executor, progress=False
+            )
+            return len(res.replications)
+
+        return work
+
+    serial = _median_rate(run("serial", 1), repeats)
+    two = _median_rate(run("processes", 2), repeats)
+    return {
+        "replications_per_s_serial": serial,
+        "replications_per_s_2_workers": two,
+        "parallel_efficiency": two / (2 * serial),
+    }
+
+
+def peak_rss_mb(reps: int) -> float:
+    """Peak resident memory (MB) of a child process running a ``reps`` experiment to disk."""
+    code = (
+        "import resource, sys, sim\n"
+        "cfg = sim.load_config('venezuela_dec2025')\n"
+        "sim.run_experiment(cfg, replications=int(sys.argv[1]), workers=2,"
+        " executor='processes', out_dir=sys.argv[2], progress=False)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
+        " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(reps), os.path.join(tmp, "run")],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.split()
+    return max(int(out[0]), int(out[1])) / 1024  # ru_maxrss is in KiB on Linux
+
+
+def scaling(repeats: int, reps: int) -> dict[str, float]:
+    """Milliseconds per replication as fleet, production, berths and storage grow together."""
+    base = sim.load_config("venezuela_dec2025")
+    out = {}
+    for factor in (1, 4, 16):
+        data = base.to_dict()
+        data["production"]["export_bpd"] *= factor
+        term = data["terminal"]
+        for key in ("storage_capacity_bbl", "storage_init_bbl", "storage_min_bbl"):
+            term[key] *= factor
+        term["berths"] *= factor
+        for group in data["fleet"]["tankers"]:
+            group["count"] *= factor
+        for state in ("loaded_waiting", "loading", "waiting_berth"):
+            for group in data["initial"][state]:
+                group["count"] *= factor
+        data["navy"]["boarding_teams"] *= factor
+        data["court"]["capacity"] *= factor
+        cfg = sim.config.validate(data)
+        rate = _median_rate(
+            lambda cfg=cfg: sum(
+                1
+                for i in range(reps)
+                if sim.simulate(cfg, seed=1, replication=i, record_events=False)
+            ),
+            repeats,
+        )
+        out[f"x{factor}"] = 1000.0 / rate
+    out["x16_over_x1_per_fleet_unit"] = out["x16"] / (16 * out["x1"])
+    return {f"scaling_ms_per_replication_{k}": v for k, v in out.items()}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args(argv)
+    quick = args.quick
+    repeats = 1 if quick else args.repeats
+    t0 = time.perf_counter()
+    raw = simpy_raw(repeats, 2 if quick else 100)
+    model = model_events(repeats, 2 if quick else 50)
+    result: dict[str, object] = {
+        "simpy_raw_events_per_s": raw,
+        "model_events_per_s": model,
+        "model_vs_raw": model / raw,
+    }
+    result |= queue_case(repeats, 200 if quick else 20_000)
+    result |= replications(min(repeats, 3), 8 if quick else 200)
+    result["peak_rss_mb_1000"] = peak_rss_mb(20 if quick else 1_000)
+    result["peak_rss_mb"] = peak_rss_mb(40 if quick else 10_000)
+    result |= scaling(min(repeats, 3), 1 if quick else 5)
+    result["machine"] = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "numpy": np.__version__,
+        "simpy": simpy.__version__,
+        "sim": sim.__version__,
+    }
+    result["bench_seconds"] = time.perf_counter() - t0
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
