@@ -115,9 +115,10 @@ def peak_rss_mb(reps: int) -> float:
 
 
 def scaling(repeats: int, reps: int) -> dict[str, float]:
-    """Milliseconds per replication as fleet, production, berths and storage grow together."""
+    """Cost per replication and per SimPy event as fleet, production, berths, storage, teams
+    and court grow together by x1, x4, x16 (linear scaling: constant cost per event)."""
     base = sim.load_config("venezuela_dec2025")
-    out = {}
+    out: dict[str, float] = {}
     for factor in (1, 4, 16):
         data = base.to_dict()
         data["production"]["export_bpd"] *= factor
@@ -133,17 +134,22 @@ def scaling(repeats: int, reps: int) -> dict[str, float]:
         data["navy"]["boarding_teams"] *= factor
         data["court"]["capacity"] *= factor
         cfg = sim.config.validate(data)
-        rate = _median_rate(
-            lambda cfg=cfg: sum(
-                1
+        events = [0.0]
+
+        def work(cfg: sim.Config = cfg, events: list[float] = events) -> float:
+            events[0] = sum(
+                sim.simulate(cfg, seed=1, replication=i, record_events=False).metrics["events"]
                 for i in range(reps)
-                if sim.simulate(cfg, seed=1, replication=i, record_events=False)
-            ),
-            repeats,
-        )
-        out[f"x{factor}"] = 1000.0 / rate
-    out["x16_over_x1_per_fleet_unit"] = out["x16"] / (16 * out["x1"])
-    return {f"scaling_ms_per_replication_{k}": v for k, v in out.items()}
+            )
+            return reps
+
+        per_s = _median_rate(work, repeats)
+        out[f"scaling_ms_per_replication_x{factor}"] = 1000.0 / per_s
+        out[f"scaling_us_per_event_x{factor}"] = 1e6 * reps / (per_s * events[0])
+    out["scaling_x16_over_x1_per_event"] = (
+        out["scaling_us_per_event_x16"] / out["scaling_us_per_event_x1"]
+    )
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -165,7 +171,7 @@ def main(argv: list[str] | None = None) -> None:
     result |= replications(min(repeats, 3), 8 if quick else 200)
     result["peak_rss_mb_1000"] = peak_rss_mb(20 if quick else 1_000)
     result["peak_rss_mb"] = peak_rss_mb(40 if quick else 10_000)
-    result |= scaling(min(repeats, 3), 1 if quick else 5)
+    result |= scaling(min(repeats, 3), 1 if quick else 20)
     result["machine"] = {
         "python": platform.python_version(),
         "platform": platform.platform(),

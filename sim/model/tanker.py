@@ -106,11 +106,15 @@ def depart(w: World, t: Tanker) -> Generator:
         w.log(t, "detected")
         if w.court.cfg.policy == "on_departure":
             w.court.apply(t)
-    yield env.timeout(w.transit_days())
-    deadline = env.now + w.exposure_days()
-    if detected and (yield from w.navy.intercept(t, deadline)):
-        return "seized"
-    if env.now < deadline:
-        yield env.timeout(deadline - env.now)
+    transit, exposure = w.transit_days(), w.exposure_days()
+    if detected:
+        yield env.timeout(transit)
+        deadline = env.now + exposure
+        if (yield from w.navy.intercept(t, deadline)):
+            return "seized"
+        if env.now < deadline:
+            yield env.timeout(deadline - env.now)
+    else:  # nobody is after it: one event for the whole crossing
+        yield env.timeout(transit + exposure)
     w.clear(t)
     return "exported"

@@ -1,0 +1,41 @@
+"""``python -m benchmarks --quick`` runs end to end and prints every figure as JSON."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+KEYS = (
+    "simpy_raw_events_per_s",
+    "model_events_per_s",
+    "model_vs_raw",
+    "mdc_customers_per_s",
+    "mdc_ciw_customers_per_s",
+    "mdc_bare_simpy_customers_per_s",
+    "mdc_model_vs_ciw",
+    "replications_per_s_serial",
+    "replications_per_s_2_workers",
+    "parallel_efficiency",
+    "peak_rss_mb",
+    "scaling_us_per_event_x16",
+)
+
+
+def test_quick_benchmark_prints_every_figure() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    ).stdout
+    figures = json.loads(out)
+    for key in KEYS:
+        assert isinstance(figures[key], float) and figures[key] > 0, key
+    assert (
+        figures["model_vs_raw"] == figures["model_events_per_s"] / figures["simpy_raw_events_per_s"]
+    )
