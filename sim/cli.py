@@ -712,15 +712,11 @@ def aggregate_sweep(sweep_dir: str | Path, write: bool = True) -> Any:
     data = {c: _tidy_column([r.get(c) for r in records]) for c in columns}
     df = pd.DataFrame(data, columns=columns)
     if write:
-        _atomic(sweep_dir / "sweep.parquet", lambda p: df.to_parquet(p, index=False))
-        _atomic(sweep_dir / "sweep.csv", lambda p: df.to_csv(p, index=False))
+        from sim.experiment.store import write_atomic
+
+        write_atomic(sweep_dir / "sweep.parquet", lambda p: df.to_parquet(p, index=False))
+        write_atomic(sweep_dir / "sweep.csv", lambda p: df.to_csv(p, index=False))
     return df
-
-
-def _atomic(path: Path, write: Callable[[Path], None]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
-    os.replace(tmp, path)
 
 
 def format_sweep(df: Any, sweep_dir: Path) -> str:

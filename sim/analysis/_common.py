@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from sim.experiment.store import write_atomic
 
 # Colours of the two worlds and of the tanker statuses (colour-blind safe, Okabe-Ito).
 WORLD_COLOURS = {"blockade": "#D55E00", "baseline": "#0072B2"}
@@ -35,19 +36,8 @@ def new_figure(width: float = 10.0, height: float = 5.5, **kwargs: Any) -> Figur
 
 def save_png(fig: Figure, path: str | os.PathLike[str], dpi: int = 110) -> Path:
     """Write ``fig`` as PNG to ``path`` atomically (temp file in the same folder + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png.tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            FigureCanvasAgg(fig)
-            fig.savefig(fh, format="png", dpi=dpi)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; results are shared files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    FigureCanvasAgg(fig)
+    return write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi))
 
 
 # --------------------------------------------------------------------------- units

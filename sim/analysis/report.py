@@ -12,7 +12,6 @@ import json
 import math
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
@@ -34,6 +33,7 @@ from sim.analysis.sweep import (
     swept_keys,
     write_sweep_plots,
 )
+from sim.experiment.store import write_text_atomic
 
 PathLike = str | os.PathLike[str]
 
@@ -517,19 +517,6 @@ def _page(title: str, body: Sequence[str]) -> str:
     )
 
 
-def _write_atomic(path: Path, text: str) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=".report.", suffix=".html.tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; results are shared files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def _read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
@@ -568,7 +555,7 @@ def write_report(folder: PathLike, out: PathLike | None = None, regenerate: bool
     else:
         html = _run_report(folder, regenerate)
     target.parent.mkdir(parents=True, exist_ok=True)
-    return _write_atomic(target, html)
+    return write_text_atomic(target, html)
 
 
 def _config_dict(result: Any, folder: Path) -> dict[str, Any]:
