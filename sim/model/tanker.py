@@ -69,7 +69,9 @@ def lifecycle(w: World, t: Tanker, start: str, delay: float = 0.0) -> Generator:
                 w.log(t, "berth")
                 if t.targeted and w.court.cfg.policy == "on_loading":
                     w.court.apply(t)
-                yield w.terminal.storage.get(t.capacity_bbl)
+                cargo = w.terminal.take(t.capacity_bbl)
+                if cargo is not None:  # not in storage now, or others queued first
+                    yield cargo
                 t.cargo_bbl = t.capacity_bbl
                 w.ledger.loaded_bbl += t.cargo_bbl
                 w.log(t, "load", t.cargo_bbl)

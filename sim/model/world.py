@@ -102,6 +102,7 @@ class World:
         self.record_events = record_events
         self.ledger = Ledger()
         self.terminal = Terminal(self.env, cfg.terminal, cfg.production, self.ledger, self.horizon)
+        self.env.process(self._clock())
         self.owners = Owners(
             self.env,
             cfg.behaviour,
@@ -123,7 +124,6 @@ class World:
             for t in self.tankers:
                 if t.targeted and t.in_theatre:
                     self.court.apply(t)
-        self.env.process(self._sample_days())
 
     # ------------------------------------------------------------------ building
 
@@ -263,14 +263,34 @@ class World:
         self.log(t, "seized_in_waters" if in_waters else "seized", t.cargo_bbl)
         t.cargo_bbl = 0.0
 
-    def _sample_days(self) -> Any:
-        # URGENT priority: the end-of-day snapshot at time d runs before anything else at d.
-        for _ in range(math.ceil(self.horizon - 1e-12)):
-            tick = self.env.event()
-            tick._ok, tick._value = True, None
-            self.env.schedule(tick, URGENT, min(1.0, self.horizon - self.env.now))
-            yield tick
-            self.ledger.sample_day(self.terminal.level())
+    def _clock(self) -> Any:
+        """One process for the periodic work: end-of-day snapshots and production steps.
+
+        Each wake-up is URGENT, so it runs before anything else at that time; at a time that
+        is both, the day's snapshot is taken before the step's production arrives.
+        """
+        env, terminal = self.env, self.terminal
+        step = self.cfg.production.step_days
+        n_days, n_steps = math.ceil(self.horizon - 1e-12), terminal.n_steps
+        day, k = 1, 0
+        while day <= n_days or k < n_steps:
+            t_day = min(day, self.horizon) if day <= n_days else math.inf
+            t_step = k * step if k < n_steps else math.inf
+            now = min(t_day, t_step)
+            if now > env.now:
+                yield self._urgent_tick(now - env.now)
+            if t_day == now:
+                self.ledger.sample_day(terminal.level())
+                day += 1
+            if t_step == now:
+                terminal.produce_step(k)
+                k += 1
+
+    def _urgent_tick(self, delay: float) -> simpy.Event:
+        tick = self.env.event()
+        tick._ok, tick._value = True, None
+        self.env.schedule(tick, URGENT, delay)
+        return tick
 
     # ------------------------------------------------------------------ running
 
