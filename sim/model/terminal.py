@@ -7,6 +7,7 @@ import math
 from collections import deque
 
 import simpy
+from simpy.events import NORMAL
 
 from sim.config import Production
 from sim.config import Terminal as TerminalConfig
@@ -17,7 +18,7 @@ class Terminal:
     """Onshore storage fed by production and drained by tankers loading at berths.
 
     Storage is a plain number, not a SimPy Container: production arrives in steps applied by
-    the world's clock (:meth:`produce_step`), and a tanker takes its cargo at once when it
+    the world between events (:meth:`produce_step`), and a tanker takes its cargo at once when it
     is there and nobody is queued before it (no event), or queues for it. Cargo requests are
     served first come, first served: a big tanker waiting for a full cargo blocks smaller
     ones behind it, as a SimPy Container would.
@@ -69,12 +70,15 @@ class Terminal:
         self.queue.append((request, amount))
         return request
 
-    def _serve_queue(self) -> None:
+    def _serve_queue(self, now: float) -> None:
+        """Serve queued cargo requests at time ``now`` (production steps run between events,
+        so the clock may still read an earlier time: the request fires at ``now``)."""
         queue = self.queue
         while queue and self.stock >= queue[0][1]:
             request, amount = queue.popleft()
             self.stock -= amount
-            request.succeed()
+            request._ok, request._value = True, None  # as Event.succeed, but at ``now``
+            self.env.schedule(request, NORMAL, now - self.env.now)
 
     def produce_step(self, k: int) -> None:
         """Add production step ``k``'s output to storage; cut or shut in what cannot be stored."""
@@ -93,7 +97,7 @@ class Terminal:
         ledger.overflow_bbl += offered - stored
         if stored > 0:
             self.stock += stored
-            self._serve_queue()
+            self._serve_queue(now)
         if math.isnan(ledger.storage_full_day) and offered > room:
             ledger.storage_full_day = now
 

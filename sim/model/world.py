@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import simpy
-from simpy.events import URGENT
 
 from sim.config import Config, Dist
 from sim.model.behaviour import Owners
@@ -102,7 +101,6 @@ class World:
         self.record_events = record_events
         self.ledger = Ledger()
         self.terminal = Terminal(self.env, cfg.terminal, cfg.production, self.ledger, self.horizon)
-        self.env.process(self._clock())
         self.owners = Owners(
             self.env,
             cfg.behaviour,
@@ -263,40 +261,52 @@ class World:
         self.log(t, "seized_in_waters" if in_waters else "seized", t.cargo_bbl)
         t.cargo_bbl = 0.0
 
-    def _clock(self) -> Any:
-        """One process for the periodic work: end-of-day snapshots and production steps.
+    def _periodic_work(self) -> Generator[float, None, None]:
+        """End-of-day snapshots and production steps, in time order, without SimPy events.
 
-        Each wake-up is URGENT, so it runs before anything else at that time; at a time that
-        is both, the day's snapshot is taken before the step's production arrives.
+        Yields the time of the next piece of work and does it when resumed. At a time that
+        is both, the day's snapshot comes before the step's production. :meth:`_run` resumes
+        it before any event at or after that time, so the work at time d comes before
+        anything else at d (as an URGENT event would).
         """
-        env, terminal = self.env, self.terminal
+        terminal, ledger = self.terminal, self.ledger
         step = self.cfg.production.step_days
         n_days, n_steps = math.ceil(self.horizon - 1e-12), terminal.n_steps
         day, k = 1, 0
         while day <= n_days or k < n_steps:
             t_day = min(day, self.horizon) if day <= n_days else math.inf
             t_step = k * step if k < n_steps else math.inf
-            now = min(t_day, t_step)
-            if now > env.now:
-                yield self._urgent_tick(now - env.now)
-            if t_day == now:
-                self.ledger.sample_day(terminal.level())
+            due = min(t_day, t_step)
+            yield due
+            if t_day == due:
+                ledger.sample_day(terminal.level())
                 day += 1
-            if t_step == now:
+            if t_step == due:
                 terminal.produce_step(k)
                 k += 1
+        yield math.inf
 
-    def _urgent_tick(self, delay: float) -> simpy.Event:
-        tick = self.env.event()
-        tick._ok, tick._value = True, None
-        self.env.schedule(tick, URGENT, delay)
-        return tick
+    def _run(self) -> None:
+        """``env.run(until=horizon)``, with the periodic work done between events."""
+        env, horizon, periodic = self.env, self.horizon, self._periodic_work()
+        peek, step = env.peek, env.step
+        due = next(periodic)
+        while True:
+            now = peek()
+            if due <= now:
+                if due >= horizon:
+                    break
+                due = next(periodic)  # may schedule events: look again before stepping
+            elif now < horizon:
+                step()
+            else:
+                break
 
     # ------------------------------------------------------------------ running
 
     def run(self) -> Replication:
         """Run to the horizon, check the ledger and collect the results."""
-        self.env.run(until=self.horizon)
+        self._run()
         ledger = self.ledger
         storage_end = self.terminal.level()
         while len(ledger.daily) < math.ceil(self.horizon - 1e-12):  # the tick at the horizon
