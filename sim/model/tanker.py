@@ -57,7 +57,7 @@ def lifecycle(w: World, t: Tanker, start: str, delay: float = 0.0) -> Generator:
                     return
                 yield env.timeout(t.voyage_days())
                 continue
-            if w.court.cfg.policy == "blanket" and t.targeted:
+            if t.targeted and w.court.cfg.policy == "blanket":
                 w.court.apply(t)
             state = "waiting_berth"
         t.in_theatre = True

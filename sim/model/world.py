@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
@@ -218,12 +219,10 @@ class World:
         pick = self.streams.uniform("arrivals.mix", batch=256)
         weights = np.cumsum([m.weight for m in fleet.arrival_mix])
         cum = (weights / weights[-1]).tolist()
+        last = len(cum) - 1
         while True:
             yield self.env.timeout(gap())
-            u = pick()
-            mix = fleet.arrival_mix[
-                next(i for i, c in enumerate(cum) if u < c or i == len(cum) - 1)
-            ]
+            mix = fleet.arrival_mix[min(bisect.bisect_right(cum, pick()), last)]
             t = self.new_tanker(mix.tanker_class, mix.status, None)
             self.env.process(lifecycle(self, t, "arriving"))
 
