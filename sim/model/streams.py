@@ -79,22 +79,31 @@ class Family:
         if self._block is None:
             rng = self._streams.rng(self._name)
             block = dist.draw(rng, self._size * self._depth).reshape(self._size, self._depth)
-            self._block = block.tolist()
-        more = self._streams.sampler(f"{self._name}[{k}]", dist, batch=self._depth)
-        return _Prefilled(self._block[k], more)
+            self._block = block[:, ::-1].tolist()  # reversed: each entity pops from the end
+        return _Prefilled(list(self._block[k]), self, k)
+
+    def more(self, k: int) -> Callable[[], float]:
+        """Entity ``k``'s own stream, for its draws beyond the first ``depth``."""
+        return self._streams.sampler(f"{self._name}[{k}]", self._dist, batch=self._depth)
 
 
 class _Prefilled:
-    """Serves a prefilled list first, then falls back to another sampler."""
+    """Serves an entity's prefilled draws first, then those of its own stream (made lazily)."""
 
-    __slots__ = ("_buf", "_more")
+    __slots__ = ("_buf", "_family", "_k", "_more")
 
-    def __init__(self, values: list[float], more: Callable[[], float]) -> None:
-        self._buf = values[::-1]
-        self._more = more
+    def __init__(self, reversed_values: list[float], family: Family, k: int) -> None:
+        self._buf = reversed_values
+        self._family = family
+        self._k = k
+        self._more: Callable[[], float] | None = None
 
     def __call__(self) -> float:
-        return self._buf.pop() if self._buf else self._more()
+        if self._buf:
+            return self._buf.pop()
+        if self._more is None:
+            self._more = self._family.more(self._k)
+        return self._more()
 
 
 class _Batched:

@@ -57,29 +57,37 @@ def lifecycle(w: World, t: Tanker, start: str, delay: float = 0.0) -> Generator:
                     return
                 yield env.timeout(t.voyage_days())
                 continue
-            if w.court.cfg.policy == "blanket" and t.targeted:
+            if t.targeted and w.court.cfg.policy == "blanket":
                 w.court.apply(t)
             state = "waiting_berth"
         t.in_theatre = True
         if state == "waiting_berth":
             arrived = env.now
-            with w.terminal.berths.request(priority=w.terminal.berth_priority(t.status)) as berth:
-                yield berth
-                w.ledger.berth_waits.append(env.now - arrived)
-                w.log(t, "berth")
-                if t.targeted and w.court.cfg.policy == "on_loading":
-                    w.court.apply(t)
-                yield w.terminal.storage.get(t.capacity_bbl)
-                t.cargo_bbl = t.capacity_bbl
-                w.ledger.loaded_bbl += t.cargo_bbl
-                w.log(t, "load", t.cargo_bbl)
-                yield env.timeout(w.terminal.loading_days(t.cargo_bbl))
+            berths = w.terminal.berths
+            turn = berths.acquire(w.terminal.berth_priority(t.status))
+            if turn is not None:
+                yield turn
+            w.ledger.berth_waits.append(env.now - arrived)
+            w.log(t, "berth")
+            if t.targeted and w.court.cfg.policy == "on_loading":
+                w.court.apply(t)
+            cargo = w.terminal.take(t.capacity_bbl)
+            if cargo is not None:  # not in storage now, or others queued first
+                yield cargo
+            t.cargo_bbl = t.capacity_bbl
+            w.ledger.loaded_bbl += t.cargo_bbl
+            w.log(t, "load", t.cargo_bbl)
+            yield env.timeout(w.terminal.loading_days(t.cargo_bbl))
+            berths.release()
             state = "loaded"
         elif state == "loading":  # initial state: cargo already on board, berth held
-            with w.terminal.berths.request(priority=w.terminal.berth_priority(t.status)) as berth:
-                yield berth
-                w.log(t, "berth")
-                yield env.timeout(w.terminal.loading_days(t.cargo_bbl) * w.initial_fraction())
+            berths = w.terminal.berths
+            turn = berths.acquire(w.terminal.berth_priority(t.status))
+            if turn is not None:
+                yield turn
+            w.log(t, "berth")
+            yield env.timeout(w.terminal.loading_days(t.cargo_bbl) * w.initial_fraction())
+            berths.release()
             state = "loaded"
         if state == "loaded":
             w.log(t, "loaded", t.cargo_bbl)

@@ -1,11 +1,13 @@
-"""The export terminal: storage (a Container), berths (a Resource), production and shut-ins."""
+"""The export terminal: storage, berths, production and shut-ins."""
 
 from __future__ import annotations
 
+import heapq
 import math
-from collections.abc import Generator
+from collections import deque
 
 import simpy
+from simpy.events import NORMAL
 
 from sim.config import Production
 from sim.config import Terminal as TerminalConfig
@@ -13,7 +15,14 @@ from sim.model.ledger import Ledger
 
 
 class Terminal:
-    """Onshore storage fed by production and drained by tankers loading at berths."""
+    """Onshore storage fed by production and drained by tankers loading at berths.
+
+    Storage is a plain number, not a SimPy Container: production arrives in steps applied by
+    the world between events (:meth:`produce_step`), and a tanker takes its cargo at once when it
+    is there and nobody is queued before it (no event), or queues for it. Cargo requests are
+    served first come, first served: a big tanker waiting for a full cargo blocks smaller
+    ones behind it, as a SimPy Container would.
+    """
 
     def __init__(
         self,
@@ -28,17 +37,17 @@ class Terminal:
         self.production = production
         self.ledger = ledger
         self.horizon = horizon
-        # The Container holds only what can be loaded: stock above the working minimum.
+        # ``stock`` is only what can be loaded: crude above the working minimum.
         self.floor = cfg.storage_min_bbl
         self.capacity = cfg.storage_capacity_bbl
-        self.storage = simpy.Container(
-            env, capacity=self.capacity - self.floor, init=cfg.storage_init_bbl - self.floor
-        )
-        self.berths = simpy.PriorityResource(env, capacity=cfg.berths)
+        self.room_total = self.capacity - self.floor
+        self.stock = cfg.storage_init_bbl - self.floor
+        self.queue: deque[tuple[simpy.Event, float]] = deque()
+        self.berths = Berths(env, cfg.berths)
         self.cut_active = False
-        self._cut_pending = False
+        self._cut_from = math.inf  # when a decided cut takes effect (inf: none pending)
+        self.n_steps = math.ceil(horizon / production.step_days - 1e-12)
         ledger.storage_init_bbl = cfg.storage_init_bbl
-        env.process(self._produce())
 
     def berth_priority(self, status: str) -> int:
         """Queue priority at the berths (lower first): licensed first when so configured."""
@@ -46,44 +55,93 @@ class Terminal:
 
     def level(self) -> float:
         """Crude in storage, including the working minimum."""
-        return self.storage.level + self.floor
+        return self.stock + self.floor
 
     def loading_days(self, cargo_bbl: float) -> float:
         """How long a tanker holds a berth to load ``cargo_bbl``."""
         return cargo_bbl / self.cfg.loading_rate_bpd + self.cfg.berth_overhead_days
 
-    def _produce(self) -> Generator[simpy.Event, None, None]:
-        """Add each step's output to storage; cut or shut in what cannot be stored."""
-        step = self.production.step_days
+    def take(self, amount: float) -> simpy.Event | None:
+        """Take ``amount`` from storage: None if taken now, else an event fired when taken."""
+        if not self.queue and self.stock >= amount:
+            self.stock -= amount
+            return None
+        request = self.env.event()
+        self.queue.append((request, amount))
+        return request
+
+    def _serve_queue(self, now: float) -> None:
+        """Serve queued cargo requests at time ``now`` (production steps run between events,
+        so the clock may still read an earlier time: the request fires at ``now``)."""
+        queue = self.queue
+        while queue and self.stock >= queue[0][1]:
+            request, amount = queue.popleft()
+            self.stock -= amount
+            request._ok, request._value = True, None  # as Event.succeed, but at ``now``
+            self.env.schedule(request, NORMAL, now - self.env.now)
+
+    def produce_step(self, k: int) -> None:
+        """Add production step ``k``'s output to storage; cut or shut in what cannot be stored."""
+        production, ledger = self.production, self.ledger
+        step, cut = production.step_days, production.cut
+        now = k * step
+        potential = production.export_bpd * min(step, self.horizon - now)
+        if cut.enabled:
+            self._apply_cut_policy(now, self.level() / self.capacity)
+        withheld = potential * cut.cut_fraction if self.cut_active else 0.0
+        offered = potential - withheld
+        room = self.room_total - self.stock
+        stored = min(offered, room)
+        ledger.produced_bbl += potential
+        ledger.cut_bbl += withheld
+        ledger.overflow_bbl += offered - stored
+        if stored > 0:
+            self.stock += stored
+            self._serve_queue(now)
+        if math.isnan(ledger.storage_full_day) and offered > room:
+            ledger.storage_full_day = now
+
+    def _apply_cut_policy(self, now: float, fill: float) -> None:
+        """Cut output ``delay_days`` after storage reaches ``trigger_fill``; restore it below
+        ``restore_fill``. A cut decided at ``t`` applies from the first step at or after
+        ``t + delay_days``."""
         cut = self.production.cut
         restore = cut.trigger_fill if cut.restore_fill is None else cut.restore_fill
-        ledger = self.ledger
-        n_steps = math.ceil(self.horizon / step - 1e-12)
-        for k in range(n_steps):
-            now = k * step
-            duration = min(step, self.horizon - now)
-            potential = self.production.export_bpd * duration
-            fill = self.level() / self.capacity
-            if cut.enabled:
-                if not self.cut_active and not self._cut_pending and fill >= cut.trigger_fill:
-                    self._cut_pending = True
-                    self.env.process(self._start_cut(cut.delay_days))
-                elif self.cut_active and fill < restore:
-                    self.cut_active = False
-            withheld = potential * cut.cut_fraction if self.cut_active else 0.0
-            offered = potential - withheld
-            room = self.storage.capacity - self.storage.level
-            stored = min(offered, room)
-            ledger.produced_bbl += potential
-            ledger.cut_bbl += withheld
-            ledger.overflow_bbl += offered - stored
-            if stored > 0:
-                self.storage.put(stored)
-            if math.isnan(ledger.storage_full_day) and offered > room:
-                ledger.storage_full_day = now
-            yield self.env.timeout(step)
+        if self._cut_from <= now:
+            self._cut_from = math.inf
+            self.cut_active = True
+        if not self.cut_active and self._cut_from == math.inf and fill >= cut.trigger_fill:
+            self._cut_from = now + cut.delay_days
+        elif self.cut_active and fill < restore:
+            self.cut_active = False
 
-    def _start_cut(self, delay: float) -> Generator[simpy.Event, None, None]:
-        yield self.env.timeout(delay)
-        self._cut_pending = False
-        self.cut_active = True
+
+class Berths:
+    """``capacity`` berths served by priority (lower first), first come first served within one.
+
+    Like a SimPy PriorityResource without its events where none is needed: a tanker finding
+    a berth free takes it at once, and a release hands the berth straight to the next in line.
+    """
+
+    def __init__(self, env: simpy.Environment, capacity: int) -> None:
+        self.env = env
+        self.free = capacity
+        self._line: list[tuple[int, int, simpy.Event]] = []  # heap of (priority, order, event)
+        self._order = 0
+
+    def acquire(self, priority: int) -> simpy.Event | None:
+        """Take a berth: None if taken now, else an event fired when it is this tanker's."""
+        if self.free > 0 and not self._line:
+            self.free -= 1
+            return None
+        turn = self.env.event()
+        self._order += 1
+        heapq.heappush(self._line, (priority, self._order, turn))
+        return turn
+
+    def release(self) -> None:
+        """Give a berth back: to the first in line if anyone waits."""
+        if self._line:
+            heapq.heappop(self._line)[2].succeed()
+        else:
+            self.free += 1

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -11,7 +12,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import simpy
-from simpy.events import URGENT
 
 from sim.config import Config, Dist
 from sim.model.behaviour import Owners
@@ -123,7 +123,6 @@ class World:
             for t in self.tankers:
                 if t.targeted and t.in_theatre:
                     self.court.apply(t)
-        self.env.process(self._sample_days())
 
     # ------------------------------------------------------------------ building
 
@@ -220,12 +219,10 @@ class World:
         pick = self.streams.uniform("arrivals.mix", batch=256)
         weights = np.cumsum([m.weight for m in fleet.arrival_mix])
         cum = (weights / weights[-1]).tolist()
+        last = len(cum) - 1
         while True:
             yield self.env.timeout(gap())
-            u = pick()
-            mix = fleet.arrival_mix[
-                next(i for i, c in enumerate(cum) if u < c or i == len(cum) - 1)
-            ]
+            mix = fleet.arrival_mix[min(bisect.bisect_right(cum, pick()), last)]
             t = self.new_tanker(mix.tanker_class, mix.status, None)
             self.env.process(lifecycle(self, t, "arriving"))
 
@@ -263,20 +260,52 @@ class World:
         self.log(t, "seized_in_waters" if in_waters else "seized", t.cargo_bbl)
         t.cargo_bbl = 0.0
 
-    def _sample_days(self) -> Any:
-        # URGENT priority: the end-of-day snapshot at time d runs before anything else at d.
-        for _ in range(math.ceil(self.horizon - 1e-12)):
-            tick = self.env.event()
-            tick._ok, tick._value = True, None
-            self.env.schedule(tick, URGENT, min(1.0, self.horizon - self.env.now))
-            yield tick
-            self.ledger.sample_day(self.terminal.level())
+    def _periodic_work(self) -> Generator[float, None, None]:
+        """End-of-day snapshots and production steps, in time order, without SimPy events.
+
+        Yields the time of the next piece of work and does it when resumed. At a time that
+        is both, the day's snapshot comes before the step's production. :meth:`_run` resumes
+        it before any event at or after that time, so the work at time d comes before
+        anything else at d (as an URGENT event would).
+        """
+        terminal, ledger = self.terminal, self.ledger
+        step = self.cfg.production.step_days
+        n_days, n_steps = math.ceil(self.horizon - 1e-12), terminal.n_steps
+        day, k = 1, 0
+        while day <= n_days or k < n_steps:
+            t_day = min(day, self.horizon) if day <= n_days else math.inf
+            t_step = k * step if k < n_steps else math.inf
+            due = min(t_day, t_step)
+            yield due
+            if t_day == due:
+                ledger.sample_day(terminal.level())
+                day += 1
+            if t_step == due:
+                terminal.produce_step(k)
+                k += 1
+        yield math.inf
+
+    def _run(self) -> None:
+        """``env.run(until=horizon)``, with the periodic work done between events."""
+        env, horizon, periodic = self.env, self.horizon, self._periodic_work()
+        peek, step = env.peek, env.step
+        due = next(periodic)
+        while True:
+            now = peek()
+            if due <= now:
+                if due >= horizon:
+                    break
+                due = next(periodic)  # may schedule events: look again before stepping
+            elif now < horizon:
+                step()
+            else:
+                break
 
     # ------------------------------------------------------------------ running
 
     def run(self) -> Replication:
         """Run to the horizon, check the ledger and collect the results."""
-        self.env.run(until=self.horizon)
+        self._run()
         ledger = self.ledger
         storage_end = self.terminal.level()
         while len(ledger.daily) < math.ceil(self.horizon - 1e-12):  # the tick at the horizon
