@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> None:
         "model_vs_raw": model / raw,
     }
     result |= queue_case(repeats, 200 if quick else 20_000)
-    result |= replications(min(repeats, 3), 8 if quick else 200)
+    result |= replications(min(repeats, 3), 8 if quick else 1000)
     result["peak_rss_mb_1000"] = peak_rss_mb(20 if quick else 1_000)
     result["peak_rss_mb"] = peak_rss_mb(40 if quick else 10_000)
     result |= scaling(min(repeats, 3), 1 if quick else 20)
