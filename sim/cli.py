@@ -34,6 +34,7 @@ from sim.config import (
     normalize_overrides,
     scenarios_dir,
 )
+from sim.formatting import fmt_number
 
 PROG = "blockade"
 
@@ -470,17 +471,6 @@ def _row_stats(res: Any, metric: str) -> dict[str, float] | None:
     return None
 
 
-def _num(x: float) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    a = abs(x)
-    if a >= 1000:
-        return f"{x:,.0f}"
-    if a >= 10:
-        return f"{x:.1f}"
-    return f"{x:.2f}"
-
-
 def _table(header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines = []
@@ -500,10 +490,11 @@ def _short_decline(res: Any) -> str:
         s = _row_stats(res, "exported_bpd")
         if s is None:
             return "done"
-        return f"exported {_num(s['mean'])} bpd [{_num(s['ci_low'])}, {_num(s['ci_high'])}]"
+        lo, hi = fmt_number(s["ci_low"]), fmt_number(s["ci_high"])
+        return f"exported {fmt_number(s['mean'])} bpd [{lo}, {hi}]"
     return (
-        f"export decline {_num(100 * s['mean'])}% "
-        f"[{_num(100 * s['ci_low'])}, {_num(100 * s['ci_high'])}]"
+        f"export decline {fmt_number(100 * s['mean'])}% "
+        f"[{fmt_number(100 * s['ci_low'])}, {fmt_number(100 * s['ci_high'])}]"
     )
 
 
@@ -521,10 +512,10 @@ def format_summary(res: Any) -> str:
         if metric == "days_to_storage_full" and metric in reps.columns:
             full = int(reps[metric].notna().sum())
             note = "never full" if full == 0 else f"full in {full}/{len(reps)} replications"
-        ci = f"[{_num(scale * s['ci_low'])}, {_num(scale * s['ci_high'])}]"
+        ci = f"[{fmt_number(scale * s['ci_low'])}, {fmt_number(scale * s['ci_high'])}]"
         if s["n"] == 0:
             ci = ""
-        rows.append([label, _num(scale * s["mean"]), ci, note])
+        rows.append([label, fmt_number(scale * s["mean"]), ci, note])
     done = int(manifest.get("replications_done", len(reps)))
     baseline = cfg.experiment.baseline
     head = (
@@ -738,8 +729,9 @@ def format_sweep(df: Any, sweep_dir: Path) -> str:
         cells += [str(r[c]) for c in override_cols]
         if f"{metric}_mean" in df.columns:
             cells += [
-                _num(scale * r[f"{metric}_mean"]),
-                f"[{_num(scale * r[f'{metric}_ci_low'])}, {_num(scale * r[f'{metric}_ci_high'])}]",
+                fmt_number(scale * r[f"{metric}_mean"]),
+                f"[{fmt_number(scale * r[f'{metric}_ci_low'])}, "
+                f"{fmt_number(scale * r[f'{metric}_ci_high'])}]",
             ]
         rows.append(cells)
     header = ["job", *override_cols]
@@ -820,7 +812,7 @@ def format_compare(table: Any, dir_a: str, dir_b: str) -> str:
     rows = []
     for metric, r in table.iterrows():
         label, scale = _LABELS.get(str(metric), (str(metric), 1.0))
-        ci = f"[{_num(scale * r['ci_low'])}, {_num(scale * r['ci_high'])}]"
+        ci = f"[{fmt_number(scale * r['ci_low'])}, {fmt_number(scale * r['ci_high'])}]"
         sig = ""
         if not (math.isnan(r["ci_low"]) or math.isnan(r["ci_high"])) and (
             r["ci_low"] > 0 or r["ci_high"] < 0
@@ -829,9 +821,9 @@ def format_compare(table: Any, dir_a: str, dir_b: str) -> str:
         rows.append(
             [
                 label,
-                _num(scale * r["a_mean"]),
-                _num(scale * r["b_mean"]),
-                _num(scale * r["mean"]) + sig,
+                fmt_number(scale * r["a_mean"]),
+                fmt_number(scale * r["b_mean"]),
+                fmt_number(scale * r["mean"]) + sig,
                 ci,
                 str(int(r["n"])),
             ]

@@ -12,6 +12,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from sim.experiment.store import write_atomic
+from sim.formatting import fmt_number
 
 # Colours of the two worlds and of the tanker statuses (colour-blind safe, Okabe-Ito).
 WORLD_COLOURS = {"blockade": "#D55E00", "baseline": "#0072B2"}
@@ -71,22 +72,6 @@ def metric_label(metric: str) -> str:
     _, unit = metric_unit(metric)
     name = metric.replace("_bbl", "").replace("_bpd", "").replace("_", " ")
     return f"{name} ({unit})" if unit else name
-
-
-def fmt_number(x: float, digits: int = 3) -> str:
-    """A compact number: 3 significant digits, thousands separators for large values."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    x = float(x)
-    if math.isinf(x):
-        return "∞" if x > 0 else "−∞"
-    if x == 0:
-        return "0"
-    if abs(x) >= 1000:
-        return f"{x:,.0f}"
-    mag = math.floor(math.log10(abs(x)))
-    decimals = max(0, digits - 1 - mag)
-    return f"{x:.{decimals}f}"
 
 
 def fmt_metric(metric: str, value: float) -> str:

@@ -22,6 +22,7 @@ from sim.experiment.store import (
     write_parquet_atomic,
     write_text_atomic,
 )
+from sim.formatting import fmt_number
 from sim.sensitivity.analyse import INDEX_COLUMNS, analyse
 from sim.sensitivity.declare import (
     Parameter,
@@ -214,19 +215,6 @@ def write_result(result: SensitivityResult, out_dir: str | Path) -> Path:
 # --------------------------------------------------------------------------- printing
 
 
-def _num(x: float) -> str:
-    if not np.isfinite(x):
-        return "–"
-    if x == 0:
-        return "0"
-    ax = abs(x)
-    if ax >= 100:
-        return f"{x:,.0f}"
-    if ax >= 1:
-        return f"{x:.2f}"
-    return f"{x:.3g}"
-
-
 def format_indices(result: SensitivityResult) -> str:
     """The ranked tables of every output, as text (export decline in percentage points)."""
     m = result.manifest
@@ -253,7 +241,7 @@ def format_indices(result: SensitivityResult) -> str:
             {
                 "rank": t["rank"],
                 "parameter": t["parameter"],
-                **{c: [_num(v * scale) for v in t[c]] for c in cols},
+                **{c: [fmt_number(v * scale) for v in t[c]] for c in cols},
             }
         )
         lines += ["", f"{output} ({note})", shown.to_string(index=False)]
