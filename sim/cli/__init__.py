@@ -1,0 +1,107 @@
+"""The ``blockade`` command: a Hydra app over ``scenarios/``, sweeps and their table, compare.
+
+``blockade [key=value ...]`` runs one experiment, ``blockade -m a=1,2 b=x,y`` sweeps and
+``blockade compare DIR_A DIR_B`` compares two finished runs; ``report``, ``sensitivity`` and
+``discover`` are further subcommands. Subcommands (the first word of the command line) are
+dispatched before Hydra sees anything.
+
+Every override is checked before Hydra runs anything (:mod:`sim.cli.app`): the list is parsed
+with Hydra's override parser, a sweep is expanded into its points, and each point is composed
+and validated with :func:`sim.load_config`, so a bad key, value or group option fails with one
+line on stderr and exit status 2 before any replication starts. Plain ``key=value`` overrides
+reach Hydra as ``++key=value`` (:func:`sim.config.normalize_overrides`) so any schema key can
+be set; inside the Hydra job the config is rebuilt from the job's task overrides with
+:func:`sim.load_config`, so the command line and the Python API validate identically
+(mapping values replace, never merge).
+
+Modules: ``common`` (errors, tables), ``app`` (the Hydra app), ``summary`` (the run summary),
+``sweep`` (the sweep table callback), ``compare``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from sim.cli.app import check_run_folder, hydra_main, prepare_hydra_args
+from sim.cli.common import PROG, ArgParser, CliError, fail, is_folder_mismatch, show_path
+from sim.cli.compare import cmd_compare, compare_runs, format_compare
+from sim.cli.summary import format_summary
+from sim.cli.sweep import SweepTable, aggregate_sweep, format_sweep
+from sim.config import ConfigError
+
+__all__ = [
+    "PROG",
+    "SUBCOMMANDS",
+    "CliError",
+    "SweepTable",
+    "aggregate_sweep",
+    "check_run_folder",
+    "compare_runs",
+    "format_compare",
+    "format_summary",
+    "format_sweep",
+    "main",
+    "prepare_hydra_args",
+]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The ``blockade`` console script (and ``python -m sim``); returns the exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args and args[0] in SUBCOMMANDS:
+            return SUBCOMMANDS[args[0]](args[1:])
+        return hydra_main(args)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except (CliError, ConfigError) as exc:
+        return fail(str(exc))
+    except Exception as exc:
+        if is_folder_mismatch(exc):
+            return fail(str(exc))
+        raise
+
+
+def cmd_report(argv: list[str]) -> int:
+    parser = ArgParser(
+        prog=f"{PROG} report",
+        description="Write report.html (self-contained: plots embedded) for a run or sweep folder.",
+    )
+    parser.add_argument("folder", help="a finished run folder or sweep folder")
+    parser.add_argument("--out", metavar="PATH", help="where to write (default FOLDER/report.html)")
+    parser.add_argument(
+        "--regenerate", action="store_true", help="redraw the plots even if they exist"
+    )
+    args = parser.parse_args(argv)
+    folder = Path(args.folder)
+    if not (folder / "summary.json").is_file() and not (folder / "sweep.parquet").is_file():
+        raise CliError(f"{folder}: not a finished run folder (summary.json) or sweep folder")
+    from sim.analysis import write_report
+
+    path = write_report(folder, out=args.out, regenerate=args.regenerate)
+    print(f"Report written to {show_path(path)}")
+    return 0
+
+
+def _cmd_sensitivity(argv: list[str]) -> int:
+    from sim.sensitivity import sensitivity_main
+
+    return sensitivity_main(argv)
+
+
+def _cmd_discover(argv: list[str]) -> int:
+    from sim.discovery import discovery_main
+
+    return discovery_main(argv)
+
+
+#: Subcommands dispatched before Hydra: the first word of the command line.
+SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
+    "compare": cmd_compare,
+    "report": cmd_report,
+    "sensitivity": _cmd_sensitivity,
+    "discover": _cmd_discover,
+}

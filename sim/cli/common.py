@@ -1,0 +1,60 @@
+"""What every ``blockade`` command shares: the program name, one-line errors, tables."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+PROG = "blockade"
+
+
+class CliError(Exception):
+    """A user error of the command line: printed as one line, exit status 2."""
+
+
+def fail(message: str) -> int:
+    """Print ``message`` as one line on stderr; the exit status of a user error (2)."""
+    line = " ".join(str(message).split())  # one line, whatever the message held
+    print(f"{PROG}: error: {line}", file=sys.stderr)
+    return 2
+
+
+def is_folder_mismatch(exc: BaseException) -> bool:
+    """Whether ``exc`` is the store refusing a folder that holds another config's run."""
+    from sim.experiment.store import RunFolderMismatch
+
+    return isinstance(exc, RunFolderMismatch)
+
+
+def raise_cli_error(message: str) -> Any:
+    raise CliError(message)
+
+
+class ArgParser(argparse.ArgumentParser):
+    """argparse that reports errors as one :class:`CliError` line instead of usage + exit."""
+
+    def error(self, message: str) -> Any:
+        raise_cli_error(message)
+
+
+def show_path(path: str | Path) -> str:
+    p = Path(path).resolve()
+    try:
+        return str(p.relative_to(Path.cwd()))
+    except ValueError:
+        return str(p)
+
+
+def text_table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = []
+    for k, r in enumerate([header, *rows]):
+        cells = [r[0].ljust(widths[0])] + [
+            c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)
+        ]
+        lines.append("  ".join(cells).rstrip())
+        if k == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)

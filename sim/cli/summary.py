@@ -1,0 +1,127 @@
+"""The summary table printed after a run."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sim.cli.common import (
+    show_path,
+    text_table,
+)
+from sim.formatting import fmt_number
+
+#: Rows of the run summary: (metric, label, scale). Scale 1e-6 shows millions of barrels.
+SUMMARY_ROWS: tuple[tuple[str, str, float], ...] = (
+    ("export_decline", "Export decline (%)", 100.0),
+    ("exported_bpd", "Exported, blockade (bpd)", 1.0),
+    ("baseline_exported_bpd", "Exported, no blockade (bpd)", 1.0),
+    ("seizures", "Seizures", 1.0),
+    ("seized_bbl", "Seized (M bbl)", 1e-6),
+    ("stranded_bbl", "Stranded at end (M bbl)", 1e-6),
+    ("shut_in_bbl", "Shut in (M bbl)", 1e-6),
+    ("days_to_storage_full", "Days to storage full", 1.0),
+    ("turnbacks", "Turnbacks", 1.0),
+)
+
+LABELS: dict[str, tuple[str, float]] = {
+    "export_decline": ("Export decline (pp)", 100.0),
+    "exported_bpd": ("Exported (bpd)", 1.0),
+    "exported_bbl": ("Exported (M bbl)", 1e-6),
+    "seizures": ("Seizures", 1.0),
+    "seized_bbl": ("Seized (M bbl)", 1e-6),
+    "seizures_in_waters": ("Seizures in waters", 1.0),
+    "escapes": ("Escapes", 1.0),
+    "stranded_bbl": ("Stranded at end (M bbl)", 1e-6),
+    "shut_in_bbl": ("Shut in (M bbl)", 1e-6),
+    "days_to_storage_full": ("Days to storage full", 1.0),
+    "days_to_first_seizure": ("Days to first seizure", 1.0),
+    "turnbacks": ("Turnbacks", 1.0),
+    "team_utilization": ("Team utilization (%)", 100.0),
+}
+
+
+# --------------------------------------------------------------------------- summary table
+
+
+def _row_stats(res: Any, metric: str) -> dict[str, float] | None:
+    """mean, ci_low, ci_high, n of ``metric`` (derived from barrels when needed)."""
+    summary = res.summary
+    if metric in summary.index:
+        row = summary.loc[metric]
+        return {k: float(row[k]) for k in ("mean", "ci_low", "ci_high", "n")}
+    reps = res.replications
+    source = {"exported_bpd": "exported_bbl", "baseline_exported_bpd": "baseline_exported_bbl"}
+    if metric in source and source[metric] in reps.columns:
+        from sim.experiment.stats import describe
+
+        s = describe(reps[source[metric]] / float(res.config.horizon_days))
+        return {k: float(s[k]) for k in ("mean", "ci_low", "ci_high", "n")}
+    return None
+
+
+def short_decline(res: Any) -> str:
+    s = _row_stats(res, "export_decline")
+    if s is None:
+        s = _row_stats(res, "exported_bpd")
+        if s is None:
+            return "done"
+        lo, hi = fmt_number(s["ci_low"]), fmt_number(s["ci_high"])
+        return f"exported {fmt_number(s['mean'])} bpd [{lo}, {hi}]"
+    return (
+        f"export decline {fmt_number(100 * s['mean'])}% "
+        f"[{fmt_number(100 * s['ci_low'])}, {fmt_number(100 * s['ci_high'])}]"
+    )
+
+
+def format_summary(res: Any) -> str:
+    """The readable summary of one finished run: key metrics with 95% CIs, folder, status."""
+    cfg = res.config
+    manifest = dict(res.manifest or {})
+    reps = res.replications
+    rows = []
+    for metric, label, scale in SUMMARY_ROWS:
+        s = _row_stats(res, metric)
+        if s is None:
+            continue
+        note = ""
+        if metric == "days_to_storage_full" and metric in reps.columns:
+            full = int(reps[metric].notna().sum())
+            note = "never full" if full == 0 else f"full in {full}/{len(reps)} replications"
+        ci = f"[{fmt_number(scale * s['ci_low'])}, {fmt_number(scale * s['ci_high'])}]"
+        if s["n"] == 0:
+            ci = ""
+        rows.append([label, fmt_number(scale * s["mean"]), ci, note])
+    done = int(manifest.get("replications_done", len(reps)))
+    baseline = cfg.experiment.baseline
+    head = (
+        f"Scenario {cfg.name}: {cfg.horizon_days:g} days from {cfg.start_date}, "
+        f"{done} replications, root seed {cfg.experiment.seed}"
+        + (" (paired no-blockade baseline)" if baseline else " (no baseline)")
+    )
+    target = cfg.experiment.target_rel_halfwidth
+    if target is None:
+        status = f"Replications: {done} (fixed count, no precision target)"
+    else:
+        met = manifest.get("target_met")
+        metric = str(manifest.get("target_metric", "export_decline"))
+        s = _row_stats(res, metric)
+        achieved = ""
+        if s is not None and s["mean"] and not math.isnan(s["ci_high"]):
+            achieved = f", achieved ±{(s['ci_high'] - s['ci_low']) / 2 / abs(s['mean']):.1%}"
+        status = (
+            f"Replications: {done}; target ±{target:.1%} relative half-width on "
+            f"{metric.replace('_', ' ')} {'met' if met else 'NOT met'}{achieved}"
+            + ("" if met else f" (max_replications={cfg.experiment.max_replications})")
+        )
+    out_dir = getattr(res, "out_dir", None)
+    lines = [
+        head,
+        "",
+        text_table(["", "mean", "95% CI", ""], rows),
+        "",
+        status,
+    ]
+    if out_dir is not None:
+        lines.append(f"Results: {show_path(out_dir)}")
+    return "\n".join(lines)
