@@ -99,6 +99,13 @@ def _format_time_axis(ax: Axes, dates: bool, start: Any = None) -> None:
         ax.set_xlabel("day of the simulation (days)")
 
 
+def _finish_axes(ax: Axes, legend_loc: str = "upper right") -> None:
+    """The common finish of a time chart's panel: y from zero, light grid, small legend."""
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(loc=legend_loc, fontsize=8, framealpha=0.9)
+
+
 def _has(frame: pd.DataFrame, col: str) -> bool:
     return all(f"{col}_{q}" in frame.columns for q in ("p05", "p50", "p95"))
 
@@ -202,10 +209,8 @@ def exports_fan_chart(result: Any, rolling: int | None = 7) -> Figure:
         fontsize=11,
     )
     ax.set_ylabel("exports (thousand bpd)")
-    ax.set_ylim(bottom=0)
     _format_time_axis(ax, dates)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
+    _finish_axes(ax, "upper right")
     return fig
 
 
@@ -254,10 +259,8 @@ def storage_chart(result: Any) -> Figure:
         fontsize=11,
     )
     ax.set_ylabel("crude (million bbl)")
-    ax.set_ylim(bottom=0)
     _format_time_axis(ax, dates)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", fontsize=8, framealpha=0.9)
+    _finish_axes(ax, "upper left")
     return fig
 
 
@@ -283,9 +286,7 @@ def stranded_chart(result: Any) -> Figure:
     bottom.set_title("loaded tankers waiting to sail", fontsize=10)
     bottom.set_ylabel("tankers waiting (tankers)")
     for ax in (top, bottom):
-        ax.set_ylim(bottom=0)
-        ax.grid(alpha=0.3)
-        ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
+        _finish_axes(ax)
     bottom.yaxis.set_major_locator(MaxNLocator(integer=True))
     _format_time_axis(bottom, dates)
     return fig
