@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 
@@ -57,7 +58,8 @@ class Family:
 
     The first ``depth`` draws of every entity come from one block drawn from stream
     ``name`` (one generator for the whole family instead of one per entity); an entity that
-    needs more continues on its own stream ``name[k]``.
+    needs more continues on its own stream ``name[k]``. Nothing is drawn until an entity
+    asks.
     """
 
     def __init__(self, streams: Streams, name: str, dist: Dist, size: int, depth: int) -> None:
@@ -66,7 +68,8 @@ class Family:
         self._dist = dist
         self._size = size
         self._depth = depth
-        self._block: list[list[float]] | None = None
+        self._block: list[list[float]] = []  # entity -> its draws still to come, reversed
+        self._more: dict[int, Callable[[], float]] = {}
 
     def sampler(self, k: int) -> Callable[[], float]:
         """The sampler of entity ``k``."""
@@ -76,34 +79,22 @@ class Family:
             return lambda: value
         if not 0 <= k < self._size:
             raise IndexError(f"entity {k} outside family {self._name} of {self._size}")
-        if self._block is None:
+        return functools.partial(self._draw, k)
+
+    def _draw(self, k: int) -> float:
+        if not self._block:
             rng = self._streams.rng(self._name)
-            block = dist.draw(rng, self._size * self._depth).reshape(self._size, self._depth)
-            self._block = block[:, ::-1].tolist()  # reversed: each entity pops from the end
-        return _Prefilled(list(self._block[k]), self, k)
-
-    def more(self, k: int) -> Callable[[], float]:
-        """Entity ``k``'s own stream, for its draws beyond the first ``depth``."""
-        return self._streams.sampler(f"{self._name}[{k}]", self._dist, batch=self._depth)
-
-
-class _Prefilled:
-    """Serves an entity's prefilled draws first, then those of its own stream (made lazily)."""
-
-    __slots__ = ("_buf", "_family", "_k", "_more")
-
-    def __init__(self, reversed_values: list[float], family: Family, k: int) -> None:
-        self._buf = reversed_values
-        self._family = family
-        self._k = k
-        self._more: Callable[[], float] | None = None
-
-    def __call__(self) -> float:
-        if self._buf:
-            return self._buf.pop()
-        if self._more is None:
-            self._more = self._family.more(self._k)
-        return self._more()
+            block = self._dist.draw(rng, self._size * self._depth)
+            self._block = block.reshape(self._size, self._depth)[:, ::-1].tolist()
+        own = self._block[k]
+        if own:
+            return own.pop()
+        more = self._more.get(k)
+        if more is None:
+            more = self._more[k] = self._streams.sampler(
+                f"{self._name}[{k}]", self._dist, batch=self._depth
+            )
+        return more()
 
 
 class _Batched:

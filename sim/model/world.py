@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import bisect
+import contextlib
+import gc
 import math
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -362,5 +364,24 @@ def simulate(
         raise TypeError(
             f"cfg must be a sim.Config (from sim.load_config), got {type(cfg).__name__}"
         )
-    world = World(cfg, seed_sequence(seed, replication), record_events)
-    return world.run()
+    with _gc_paused():
+        return World(cfg, seed_sequence(seed, replication), record_events).run()
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector during one replication.
+
+    A replication allocates many short-lived events, none of which are freed by the cyclic
+    collector (reference counts free them), yet its generation-0 passes took ~25% of the
+    run time. The world's own cycles are collected as usual after the replication.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect(0)
