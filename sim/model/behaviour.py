@@ -9,6 +9,7 @@ import simpy
 from sim.config import Behaviour
 from sim.model.ledger import Ledger
 from sim.model.tanker import Tanker
+from sim.model.timers import call_later
 
 
 class Owners:
@@ -42,13 +43,9 @@ class Owners:
     def hear(self, seized: bool) -> None:
         """News of one seizure (or escape) reaches owners after ``news_lag_days``."""
         if self.cfg.news_lag_days > 0:
-            self.env.process(self._delayed(seized))
+            call_later(self.env, self.cfg.news_lag_days, lambda: self._update(seized))
         else:
             self._update(seized)
-
-    def _delayed(self, seized: bool) -> Generator[simpy.Event, None, None]:
-        yield self.env.timeout(self.cfg.news_lag_days)
-        self._update(seized)
 
     def _update(self, seized: bool) -> None:
         if seized:

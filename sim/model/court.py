@@ -10,6 +10,7 @@ from sim.config import Court as CourtConfig
 from sim.model.ledger import Ledger
 from sim.model.streams import Streams
 from sim.model.tanker import Tanker
+from sim.model.timers import call_later
 
 
 class Court:
@@ -78,11 +79,11 @@ class Court:
         self.ledger.warrants_issued += 1
         tanker.warrant_until = self.env.now + self.cfg.validity_days
         tanker.warrant_used = False
-        self.env.process(self._expiry(tanker, tanker.warrant_until))
+        until = tanker.warrant_until
+        call_later(self.env, self.cfg.validity_days, lambda: self._expire(tanker, until))
         return True
 
-    def _expiry(self, tanker: Tanker, until: float) -> Generator[simpy.Event, None, None]:
-        yield self.env.timeout(self.cfg.validity_days)
+    def _expire(self, tanker: Tanker, until: float) -> None:
         if tanker.warrant_until == until and not tanker.warrant_used:
             self.ledger.warrants_expired += 1
             if self.cfg.renew and tanker.in_theatre:

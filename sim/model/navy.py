@@ -11,6 +11,7 @@ from sim.config import Navy as NavyConfig
 from sim.config import Policy
 from sim.model.streams import Streams
 from sim.model.tanker import Tanker
+from sim.model.timers import call_later
 
 if TYPE_CHECKING:
     from sim.model.world import World
@@ -77,11 +78,7 @@ class Navy:
 
     def _hold(self, team: simpy.Resource, days: float) -> None:
         self.w.ledger.team_busy_days += max(0.0, min(days, self.w.horizon - self.env.now))
-        self.env.process(self._release_after(team, days))
-
-    def _release_after(self, team: simpy.Resource, days: float) -> Generator:
-        yield self.env.timeout(days)
-        self.teams.release(team)  # type: ignore[union-attr]
+        call_later(self.env, days, lambda: self.teams.release(team))  # type: ignore[union-attr]
 
     def _start_watch(self, t: Tanker) -> None:
         if not t.in_waters_tried:

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from sim.model.world import World
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Tanker:
     """One tanker: its fixed traits and its mutable voyage state."""
 

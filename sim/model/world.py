@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from sim.config import Config, Dist
+from sim.config import STATUSES, Config, Dist
 from sim.model.behaviour import Owners
 from sim.model.court import Court
 from sim.model.ledger import Ledger, event_frame, timeseries_frame
@@ -120,6 +120,8 @@ class World:
         self.exposure_days = self.streams.sampler("voyage.exposure", cfg.navy.exposure_days)
         self.initial_fraction = self.streams.uniform("initial.loading_left")
         self.tankers: list[Tanker] = []
+        self._capacity = dict(cfg.fleet.classes)
+        self._targeted = {s: cfg.navy.targets_status(s) for s in STATUSES}
         self._place_fleet()
         if cfg.court.policy == "blanket":  # every target in theatre at day 0; arrivals later
             for t in self.tankers:
@@ -139,13 +141,13 @@ class World:
             else self.streams.sampler(f"tanker{k}.patience", self.cfg.behaviour.patience_days, 4)
         )
         t = Tanker(
-            id=k,
-            tanker_class=tanker_class,
-            capacity_bbl=self.cfg.fleet.classes[tanker_class],
-            status=status,
-            targeted=self.cfg.navy.targets_status(status),
-            voyage_days=voyage,
-            patience_days=patience,
+            k,
+            tanker_class,
+            self._capacity[tanker_class],
+            status,
+            self._targeted[status],
+            voyage,
+            patience,
         )
         self.tankers.append(t)
         return t
