@@ -66,7 +66,7 @@ class Owners:
         env, ledger = self.env, self.ledger
         if self.risk < self.cfg.risk_threshold:
             return "risk"
-        t.wake = env.event()
+        wake = t.wake = env.event()
         t.left_port = env.event()
         self.waiting[t.id] = t
         ledger.tankers_waiting += 1
@@ -78,9 +78,9 @@ class Owners:
         if group is not None and len(self.waiting) >= group:
             for other in list(self.waiting.values()):
                 self.release(other, "breakout")
-        patience = env.timeout(t.patience_days())
-        result = yield t.wake | patience
-        reason = str(t.wake.value) if t.wake in result else "patience"
+        # The patience timer wakes this wait only (a later visit has its own ``wake``).
+        call_later(env, t.patience_days(), lambda: wake.triggered or wake.succeed("patience"))
+        reason = str((yield wake))
         del self.waiting[t.id]
         ledger.tankers_waiting -= 1
         ledger.stranded_bbl -= cargo
