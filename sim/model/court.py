@@ -8,6 +8,7 @@ import simpy
 
 from sim.config import Court as CourtConfig
 from sim.model.ledger import Ledger
+from sim.model.slots import Slots
 from sim.model.streams import Streams
 from sim.model.tanker import Tanker
 from sim.model.timers import call_later
@@ -23,7 +24,7 @@ class Court:
         self.cfg = cfg
         self.ledger = ledger
         self.required = cfg.policy != "none"
-        self.judges = simpy.Resource(env, capacity=cfg.capacity)
+        self.judges = Slots(env, cfg.capacity)
         self._delay = streams.sampler("court.delay", cfg.delay_days)
         self._approve = streams.uniform("court.approval")
 
@@ -68,9 +69,11 @@ class Court:
 
     def _application(self, tanker: Tanker) -> Generator[simpy.Event, object, bool]:
         self.ledger.warrants_requested += 1
-        with self.judges.request() as judge:
-            yield judge
-            yield self.env.timeout(self._delay())
+        turn = self.judges.acquire()
+        if turn is not None:
+            yield turn
+        yield self.env.timeout(self._delay())
+        self.judges.release()
         tanker.warrant_pending = None
         if self._approve() >= self.cfg.approval_prob:
             self.ledger.warrants_denied += 1

@@ -9,6 +9,7 @@ import simpy
 
 from sim.config import Navy as NavyConfig
 from sim.config import Policy
+from sim.model.slots import Slots
 from sim.model.streams import Streams
 from sim.model.tanker import Tanker
 from sim.model.timers import call_later
@@ -30,11 +31,7 @@ class Navy:
         self.env = w.env
         self.cfg = cfg
         self.policy = policy
-        self.teams = (
-            simpy.PriorityResource(w.env, capacity=cfg.boarding_teams)
-            if cfg.boarding_teams
-            else None
-        )
+        self.teams = Slots(w.env, cfg.boarding_teams) if cfg.boarding_teams else None
         self._detect = streams.uniform("navy.detect")
         self._board = streams.uniform("navy.board")
         self._in_waters = streams.uniform("navy.in_waters")
@@ -55,30 +52,32 @@ class Navy:
             return False
         if not (yield from court.await_valid(t, deadline)):
             return False
-        team = self.teams.request(priority=AT_SEA)
-        if not team.triggered:
+        teams = self.teams
+        turn = teams.acquire(AT_SEA)
+        if turn is not None:
             remaining = deadline - env.now
             if remaining > 0:
-                yield team | env.timeout(remaining)
-            if not team.triggered:
-                team.cancel()
+                yield turn | env.timeout(remaining)
+            if not turn.triggered:
+                teams.cancel(turn)
                 return False
         if not court.allows(t):  # expired while waiting for a team
-            self.teams.release(team)
+            teams.release()
             return False
         boarding = self._boarding_days()
         if self._board() >= self.cfg.board_success_prob:
             self.w.ledger.board_refusals += 1
             self.w.log(t, "refused")
-            self._hold(team, boarding)
+            self._hold(boarding)
             return False
-        self._hold(team, boarding + self._escort_days())
+        self._hold(boarding + self._escort_days())
         self.w.seize(t, in_waters=False)
         return True
 
-    def _hold(self, team: simpy.Resource, days: float) -> None:
+    def _hold(self, days: float) -> None:
+        """Keep the team just taken busy for ``days``."""
         self.w.ledger.team_busy_days += max(0.0, min(days, self.w.horizon - self.env.now))
-        call_later(self.env, days, lambda: self.teams.release(team))  # type: ignore[union-attr]
+        call_later(self.env, days, self.teams.release)  # type: ignore[union-attr]
 
     def _start_watch(self, t: Tanker) -> None:
         if not t.in_waters_tried:
@@ -98,19 +97,21 @@ class Navy:
                 yield t.warrant_pending | left_port
             if left_port.triggered or not court.valid(t):
                 return
-        team = self.teams.request(priority=IN_WATERS)
-        yield team | left_port
-        if not team.triggered:
-            team.cancel()
-            return
+        teams = self.teams
+        turn = teams.acquire(IN_WATERS)
+        if turn is not None:
+            yield turn | left_port
+            if not turn.triggered:
+                teams.cancel(turn)
+                return
         if left_port.triggered or not court.allows(t):
-            self.teams.release(team)
+            teams.release()
             return
         boarding = self._boarding_days()
         if self._in_waters() >= self.policy.in_waters_success_prob:
             self.w.log(t, "in_waters_failed")
-            self._hold(team, boarding)
+            self._hold(boarding)
             return
-        self._hold(team, boarding + self._escort_days())
+        self._hold(boarding + self._escort_days())
         self.w.seize(t, in_waters=True)
         self.w.owners.release(t, "seized")

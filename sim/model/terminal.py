@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import deque
 
@@ -12,6 +11,7 @@ from simpy.events import NORMAL
 from sim.config import Production
 from sim.config import Terminal as TerminalConfig
 from sim.model.ledger import Ledger
+from sim.model.slots import Slots
 
 
 class Terminal:
@@ -43,7 +43,7 @@ class Terminal:
         self.room_total = self.capacity - self.floor
         self.stock = cfg.storage_init_bbl - self.floor
         self.queue: deque[tuple[simpy.Event, float]] = deque()
-        self.berths = Berths(env, cfg.berths)
+        self.berths = Slots(env, cfg.berths)
         self.cut_active = False
         self._cut_from = math.inf  # when a decided cut takes effect (inf: none pending)
         self.n_steps = math.ceil(horizon / production.step_days - 1e-12)
@@ -114,34 +114,3 @@ class Terminal:
             self._cut_from = now + cut.delay_days
         elif self.cut_active and fill < restore:
             self.cut_active = False
-
-
-class Berths:
-    """``capacity`` berths served by priority (lower first), first come first served within one.
-
-    Like a SimPy PriorityResource without its events where none is needed: a tanker finding
-    a berth free takes it at once, and a release hands the berth straight to the next in line.
-    """
-
-    def __init__(self, env: simpy.Environment, capacity: int) -> None:
-        self.env = env
-        self.free = capacity
-        self._line: list[tuple[int, int, simpy.Event]] = []  # heap of (priority, order, event)
-        self._order = 0
-
-    def acquire(self, priority: int) -> simpy.Event | None:
-        """Take a berth: None if taken now, else an event fired when it is this tanker's."""
-        if self.free > 0 and not self._line:
-            self.free -= 1
-            return None
-        turn = self.env.event()
-        self._order += 1
-        heapq.heappush(self._line, (priority, self._order, turn))
-        return turn
-
-    def release(self) -> None:
-        """Give a berth back: to the first in line if anyone waits."""
-        if self._line:
-            heapq.heappop(self._line)[2].succeed()
-        else:
-            self.free += 1
