@@ -23,6 +23,7 @@ TIMESERIES_COLUMNS: tuple[str, ...] = (
 FLOW_COLUMNS: frozenset[str] = frozenset(
     {"exported_bbl", "shut_in_bbl", "produced_bbl", "loaded_bbl"}
 )
+_FLOW_INDEX = np.array([j for j, c in enumerate(TIMESERIES_COLUMNS) if c in FLOW_COLUMNS])
 EVENT_COLUMNS: tuple[str, ...] = ("time", "tanker", "kind", "bbl", "status", "tanker_class")
 
 
@@ -114,10 +115,8 @@ class Ledger:
 
     def daily_array(self) -> np.ndarray:
         """Days x TIMESERIES_COLUMNS: flows during each day, levels at its end."""
-        data = np.asarray(self.daily, dtype=float).reshape(-1, len(TIMESERIES_COLUMNS))
-        for j, col in enumerate(TIMESERIES_COLUMNS):
-            if col in FLOW_COLUMNS:
-                data[:, j] = np.diff(data[:, j], prepend=0.0)
+        data = np.array(self.daily, dtype=float).reshape(-1, len(TIMESERIES_COLUMNS))
+        data[1:, _FLOW_INDEX] -= data[:-1, _FLOW_INDEX].copy()  # np.diff(prepend=0), at once
         return data
 
 
