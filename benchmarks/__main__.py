@@ -39,17 +39,25 @@ def simpy_raw(repeats: int, scale: int) -> float:
     return _median_rate(lambda: peers.raw_timeouts(100, 50 * scale), repeats)
 
 
-def model_events(repeats: int, reps: int) -> float:
-    """SimPy events per second of ``simulate`` on the default scenario (no event log)."""
+def model_events(repeats: int, reps: int) -> dict[str, float]:
+    """SimPy events per second of ``simulate`` on the default scenario (no event log), and
+    the time per replication (which fewer events per replication also lowers)."""
     cfg = sim.load_config("venezuela_dec2025")
+    events = [0.0]
 
     def work() -> float:
-        return sum(
+        events[0] = sum(
             sim.simulate(cfg, seed=1, replication=i, record_events=False).metrics["events"]
             for i in range(reps)
         )
+        return events[0]
 
-    return _median_rate(work, repeats)
+    rate = _median_rate(work, repeats)
+    return {
+        "model_events_per_s": rate,
+        "model_events_per_replication": events[0] / reps,
+        "model_ms_per_replication": 1000.0 * events[0] / reps / rate,
+    }
 
 
 def queue_case(repeats: int, horizon: float) -> dict[str, float]:
@@ -161,14 +169,16 @@ def main(argv: list[str] | None = None) -> None:
     repeats = 1 if quick else args.repeats
     t0 = time.perf_counter()
     raw = simpy_raw(repeats, 2 if quick else 100)
-    model = model_events(repeats, 2 if quick else 50)
+    model = model_events(repeats, 2 if quick else 200)
     result: dict[str, object] = {
         "simpy_raw_events_per_s": raw,
-        "model_events_per_s": model,
-        "model_vs_raw": model / raw,
+        "model_events_per_s": model["model_events_per_s"],
+        "model_vs_raw": model["model_events_per_s"] / raw,
+        "model_events_per_replication": model["model_events_per_replication"],
+        "model_ms_per_replication": model["model_ms_per_replication"],
     }
     result |= queue_case(repeats, 200 if quick else 20_000)
-    result |= replications(min(repeats, 3), 8 if quick else 1000)
+    result |= replications(min(repeats, 3), 8 if quick else 2000)
     result["peak_rss_mb_1000"] = peak_rss_mb(20 if quick else 1_000)
     result["peak_rss_mb"] = peak_rss_mb(40 if quick else 10_000)
     result |= scaling(min(repeats, 3), 1 if quick else 20)

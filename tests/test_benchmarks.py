@@ -12,6 +12,7 @@ KEYS = (
     "simpy_raw_events_per_s",
     "model_events_per_s",
     "model_vs_raw",
+    "model_ms_per_replication",
     "mdc_customers_per_s",
     "mdc_ciw_customers_per_s",
     "mdc_bare_simpy_customers_per_s",
