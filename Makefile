@@ -34,7 +34,7 @@ format: $(STAMP_DEV)
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP_DEV)
-	$(BIN)/python -m benchmarks
+	@$(BIN)/python -m benchmarks
 
 notebooks: $(STAMP_DEV)
 	$(BIN)/python -m pip install --quiet -e '.[notebooks]'
