@@ -485,42 +485,149 @@ def load_config(
     """Compose ``scenario`` with Hydra, apply ``overrides`` and validate.
 
     ``config_dir`` adds a user folder to the search path; a scenario there may override or
-    extend the bundled ones.
+    extend the bundled ones. What a config may do is checked by :mod:`sim.safety`.
     """
+    return from_composed(compose_config(scenario, overrides, config_dir))
+
+
+def compose_config(
+    scenario: str = "venezuela_dec2025",
+    overrides: Sequence[str] = (),
+    config_dir: str | Path | None = None,
+    hydra_overrides: Sequence[str] = (),
+) -> Any:
+    """The composed, unresolved config (an OmegaConf DictConfig with its ``hydra`` node).
+
+    ``overrides`` set scenario keys; ``hydra_overrides`` (the command line's ``hydra.*`` and
+    ``hydra/GROUP=NAME``) set Hydra's. Every override is parsed first, so a syntax error
+    names its key; the composed result is checked by :mod:`sim.safety` (no resolvers in
+    values, Hydra's code-running settings fixed).
+    """
+    from omegaconf import OmegaConf
+
+    from sim import safety
+
+    user = user_config_dir(config_dir)
+    groups = config_groups(scenarios_dir(), user)
+    task = [
+        _task_override(o, p, groups)
+        for o, p in zip(overrides, parse_overrides(overrides), strict=True)
+    ]
+    task = normalize_overrides(_with_scenario(scenario, task), groups)
+    safety.check_hydra_overrides(parse_overrides(hydra_overrides))
+    plain, replace = split_mapping_overrides(task)
+    extra = [f"hydra.searchpath=[file://{user}]"] if user else []
+    cfg = _compose([*plain, *hydra_overrides, *extra], overrides)
+    apply_mapping_overrides(cfg, replace)
+    raw = OmegaConf.to_container(cfg, resolve=False)
+    assert isinstance(raw, dict)
+    hydra_node = raw.pop("hydra", {})
+    safety.check_values(raw)
+    safety.check_hydra(hydra_node, safety.reference_hydra(tuple(hydra_overrides)), user)
+    return cfg
+
+
+def user_config_dir(config_dir: str | Path | None) -> str | None:
+    """The resolved extra config folder, checked to exist."""
+    if config_dir is None:
+        return None
+    user = Path(config_dir).expanduser().resolve()
+    if not user.is_dir():
+        raise ConfigError(f"config_dir: {user} is not a folder")
+    return str(user)
+
+
+def parse_overrides(overrides: Sequence[str]) -> list[Any]:
+    """Hydra's parse of every override; a syntax error becomes a ConfigError naming the key."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    parser = OverridesParser.create()
+    out = []
+    for o in overrides:
+        if not isinstance(o, str):
+            raise ConfigError(f"overrides: each override must be a string 'key=value', got {o!r}")
+        key = o.partition("=")[0]
+        if "=" in o and not key.lstrip("+~"):
+            raise ConfigError(f"'{o}': an override needs a key before '='")
+        try:
+            out.append(parser.parse_override(o))
+        except HydraException as exc:
+            detail = " ".join(str(exc).split())
+            raise ConfigError(
+                f"{key.lstrip('+~')}: cannot parse override '{o}' ({detail})"
+            ) from None
+    return out
+
+
+def _task_override(text: str, parsed: Any, groups: set[str]) -> str:
+    """One scenario-key override, checked: no Hydra keys, no deleted values, ``group=null``."""
+    key = parsed.key_or_group
+    if key == "hydra" or key.startswith(("hydra.", "hydra/")):
+        raise ConfigError(
+            f"{key}: Hydra settings belong to the blockade command line, not to load_config"
+        )
+    is_group = key.split("@")[0] in groups or "/" in key
+    if parsed.is_delete() and not is_group:
+        raise ConfigError(
+            f"~{key}: deleting a key would reset it to the schema default, not the "
+            f"scenario's value; set it instead ({key}=VALUE)"
+        )
+    if is_group and not parsed.is_delete() and parsed.value() is None:
+        return f"~{key}"  # policy=null: no option of that group, as in the defaults list
+    return text
+
+
+def _with_scenario(scenario: str, overrides: list[str]) -> list[str]:
+    if "/" in scenario:  # another group's config as the whole scenario: "validation/v1_md1"
+        group, _, option = scenario.partition("/")
+        return ["~scenario", f"+{group}={option}", *overrides]
+    if not any(o.lstrip("+~").startswith("scenario=") for o in overrides):
+        return [f"scenario={scenario}", *overrides]
+    return overrides
+
+
+#: What composing a user's overrides can raise besides Hydra's own errors.
+_COMPOSE_ERRORS = (TypeError, ValueError, KeyError, IndexError, AttributeError)
+
+
+def _compose(overrides: list[str], user_overrides: Sequence[str]) -> Any:
+    """Hydra's compose of the bundled tree; any failure is a one-line ConfigError."""
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
     from hydra.errors import HydraException
-    from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
-    primary = scenarios_dir()
-    extra: list[str] = []
-    if config_dir is not None:
-        user = Path(config_dir).expanduser().resolve()
-        if not user.is_dir():
-            raise ConfigError(f"config_dir: {user} is not a folder")
-        extra.append(f"hydra.searchpath=[file://{user}]")
-    overrides = normalize_overrides(overrides, config_groups(primary, config_dir))
-    if "/" in scenario:  # another group's config as the whole scenario: "validation/v1_md1"
-        group, _, option = scenario.partition("/")
-        overrides = ["~scenario", f"+{group}={option}", *overrides]
-    elif not any(o.lstrip("+~").startswith("scenario=") for o in overrides):
-        overrides = [f"scenario={scenario}", *overrides]
-    if GlobalHydra.instance().is_initialized():
-        GlobalHydra.instance().clear()
+    GlobalHydra.instance().clear()
     try:
-        plain, replace = split_mapping_overrides(overrides)
-        with initialize_config_dir(config_dir=str(primary), version_base="1.3"):
-            cfg = compose(config_name="config", overrides=[*plain, *extra])
-        apply_mapping_overrides(cfg, replace)
-        data = OmegaConf.to_container(cfg, resolve=True)
+        with initialize_config_dir(config_dir=str(scenarios_dir()), version_base="1.3"):
+            return compose(config_name="config", overrides=overrides, return_hydra_config=True)
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(hydra_message(exc)) from None
+    except _COMPOSE_ERRORS as exc:
+        raise ConfigError(_blame(user_overrides, exc)) from None
     finally:
-        if GlobalHydra.instance().is_initialized():
-            GlobalHydra.instance().clear()
-    assert isinstance(data, dict)
-    return from_composed(data)
+        GlobalHydra.instance().clear()
+
+
+def _blame(overrides: Sequence[str], exc: Exception) -> str:
+    """One line for a composition error that does not name its override: find the override."""
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    if len(overrides) == 1:
+        culprit: str | None = overrides[0]
+    else:
+        culprit = next((o for o in overrides if _fails_alone(o)), None)
+    if culprit is None:
+        return f"overrides: {detail}"
+    return f"{culprit.partition('=')[0].lstrip('+~')}: cannot be set ({detail})"
+
+
+def _fails_alone(override: str) -> bool:
+    try:
+        compose_config(overrides=[override])
+    except ConfigError:
+        return True
+    return False
 
 
 def config_groups(*dirs: str | Path | None) -> set[str]:
@@ -579,9 +686,18 @@ def apply_mapping_overrides(cfg: Any, replace: Sequence[tuple[str, Any]]) -> Non
             OmegaConf.update(cfg, key, value, merge=False, force_add=True)
 
 
-def from_composed(data: dict[str, Any]) -> Config:
-    """Validate a composed Hydra mapping (scenario group merged at the top level)."""
-    data = {k: v for k, v in data.items() if k != "hydra"}
+def from_composed(cfg: Any) -> Config:
+    """Resolve and validate a composed config (the scenario group merged at the top level)."""
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        data = OmegaConf.to_container(
+            OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]), resolve=True
+        )
+    except OmegaConfBaseException as exc:
+        raise ConfigError(hydra_message(exc)) from None
+    assert isinstance(data, dict)
     scenario = data.pop("scenario", None)
     if isinstance(scenario, dict):  # a scenario group not placed at _global_
         data = {**scenario, **data}

@@ -24,18 +24,17 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from sim.cli.app import check_run_folder, hydra_main, prepare_hydra_args
+from sim.cli.app import check_run_folder, hydra_main
 from sim.cli.common import PROG, ArgParser, CliError, fail, is_folder_mismatch, show_path
 from sim.cli.compare import cmd_compare, compare_runs, format_compare
 from sim.cli.summary import format_summary
-from sim.cli.sweep import SweepTable, aggregate_sweep, format_sweep
+from sim.cli.sweep import aggregate_sweep, format_sweep
 from sim.config import ConfigError
 
 __all__ = [
     "PROG",
     "SUBCOMMANDS",
     "CliError",
-    "SweepTable",
     "aggregate_sweep",
     "check_run_folder",
     "compare_runs",
@@ -43,7 +42,6 @@ __all__ = [
     "format_summary",
     "format_sweep",
     "main",
-    "prepare_hydra_args",
 ]
 
 

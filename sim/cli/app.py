@@ -1,35 +1,61 @@
-"""The Hydra app: validate the whole command line first, then run one job per point."""
+"""The Hydra app: check the whole command line, fix and lock the output folders, then run.
+
+Before Hydra runs anything, every (sweep point's) config is composed and checked
+(:func:`sim.config.compose_config`: values, and which Hydra settings a config may touch),
+the output folders are resolved to literal paths (``${now:...}`` included) and locked, and
+each is checked to be new, empty or a run of the same config (resume). Hydra is then given
+those literal paths, so what it writes lands only in folders this command owns.
+"""
 
 from __future__ import annotations
 
 import argparse
-import re
+import contextlib
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.cli.common import (
-    PROG,
-    CliError,
-    fail,
-    is_folder_mismatch,
-    raise_cli_error,
-    show_path,
-)
+from sim.cli.common import PROG, CliError, fail, is_folder_mismatch, raise_cli_error, show_path
 from sim.cli.summary import format_summary, short_decline
-from sim.cli.sweep import SWEEP_STATE, write_sweep_table
+from sim.cli.sweep import (
+    SweepJob,
+    SweepPlan,
+    check_sweep_folder,
+    finish_sweep,
+    read_plan,
+    write_plan,
+)
 from sim.config import (
     Config,
+    ConfigError,
+    compose_config,
     config_groups,
-    hydra_message,
-    load_config,
+    from_composed,
     normalize_overrides,
+    parse_overrides,
     scenarios_dir,
 )
+from sim.safety import check_hydra_overrides
+
+_INFO_FLAGS = ("help", "hydra_help", "cfg", "info", "shell_completion")
+#: How many ``-2``, ``-3``... suffixes a default (time-stamped) folder name may get.
+MAX_SUFFIX = 100
+
+
+@dataclass
+class Plan:
+    """What one ``blockade`` command will run and where, fixed before Hydra starts."""
+
+    hydra_argv: list[str]
+    run: tuple[Path, Config] | None = None
+    sweep: SweepPlan | None = None
+    sweep_configs: tuple[Config, ...] = ()
+    default_dir: bool = False
+
 
 # --------------------------------------------------------------------------- Hydra app
-
-_INFO_FLAGS = ("help", "hydra_help", "cfg", "info", "shell_completion", "experimental_rerun")
 
 
 def _args_parser() -> argparse.ArgumentParser:
@@ -44,15 +70,20 @@ def _args_parser() -> argparse.ArgumentParser:
 
 def hydra_main(argv: list[str]) -> int:
     parsed = _args_parser().parse_args(argv)
-    hydra_argv = prepare_hydra_args(argv, parsed)
-    _run_hydra_app(hydra_argv)
+    plan = prepare(argv, parsed)
+    with _locked(plan):
+        try:
+            _run_hydra_app(plan.hydra_argv)
+        finally:
+            if plan.sweep is not None:
+                finish_sweep(plan.sweep)
     return 0
 
 
-def prepare_hydra_args(argv: list[str], args: argparse.Namespace) -> list[str]:
-    """Validate the command line and return it with plain overrides as ``++key=value``.
+def prepare(argv: list[str], args: argparse.Namespace) -> Plan:
+    """Check the command line and fix its output folders (nothing is written).
 
-    Run and multirun modes validate every (sweep point's) config before anything runs;
+    Run and multirun modes compose and check every (sweep point's) config;
     ``--help``, ``--cfg``, ``--info`` and the like only get their overrides normalized.
     """
     if args.config_path is not None or args.config_name is not None:
@@ -60,52 +91,178 @@ def prepare_hydra_args(argv: list[str], args: argparse.Namespace) -> list[str]:
             "--config-path/--config-name are not supported: add a folder of your own "
             "scenarios with --config-dir DIR and pick one with scenario=NAME"
         )
+    if getattr(args, "experimental_rerun", None):
+        raise CliError("--experimental-rerun is not supported: it would load a pickle file")
     overrides = list(args.overrides)
-    parsed = _parse_overrides(overrides)
+    parsed = parse_overrides(overrides)
     hydra_ovs = [o for o, p in zip(overrides, parsed, strict=True) if _is_hydra_key(p)]
+    check_hydra_overrides([p for p in parsed if _is_hydra_key(p)])
     user_dir = _user_config_dir(args.config_dir, hydra_ovs)
     groups = config_groups(scenarios_dir(), user_dir)
     normalized = [
         o if _is_hydra_key(p) else normalize_overrides([o], groups)[0]
         for o, p in zip(overrides, parsed, strict=True)
     ]
-    if not any(getattr(args, flag, None) for flag in _INFO_FLAGS):
-        multirun = bool(args.multirun) or any(
-            o.replace(" ", "") in ("hydra.mode=MULTIRUN", "++hydra.mode=MULTIRUN")
-            for o in hydra_ovs
-        )
-        if not multirun:
-            for p in parsed:
-                if p.is_sweep_override():
-                    raise CliError(
-                        f"{p.key_or_group}: '{p.input_line}' is a sweep; run it with -m "
-                        "(blockade -m ...)"
-                    )
-        task = [o for o, p in zip(normalized, parsed, strict=True) if not _is_hydra_key(p)]
-        points = _sweep_points(task, multirun)
-        configs = [load_config(overrides=point, config_dir=user_dir) for point in points]
-        if hydra_ovs:
-            _check_hydra_overrides(points[0], hydra_ovs, user_dir)
-        _check_run_folders(configs, hydra_ovs, multirun)
-    return _replace_overrides(argv, overrides, normalized)
+    hydra_argv = _replace_overrides(argv, overrides, normalized)
+    multirun = bool(args.multirun) or any(
+        o.replace(" ", "").lstrip("+") == "hydra.mode=MULTIRUN" for o in hydra_ovs
+    )
+    task = [o for o, p in zip(normalized, parsed, strict=True) if not _is_hydra_key(p)]
+    hydra_only = [o for o in hydra_ovs if not o.lstrip("+").startswith("hydra.searchpath")]
+    if any(getattr(args, flag, None) for flag in _INFO_FLAGS):
+        first = _sweep_points(task, True)[0]  # what --cfg/--help show is checked too
+        compose_config(overrides=first, config_dir=user_dir, hydra_overrides=hydra_only)
+        return Plan(hydra_argv)
+    if not multirun:
+        for p in parsed:
+            if p.is_sweep_override():
+                raise CliError(
+                    f"{p.key_or_group}: '{p.input_line}' is a sweep; run it with -m "
+                    "(blockade -m ...)"
+                )
+    points = _sweep_points(task, multirun)
+    composed = [
+        compose_config(overrides=pt, config_dir=user_dir, hydra_overrides=hydra_only)
+        for pt in points
+    ]
+    configs = [from_composed(c) for c in composed]
+    if multirun:
+        return _plan_sweep(hydra_argv, composed, configs, points)
+    return _plan_run(hydra_argv, composed[0], configs[0])
 
 
-def _parse_overrides(overrides: list[str]) -> list[Any]:
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.errors import HydraException
+def _plan_run(hydra_argv: list[str], composed: Any, cfg: Config) -> Plan:
+    folder, default = _resolved(composed, "hydra.run.dir")
+    if default:
+        folder = _free_default(folder, cfg)
+    else:
+        check_run_folder(folder, cfg, "hydra.run.dir")
+    argv = _set_override(hydra_argv, "hydra.run.dir", folder)
+    return Plan(argv, run=(folder, cfg), default_dir=default)
 
-    parser = OverridesParser.create()
-    out = []
-    for o in overrides:
-        key = o.partition("=")[0]
-        if "=" in o and not key.lstrip("+~"):
-            raise CliError(f"'{o}': an override needs a key before '='")
+
+def _plan_sweep(
+    hydra_argv: list[str], composed: list[Any], configs: list[Config], points: list[list[str]]
+) -> Plan:
+    from sim.experiment.store import config_hash
+
+    sweep_dir, default = _resolved(composed[0], "hydra.sweep.dir")
+    subdirs = [_job_subdir(c, i) for i, c in enumerate(composed)]
+    if len(set(subdirs)) < len(subdirs):
+        raise CliError(f"hydra.sweep.subdir: gives several jobs the same folder ({subdirs})")
+    jobs = tuple(
+        SweepJob(i, sub, tuple(pt), config_hash(cfg))
+        for i, (sub, pt, cfg) in enumerate(zip(subdirs, points, configs, strict=True))
+    )
+    for k in range(MAX_SUFFIX):
+        candidate = sweep_dir if k == 0 else sweep_dir.with_name(f"{sweep_dir.name}-{k + 1}")
+        plan = SweepPlan(candidate, jobs)
         try:
-            out.append(parser.parse_override(o))
-        except HydraException as exc:
-            detail = " ".join(str(exc).split())
-            raise CliError(f"{key}: cannot parse override '{o}' ({detail})") from None
-    return out
+            _check_sweep(plan, configs)
+            break
+        except (CliError, ValueError):
+            if not default or k == MAX_SUFFIX - 1:
+                raise
+    argv = _set_override(hydra_argv, "hydra.sweep.dir", plan.dir)
+    return Plan(argv, sweep=plan, sweep_configs=tuple(configs), default_dir=default)
+
+
+def _check_sweep(plan: SweepPlan, configs: list[Config]) -> None:
+    check_sweep_folder(plan)
+    for job, cfg in zip(plan.jobs, configs, strict=True):
+        check_run_folder(plan.dir / job.dir, cfg, "hydra.sweep.dir")
+
+
+def _resolved(composed: Any, key: str) -> tuple[Path, bool]:
+    """The literal, absolute folder of ``key``, and whether it is the bundled default."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.core.utils import setup_globals
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    from sim.safety import reference_hydra
+
+    setup_globals()
+    HydraConfig.instance().set_config(composed)
+    try:
+        value = OmegaConf.select(composed, key, throw_on_missing=True)
+    except OmegaConfBaseException as exc:
+        raise CliError(f"{key}: cannot be resolved ({' '.join(str(exc).split())})") from None
+    default = _raw(composed, key) == _raw_of(reference_hydra(()), key)
+    return Path(str(value)).expanduser().resolve(), default
+
+
+def _raw(composed: Any, key: str) -> Any:
+    from omegaconf import OmegaConf
+
+    node = OmegaConf.to_container(composed.hydra, resolve=False)
+    return _raw_of(node, key)  # type: ignore[arg-type]
+
+
+def _raw_of(hydra_node: dict[str, Any], key: str) -> Any:
+    node: Any = hydra_node
+    for part in key.removeprefix("hydra.").split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+def _job_subdir(composed: Any, num: int) -> str:
+    """Job ``num``'s folder inside the sweep folder (``hydra.sweep.subdir`` resolved)."""
+    from omegaconf import OmegaConf
+
+    from sim.safety import interpolations
+
+    template = str(_raw(composed, "hydra.sweep.subdir"))
+    for name, is_resolver in interpolations(template):
+        if is_resolver or name not in ("hydra.job.num", "hydra.job.id"):
+            raise CliError(
+                f"hydra.sweep.subdir: only ${{hydra.job.num}} and ${{hydra.job.id}} may be used "
+                f"here (every job's folder is fixed before the sweep starts), got '{template}'"
+            )
+    node = OmegaConf.create({"hydra": {"job": {"num": num, "id": num}}, "subdir": template})
+    sub = str(node.subdir)
+    if not sub or Path(sub).is_absolute() or ".." in Path(sub).parts:
+        raise CliError(f"hydra.sweep.subdir: '{sub}' must be a folder name inside the sweep")
+    return sub
+
+
+def _free_default(folder: Path, cfg: Config) -> Path:
+    """``folder``, or ``folder-2``, ``folder-3``...: the first that is new or this config's."""
+    for k in range(MAX_SUFFIX):
+        candidate = folder if k == 0 else folder.with_name(f"{folder.name}-{k + 1}")
+        try:
+            check_run_folder(candidate, cfg, "hydra.run.dir")
+            if not candidate.exists() or not any(candidate.iterdir()):
+                return candidate
+        except ValueError:
+            continue
+    raise CliError(f"hydra.run.dir: no free folder next to {folder}; pass hydra.run.dir=DIR")
+
+
+def _set_override(argv: list[str], key: str, folder: Path) -> list[str]:
+    """``argv`` with ``key`` set to the literal ``folder`` (quoted for Hydra's parser)."""
+    quoted = "'" + str(folder).replace("\\", "\\\\").replace("'", "\\'") + "'"
+    kept = [a for a in argv if a.lstrip("+").partition("=")[0].strip() != key]
+    return [*kept, f"{key}={quoted}"]
+
+
+@contextlib.contextmanager
+def _locked(plan: Plan) -> Iterator[None]:
+    """Hold the run's or sweep's folder lock; check the folder again once it is held."""
+    from sim.experiment.lock import folder_lock
+
+    if plan.run is not None:
+        folder, cfg = plan.run
+        with folder_lock(folder, "hydra.run.dir"):
+            check_run_folder(folder, cfg, "hydra.run.dir")
+            yield
+    elif plan.sweep is not None:
+        with folder_lock(plan.sweep.dir, "hydra.sweep.dir"):
+            _check_sweep(plan.sweep, list(plan.sweep_configs))
+            write_plan(plan.sweep, "running")
+            yield
+    else:
+        yield
 
 
 def _is_hydra_key(override: Any) -> bool:
@@ -160,99 +317,17 @@ def _sweep_points(task: list[str], multirun: bool) -> list[list[str]]:
         raise CliError(f"-m: {' '.join(str(exc).split())}") from None
 
 
-def _compose_with_hydra(point: list[str], hydra_ovs: list[str], user_dir: str | None) -> Any:
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
-    from hydra.errors import HydraException
-    from omegaconf.errors import OmegaConfBaseException
-
-    from sim.config import split_mapping_overrides
-
-    extra = [f"hydra.searchpath=[file://{user_dir}]"] if user_dir else []
-    plain, _ = split_mapping_overrides(point)
-    if GlobalHydra.instance().is_initialized():
-        GlobalHydra.instance().clear()
-    try:
-        with initialize_config_dir(config_dir=str(scenarios_dir()), version_base="1.3"):
-            return compose(
-                config_name="config",
-                overrides=[*plain, *hydra_ovs, *extra],
-                return_hydra_config=True,
-            )
-    except (HydraException, OmegaConfBaseException) as exc:
-        raise CliError(re.sub(r"^In '[^']*': ", "", hydra_message(exc))) from None
-    finally:
-        if GlobalHydra.instance().is_initialized():
-            GlobalHydra.instance().clear()
-
-
-def _check_hydra_overrides(point: list[str], hydra_ovs: list[str], user_dir: str | None) -> None:
-    """Compose once with the ``hydra.*``/``hydra/...`` overrides so their errors are one line."""
-    _compose_with_hydra(point, hydra_ovs, user_dir)
-
-
-def _literal_hydra_value(hydra_ovs: list[str], key: str) -> str | None:
-    """The value of a ``hydra.KEY=...`` override when it has no interpolation."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
-    parser = OverridesParser.create()
-    value = None
-    for o in hydra_ovs:
-        p = parser.parse_override(o)
-        if p.key_or_group == key and not p.is_delete():
-            value = str(p.value())
-    return None if value is None or "${" in value else value
-
-
-def _check_run_folders(configs: list[Config], hydra_ovs: list[str], multirun: bool) -> None:
-    """Refuse, before Hydra writes anything, result folders that hold another config's run.
-
-    Checks a literal ``hydra.run.dir`` (single run) or the job folders of a literal
-    ``hydra.sweep.dir`` with the default ``subdir`` (one per job number), so a refused
-    re-run leaves the existing folder untouched.
-    """
-    if multirun:
-        sweep_dir = _literal_hydra_value(hydra_ovs, "hydra.sweep.dir")
-        if sweep_dir is None or any("hydra.sweep.subdir" in o for o in hydra_ovs):
-            return
-        folders = [Path(sweep_dir) / str(i) for i in range(len(configs))]
-    else:
-        run_dir = _literal_hydra_value(hydra_ovs, "hydra.run.dir")
-        if run_dir is None:
-            return
-        folders = [Path(run_dir)]
-    for folder, cfg in zip(folders, configs, strict=True):
-        if (folder / "config.yaml").is_file():
-            check_run_folder(folder, cfg, "hydra.sweep.dir" if multirun else "hydra.run.dir")
-
-
 def check_run_folder(folder: str | Path, cfg: Config, key: str = "hydra.run.dir") -> None:
-    """Raise ``RunFolderMismatch`` if ``folder`` holds a run of a config other than ``cfg``.
+    """Raise ``RunFolderMismatch`` unless ``folder`` is new, empty or a run of ``cfg``.
 
     Writes nothing (unlike the store's ``RunFolder.open``), so it can run before Hydra.
     """
     from sim.experiment import store
 
-    run_folder = store.RunFolder(folder)
-    check = getattr(run_folder, "check", None)
-    if callable(check):
-        check(cfg)
-        return
-    stored = run_folder.stored_config()
-    if stored is None:
-        return
-    old, new = store.config_hash(stored), store.config_hash(cfg)
-    if old != new:
-        diff = ""
-        first = getattr(store, "_first_difference", None)
-        hashed = getattr(store, "_hashed_part", None)
-        if callable(first) and callable(hashed):
-            diff = f"; first difference: {first(hashed(stored), hashed(cfg))}"
-        raise store.RunFolderMismatch(
-            f"{run_folder.path} already holds a run of a different config (config hash "
-            f"{old[:12]} there, {new[:12]} now{diff}). Choose another folder "
-            f"({key}=DIR), or delete that one to start over."
-        )
+    try:
+        store.RunFolder(folder).check(cfg)
+    except store.RunFolderMismatch as exc:
+        raise store.RunFolderMismatch(f"{key}: {exc}") from None
 
 
 def _replace_overrides(argv: list[str], old: list[str], new: list[str]) -> list[str]:
@@ -274,18 +349,12 @@ def _run_hydra_app(hydra_argv: list[str]) -> None:
     app = hydra.main(version_base="1.3", config_path=str(scenarios_dir()), config_name="config")(
         _task
     )
-    SWEEP_STATE.clear()
     saved = sys.argv
     sys.argv = [saved[0] if saved else PROG, *hydra_argv]
     try:
         app()
     finally:
         sys.argv = saved
-        pending = SWEEP_STATE.get("dir")
-        if pending is not None and not SWEEP_STATE.get("done"):
-            # The sweep stopped early: tabulate the points that finished.
-            SWEEP_STATE["done"] = True
-            write_sweep_table(Path(pending), partial=True)
 
 
 def _job_config_dir() -> str | None:
@@ -301,6 +370,19 @@ def _job_config_dir() -> str | None:
     return dirs[0] if dirs else None
 
 
+def _sweep_label(hc: Any, cfg: Config) -> dict[str, Any]:
+    """This job's place in its sweep (from ``sweep.json``), checked against its config."""
+    from sim.experiment.store import config_hash
+
+    plan = read_plan(hc.sweep.dir)
+    if plan is None:
+        raise CliError(f"{hc.sweep.dir}: the sweep has no sweep.json; run it with blockade -m")
+    job = plan.job(int(hc.job.num))
+    if job.config_hash != config_hash(cfg):
+        raise CliError(f"job {job.job}: its config differs from the one in sweep.json")
+    return {"sweep_id": plan.id, "sweep_job": job.job}
+
+
 def _task(_: Any) -> None:
     """One Hydra job: rebuild the config from the task overrides, run, show the summary."""
     from hydra.core.hydra_config import HydraConfig
@@ -308,7 +390,6 @@ def _task(_: Any) -> None:
 
     hc = HydraConfig.get()
     overrides = list(hc.overrides.task)
-    cfg = load_config(overrides=overrides, config_dir=_job_config_dir())
     out_dir = Path(hc.runtime.output_dir)
     multirun = hc.mode == RunMode.MULTIRUN
     progress = None
@@ -317,7 +398,12 @@ def _task(_: Any) -> None:
     from sim.experiment import run_experiment
 
     try:
-        res = run_experiment(cfg, out_dir=out_dir, progress=progress)
+        cfg = from_composed(compose_config(overrides=overrides, config_dir=_job_config_dir()))
+        extra = _sweep_label(hc, cfg) if multirun else None
+        res = run_experiment(cfg, out_dir=out_dir, progress=progress, manifest_extra=extra)
+    except (CliError, ConfigError) as exc:
+        fail(str(exc))
+        raise SystemExit(2) from None
     except Exception as exc:
         if is_folder_mismatch(exc):
             fail(str(exc))

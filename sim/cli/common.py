@@ -22,10 +22,11 @@ def fail(message: str) -> int:
 
 
 def is_folder_mismatch(exc: BaseException) -> bool:
-    """Whether ``exc`` is the store refusing a folder that holds another config's run."""
+    """Whether ``exc`` refuses a folder: another config's run, foreign files, or in use."""
+    from sim.experiment.lock import FolderBusy
     from sim.experiment.store import RunFolderMismatch
 
-    return isinstance(exc, RunFolderMismatch)
+    return isinstance(exc, RunFolderMismatch | FolderBusy)
 
 
 def raise_cli_error(message: str) -> Any:

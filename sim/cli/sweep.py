@@ -1,104 +1,164 @@
-"""The sweep table: one row per point, written when a sweep ends (a Hydra callback)."""
+"""A sweep's plan (``sweep.json``) and its table: one row per point of *that* sweep.
+
+Before Hydra starts, the launching process writes ``sweep.json`` into the sweep folder: a
+sweep id, the swept keys and, per job, its number, folder, overrides and config hash. A
+folder holding another sweep (another id) is refused, so one folder holds one sweep. Each
+job records the sweep id in its manifest; the table is built from ``sweep.json`` alone and
+counts a job only if its folder holds a complete run of that job's config in that sweep:
+a stale or foreign folder is never counted.
+"""
 
 from __future__ import annotations
 
-import os
+import hashlib
+import json
 import sys
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from sim.cli.common import (
     PROG,
+    CliError,
     show_path,
     text_table,
 )
 from sim.formatting import fmt_number
 
-# --------------------------------------------------------------------------- sweeps
-
-SWEEP_STATE: dict[str, Any] = {}
-
-
-def _hydra_callback_base() -> type:
-    from hydra.experimental.callback import Callback
-
-    return Callback
+PLAN_FILE = "sweep.json"
+#: What a sweep folder may hold besides its job folders (Hydra's and ours).
+SWEEP_FILES = frozenset(
+    {PLAN_FILE, "multirun.yaml", "sweep.csv", "sweep.parquet", "plots", "report.html"}
+)
 
 
-class SweepTable(_hydra_callback_base()):  # type: ignore[misc]
-    """Hydra callback (``hydra.callbacks`` in ``scenarios/config.yaml``): the sweep table.
+@dataclass(frozen=True)
+class SweepJob:
+    """One point of a sweep: Hydra's job number, its folder (relative) and config."""
 
-    ``on_multirun_end`` gets no job returns, so the finished sweep folder is scanned; this
-    runs in the launching process with every launcher (basic, joblib, ...).
-    """
-
-    def on_multirun_start(self, config: Any, **kwargs: Any) -> None:
-        SWEEP_STATE["dir"] = str(config.hydra.sweep.dir)
-        SWEEP_STATE["done"] = False
-
-    def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
-        sweep_dir = SWEEP_STATE.get("dir") or str(config.hydra.sweep.dir)
-        SWEEP_STATE["done"] = True
-        write_sweep_table(Path(sweep_dir), partial=False)
+    job: int
+    dir: str
+    overrides: tuple[str, ...]
+    config_hash: str
 
 
-def write_sweep_table(sweep_dir: Path, partial: bool) -> None:
-    if partial:
-        try:  # never mask the error that stopped the sweep
-            df = aggregate_sweep(sweep_dir)
-        except Exception:
-            return
-    else:
-        df = aggregate_sweep(sweep_dir)
-    if partial:
+@dataclass(frozen=True)
+class SweepPlan:
+    """Every job of one sweep, fixed before it starts."""
+
+    dir: Path
+    jobs: tuple[SweepJob, ...]
+
+    @property
+    def id(self) -> str:
+        """A hash of the jobs: the same sweep (same points, same configs) has the same id."""
+        text = json.dumps([asdict(j) for j in self.jobs], sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    @property
+    def swept_keys(self) -> list[str]:
+        """Override keys whose value differs between jobs."""
+        values: dict[str, set[str]] = {}
+        for j in self.jobs:
+            for key, value in _parse(j.overrides).items():
+                values.setdefault(key, set()).add(repr(value))
+        return [k for k, v in values.items() if len(v) > 1]
+
+    def to_json(self, status: str) -> dict[str, Any]:
+        return {
+            "sweep_id": self.id,
+            "status": status,
+            "swept_keys": self.swept_keys,
+            "jobs": [asdict(j) for j in self.jobs],
+        }
+
+    def job(self, num: int) -> SweepJob:
+        """The job numbered ``num``."""
+        for j in self.jobs:
+            if j.job == num:
+                return j
+        raise CliError(f"{self.dir / PLAN_FILE} has no job {num}")
+
+
+def read_plan(sweep_dir: str | Path) -> SweepPlan | None:
+    """The plan in ``sweep_dir``, or None if there is none."""
+    from sim.experiment.store import read_json
+
+    path = Path(sweep_dir) / PLAN_FILE
+    if not path.is_file():
+        return None
+    try:
+        doc = read_json(path)
+        jobs = tuple(
+            SweepJob(int(j["job"]), str(j["dir"]), tuple(j["overrides"]), str(j["config_hash"]))
+            for j in doc["jobs"]
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CliError(f"{path} is damaged ({exc}); choose another hydra.sweep.dir") from None
+    return SweepPlan(Path(sweep_dir), jobs)
+
+
+def check_sweep_folder(plan: SweepPlan) -> None:
+    """Refuse a sweep folder that holds another sweep or files that are not a sweep's."""
+    old = read_plan(plan.dir)
+    if old is not None and old.id != plan.id:
+        raise CliError(
+            f"hydra.sweep.dir: {plan.dir} holds another sweep ({len(old.jobs)} points of "
+            f"{', '.join(old.swept_keys) or 'no swept key'}; id {old.id}). Choose another "
+            "folder, or delete that one to start over"
+        )
+    if old is None and plan.dir.is_dir():
+        jobs = {Path(j.dir).parts[0] for j in plan.jobs}
+        foreign = sorted(
+            p.name
+            for p in plan.dir.iterdir()
+            if p.name not in SWEEP_FILES and p.name not in jobs and not p.name.startswith(".")
+        )
+        if foreign:
+            raise CliError(
+                f"hydra.sweep.dir: {plan.dir} is not empty and is not a blockade sweep folder "
+                f"(it holds {', '.join(foreign[:5])}); choose another folder"
+            )
+
+
+def write_plan(plan: SweepPlan, status: str) -> None:
+    """Write ``sweep.json``."""
+    from sim.experiment.store import write_json_atomic
+
+    write_json_atomic(plan.dir / PLAN_FILE, plan.to_json(status))
+
+
+def finish_sweep(plan: SweepPlan) -> None:
+    """Write the table of the finished jobs; print it, or say the sweep stopped early."""
+    try:
+        df = aggregate_sweep(plan.dir)
+    except FileNotFoundError:
+        df = None
+    done = 0 if df is None else len(df)
+    write_plan(plan, "complete" if done == len(plan.jobs) else "partial")
+    if done < len(plan.jobs):
+        where = f" in {show_path(plan.dir / 'sweep.csv')}" if done else ""
         print(
-            f"{PROG}: the sweep stopped early; {len(df)} finished point(s) tabulated in "
-            f"{show_path(sweep_dir / 'sweep.csv')}",
+            f"{PROG}: the sweep stopped early; {done} of {len(plan.jobs)} point(s) "
+            f"tabulated{where}",
             file=sys.stderr,
         )
         return
     from sim.analysis import write_sweep_plots
 
-    write_sweep_plots(sweep_dir)
-    print(format_sweep(df, sweep_dir), flush=True)
+    write_sweep_plots(plan.dir)
+    print(format_sweep(df, plan.dir), flush=True)
 
 
-def _point_dirs(sweep_dir: Path) -> list[Path]:
-    found: list[Path] = []
-    for root, dirs, files in os.walk(sweep_dir):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        if "summary.json" in files and Path(root) != sweep_dir:
-            found.append(Path(root))
-            dirs[:] = []
-    return found
-
-
-def _job_number(point: Path) -> int | None:
-    if point.name.isdigit():
-        return int(point.name)
-    hydra_yaml = point / ".hydra" / "hydra.yaml"
-    if hydra_yaml.is_file():
-        from omegaconf import OmegaConf
-
-        num = OmegaConf.select(OmegaConf.load(hydra_yaml), "hydra.job.num", default=None)
-        return int(num) if num is not None else None
-    return None
-
-
-def _override_columns(point: Path) -> dict[str, Any]:
-    path = point / ".hydra" / "overrides.yaml"
-    if not path.is_file():
-        return {}
+def _parse(overrides: tuple[str, ...]) -> dict[str, Any]:
+    """Override columns: ``key`` (``++``/``+`` dropped; ``key@pkg`` for packages) -> value."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
-    from omegaconf import OmegaConf
 
     parser = OverridesParser.create()
     out: dict[str, Any] = {}
-    for o in OmegaConf.to_container(OmegaConf.load(path)) or []:
-        p = parser.parse_override(str(o))
-        key = p.key_or_group
-        if p.package:
-            key = f"{key}@{p.package}"
+    for o in overrides:
+        p = parser.parse_override(o)
+        key = f"{p.key_or_group}@{p.package}" if p.package else p.key_or_group
         if p.is_delete():
             out[key] = "~"
             continue
@@ -108,6 +168,24 @@ def _override_columns(point: Path) -> dict[str, Any]:
         else:
             out[key] = p.get_value_element_as_str()
     return out
+
+
+def _finished(plan: SweepPlan, job: SweepJob) -> Any:
+    """The job's results if its folder holds a complete run of its config in this sweep."""
+    from sim.experiment import load_results
+    from sim.experiment.store import read_json
+
+    folder = plan.dir / job.dir
+    try:
+        manifest = read_json(folder / "manifest.json")
+    except (OSError, ValueError):
+        return None
+    mine = (
+        manifest.get("status") == "complete"
+        and manifest.get("config_hash") == job.config_hash
+        and manifest.get("sweep_id") == plan.id
+    )
+    return load_results(folder) if mine else None
 
 
 def _tidy_column(values: list[Any]) -> list[Any]:
@@ -120,10 +198,10 @@ def _tidy_column(values: list[Any]) -> list[Any]:
 
 
 def aggregate_sweep(sweep_dir: str | Path, write: bool = True) -> Any:
-    """One row per finished point of a sweep folder: its overrides and every metric's CI.
+    """One row per finished point of the sweep in ``sweep_dir``: its overrides and every CI.
 
-    Scans ``sweep_dir`` for result folders (one per job, named by job number), reads the
-    overrides Hydra recorded (``.hydra/overrides.yaml``) and each run's summary. Columns:
+    Reads the plan (``sweep.json``) and the result folder of each of its jobs; a job counts
+    only if its folder holds a complete run of that job's config in this sweep. Columns:
     ``job``, ``run_dir``, one per override key (``++``/``+`` dropped), ``replications``,
     ``target_met``, then ``<metric>_mean``, ``<metric>_ci_low``, ``<metric>_ci_high`` for
     every summary metric. With ``write`` it also saves ``sweep.parquet`` and ``sweep.csv``
@@ -131,38 +209,31 @@ def aggregate_sweep(sweep_dir: str | Path, write: bool = True) -> Any:
     """
     import pandas as pd
 
-    sweep_dir = Path(sweep_dir)
-    if not sweep_dir.is_dir():
-        raise FileNotFoundError(f"{sweep_dir}: no such sweep folder")
-    from sim.experiment import load_results
-
-    points = _point_dirs(sweep_dir)
-    if not points:
-        raise FileNotFoundError(f"{sweep_dir}: no finished sweep point (no summary.json)")
+    plan = read_plan(sweep_dir)
+    if plan is None:
+        raise FileNotFoundError(f"{sweep_dir}: not a sweep folder (no {PLAN_FILE})")
     records = []
-    for point in points:
-        res = load_results(point)
-        manifest = dict(res.manifest or {})
-        rec: dict[str, Any] = {
-            "job": _job_number(point),
-            "run_dir": point.relative_to(sweep_dir).as_posix(),
-        }
-        rec.update(_override_columns(point))
-        rec["replications"] = int(manifest.get("replications_done", len(res.replications)))
-        rec["target_met"] = manifest.get("target_met")
+    for job in plan.jobs:
+        res = _finished(plan, job)
+        if res is None:
+            continue
+        rec: dict[str, Any] = {"job": job.job, "run_dir": job.dir, **_parse(job.overrides)}
+        rec["replications"] = int(res.manifest.get("replications_done", len(res.replications)))
+        rec["target_met"] = res.manifest.get("target_met")
         for metric, row in res.summary.iterrows():
             for stat in ("mean", "ci_low", "ci_high"):
                 rec[f"{metric}_{stat}"] = float(row[stat])
         records.append(rec)
-    records.sort(key=lambda r: (r["job"] is None, r["job"] or 0, r["run_dir"]))
+    if not records:
+        raise FileNotFoundError(f"{sweep_dir}: no finished sweep point")
     columns: list[str] = list(dict.fromkeys(k for r in records for k in r))
     data = {c: _tidy_column([r.get(c) for r in records]) for c in columns}
     df = pd.DataFrame(data, columns=columns)
     if write:
         from sim.experiment.store import write_atomic
 
-        write_atomic(sweep_dir / "sweep.parquet", lambda p: df.to_parquet(p, index=False))
-        write_atomic(sweep_dir / "sweep.csv", lambda p: df.to_csv(p, index=False))
+        write_atomic(plan.dir / "sweep.parquet", lambda p: df.to_parquet(p, index=False))
+        write_atomic(plan.dir / "sweep.csv", lambda p: df.to_csv(p, index=False))
     return df
 
 

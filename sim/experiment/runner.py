@@ -9,6 +9,7 @@ spawn_key=(i,))``, rows are sorted by index, and the daily aggregate is order-in
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import math
@@ -16,7 +17,7 @@ import sys
 import time
 import traceback
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ import pandas as pd
 from sim.config import Config
 from sim.experiment import seeds
 from sim.experiment.executors import EXECUTORS, Executor, available_cpus, make_executor
+from sim.experiment.lock import folder_lock
 from sim.experiment.stats import DailyAggregate, rel_halfwidth, summarize
 from sim.experiment.store import (
     RunFolder,
@@ -353,6 +355,7 @@ def run_experiment(
     progress: bool | None = None,
     *,
     chunk_size: int | None = None,
+    manifest_extra: Mapping[str, Any] | None = None,
 ) -> ExperimentResult:
     """Run many replications of ``cfg`` and summarize them.
 
@@ -367,10 +370,38 @@ def run_experiment(
     same folder again resumes it (only missing replications are computed), a different
     config raises :class:`~sim.experiment.store.RunFolderMismatch`. ``chunk_size`` fixes the
     replications per task (default: sized from measured speed); it never changes results.
+    The folder is locked while the run writes to it: another run into it is refused
+    (:class:`~sim.experiment.lock.FolderBusy`). ``manifest_extra`` adds provenance fields to
+    ``manifest.json`` (the CLI records a sweep's id and job number).
 
     Raises :class:`ReplicationFailed` (a ``RuntimeError``) naming the replication, its seed
     and how to reproduce it when a replication raises.
     """
+    with folder_lock(out_dir) if out_dir is not None else contextlib.nullcontext():
+        return _run_experiment(
+            cfg,
+            replications,
+            workers,
+            executor,
+            out_dir,
+            progress,
+            chunk_size=chunk_size,
+            manifest_extra=manifest_extra,
+        )
+
+
+def _run_experiment(
+    cfg: Config,
+    replications: int | None = None,
+    workers: int | None = None,
+    executor: str | None = None,
+    out_dir: str | Path | None = None,
+    progress: bool | None = None,
+    *,
+    chunk_size: int | None = None,
+    manifest_extra: Mapping[str, Any] | None = None,
+) -> ExperimentResult:
+    """The body of :func:`run_experiment`, with the folder (if any) locked."""
     if not isinstance(cfg, Config):
         raise TypeError(
             f"cfg must be a sim.Config (from sim.load_config), got {type(cfg).__name__}"
@@ -421,6 +452,7 @@ def run_experiment(
         "target_metric": run.target_metric,
         "target_rel_halfwidth": target,
         "started": started,
+        **(manifest_extra or {}),
     }
     resumed = 0
     if folder is not None:

@@ -65,6 +65,9 @@ TIMESERIES_FILE = "timeseries.parquet"
 SUMMARY_FILE = "summary.json"
 AGGREGATE_FILE = "state/aggregate.npz"
 PARTS_DIR = "parts"
+#: What a new run folder may already hold: Hydra's job log (hidden entries are ignored too:
+#: Hydra's ``.hydra/``, the lock, temporaries).
+FRESH_ENTRIES: frozenset[str] = frozenset({"blockade.log"})
 
 # Experiment keys that change how a run executes, not what it computes: they are left out of
 # the config hash, so a run can be resumed with another executor or extended to more
@@ -302,6 +305,7 @@ class RunFolder:
             raise RunFolderMismatch(f"out_dir {self.path} exists and is not a folder")
         stored = self.stored_config()
         if stored is None:
+            self._check_fresh()
             return
         old, new = config_hash(stored), config_hash(cfg)
         if old != new:
@@ -310,6 +314,22 @@ class RunFolder:
                 f"{self.path} already holds a run of a different config (config hash "
                 f"{old[:12]} there, {new[:12]} now; first difference: {diff}). Choose "
                 "another folder, or delete that one to start over."
+            )
+
+    def _check_fresh(self) -> None:
+        """A folder without ``config.yaml`` must hold nothing but what Hydra writes first."""
+        if not self.path.is_dir():
+            return
+        foreign = sorted(
+            p.name
+            for p in self.path.iterdir()
+            if p.name not in FRESH_ENTRIES and not p.name.startswith(".")
+        )
+        if foreign:
+            shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+            raise RunFolderMismatch(
+                f"{self.path} is not empty and is not a blockade result folder (it holds "
+                f"{shown}). Choose another folder"
             )
 
     def open(self, cfg: Config) -> None:
