@@ -3,12 +3,17 @@
 A config is composed from the Hydra tree in ``scenarios/`` (or a user folder) and then
 validated by the pydantic models below. Every user mistake becomes a :class:`ConfigError`
 (a ``ValueError``) whose one-line message names the full key path and what is allowed.
+
+The schema is strict: numbers must be finite, bools and strings are not numbers, and an
+integer field takes an int or a whole float (``3.0`` is 3, ``1.5`` is refused). Anything
+accepted can run: see :data:`LIMITS` for the bounds on size and time and how they follow.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -16,21 +21,97 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
-    NonNegativeFloat,
-    NonNegativeInt,
-    PositiveFloat,
-    PositiveInt,
     ValidationError,
     field_validator,
     model_validator,
 )
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-Status = Literal["licensed", "sanctioned", "unsanctioned"]
+# --------------------------------------------------------------------------- limits
+
+GIB = 2**30
+BYTES_PER_VALUE = 8  # float64
+DAILY_COLUMNS = 9  # len(sim.model.ledger.TIMESERIES_COLUMNS)
+WORLDS = 2  # the blockade and its paired baseline
+SAMPLE_REPLICATIONS = 2000  # sim.experiment.stats.DailyAggregate.CAPACITY
+AGGREGATE_MAX_ABS = 2.0**46  # sim.experiment.stats.DailyAggregate.MAX_ABS
+BYTES_PER_DAY = DAILY_COLUMNS * BYTES_PER_VALUE * WORLDS  # one replication's series, one day
+STEP_SECONDS = 3e-6  # measured cost of one production step
+TANKER_SECONDS = 30e-6  # measured cost of one open-fleet arrival (~6 events)
+TANKER_BYTES = 2_000  # a Tanker, its process and samplers (~0.9 KB measured, plus streams)
+VISIT_SECONDS = 30e-6  # one closed-fleet arrival at port, turned back or loaded
+
+MAX_HORIZON_DAYS = 10_000
+MAX_PRODUCTION_STEPS = 1_000_000
+MAX_TANKERS = 50_000
+MAX_VISITS = 1_000_000
+MAX_BBL = 1e12
+MAX_SUPPLY_BBL = 4e12
+MAX_DURATION_DAYS = 1e6
+MAX_COUNT = 10**9
+MAX_REPLICATIONS = 1_000_000
+MAX_WORKERS = 4096
+MAX_SEED = 2**64
+MAX_LOGNORMAL_SIGMA = 10.0
+MIN_GAMMA_CV = 1e-6
+MAX_GAMMA_CV = 10.0
+MIN_LOADING_RATE_BPD = 1.0
+
+LIMITS: dict[str, float] = {
+    "MAX_HORIZON_DAYS": MAX_HORIZON_DAYS,
+    "MAX_PRODUCTION_STEPS": MAX_PRODUCTION_STEPS,
+    "MAX_TANKERS": MAX_TANKERS,
+    "MAX_VISITS": MAX_VISITS,
+    "MAX_BBL": MAX_BBL,
+    "MAX_SUPPLY_BBL": MAX_SUPPLY_BBL,
+    "MAX_DURATION_DAYS": MAX_DURATION_DAYS,
+    "MAX_COUNT": MAX_COUNT,
+    "MAX_REPLICATIONS": MAX_REPLICATIONS,
+    "MAX_WORKERS": MAX_WORKERS,
+    "MAX_SEED": MAX_SEED,
+    "MAX_LOGNORMAL_SIGMA": MAX_LOGNORMAL_SIGMA,
+    "MIN_GAMMA_CV": MIN_GAMMA_CV,
+    "MAX_GAMMA_CV": MAX_GAMMA_CV,
+    "MIN_LOADING_RATE_BPD": MIN_LOADING_RATE_BPD,
+}
+"""The bounds of the schema, and the estimate behind each.
+
+- ``MAX_HORIZON_DAYS`` (10,000 days, 27 years): a replication keeps its daily series, days x
+  ``DAILY_COLUMNS`` (9) x 8 bytes per world, 2 worlds with the baseline: 144 bytes a day,
+  1.4 MB at the limit. The experiment keeps a bottom-k sample of ``SAMPLE_REPLICATIONS``
+  (2,000) replications' series for the daily quantiles: 288 KB a day, 2.7 GiB at the limit.
+- ``MAX_PRODUCTION_STEPS`` (1e6 per replication): ``horizon_days / production.step_days``
+  steps of ~3 us each, ~3 s per replication at the limit.
+- ``MAX_TANKERS`` (50,000 per replication): a closed fleet's ``sum(count)``, or an open
+  fleet's placed tankers plus ``arrival_rate_per_day * horizon_days`` expected arrivals; each
+  arrival is a Tanker, a SimPy process and its samplers (~2 KB, ~30 us): ~100 MB and ~1.5 s.
+- ``MAX_VISITS`` (1e6 per replication): a closed fleet's arrivals at port, estimated as
+  ``sum(count * horizon_days / mean voyage_days)`` (a tanker turned back on arrival sails
+  again at once, so the voyage is its whole cycle), ~30 us each: ~30 s at the limit. Renewed
+  warrants (``court.renew``) count ``tankers * horizon_days / validity_days`` the same way.
+- ``MAX_BBL`` (1e12 bbl) for every barrel quantity and rate, and ``MAX_SUPPLY_BBL`` (4e12 bbl)
+  for the supply of a replication (storage at day 0 + cargo afloat at day 0 +
+  ``export_bpd * horizon_days``), which bounds every level and daily flow of the series: the
+  daily aggregate holds values below ``AGGREGATE_MAX_ABS`` (2**46 = 7.0e13 bbl, 2**-16
+  fixed point in int64), a safety factor of over 17.
+- ``MAX_DURATION_DAYS`` (1e6 days) for every duration and distribution parameter: 100 times
+  the longest horizon (longer is the same as never), and small enough that sums of times and
+  draws stay finite.
+- ``MAX_COUNT`` (1e9) for servers, pseudo-counts and known news; ``MAX_REPLICATIONS`` (1e6:
+  the metric table is ~60 columns x 8 bytes a row, ~0.5 GB); ``MAX_WORKERS`` (4096
+  processes); ``MAX_SEED`` (2**64: seeds are stored as 64-bit integers).
+- Distributions draw finite values: lognormal ``sigma <= 10`` (a draw is at most
+  ``median * exp(10 * 9)`` for 9-sigma normals, and the mean ``median * exp(50)``), gamma
+  ``cv`` 0 or in [1e-6, 10] (shape ``1/cv**2`` in [0.01, 1e12], where numpy's sampler is
+  exact and finite), every parameter at most ``MAX_DURATION_DAYS``.
+- ``MIN_LOADING_RATE_BPD`` (1 bbl a day): a cargo's loading time ``MAX_BBL / rate`` stays finite.
+"""
+
 STATUSES: tuple[str, ...] = ("licensed", "sanctioned", "unsanctioned")
 COURT_POLICIES: tuple[str, ...] = ("none", "on_departure", "on_loading", "blanket")
+Status = Literal["licensed", "sanctioned", "unsanctioned"]
 
 
 class ConfigError(ValueError):
@@ -42,8 +123,55 @@ def _bad(key: str, message: str) -> ValueError:
     return ValueError(f"@{key}@ {message}")
 
 
+def _whole(v: Any) -> Any:
+    """A whole float (or numpy integer) as an int; anything else as it is, for strict checks."""
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, float | np.floating) and math.isfinite(v) and float(v).is_integer():
+        return int(v)
+    return v
+
+
+def _real(v: Any) -> Any:
+    """A numpy number as a Python one; anything else as it is, for strict checks."""
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    return v
+
+
+def _as_tuple(v: Any) -> Any:
+    """A list (from YAML or JSON) as a tuple."""
+    return tuple(v) if isinstance(v, list) else v
+
+
+Real = Annotated[float, BeforeValidator(_real)]
+Probability = Annotated[Real, Field(ge=0.0, le=1.0)]
+Days = Annotated[Real, Field(ge=0.0, le=MAX_DURATION_DAYS)]
+PositiveDays = Annotated[Real, Field(gt=0.0, le=MAX_DURATION_DAYS)]
+Barrels = Annotated[Real, Field(ge=0.0, le=MAX_BBL)]
+PositiveBarrels = Annotated[Real, Field(gt=0.0, le=MAX_BBL)]
+PseudoCount = Annotated[Real, Field(gt=0.0, le=MAX_COUNT)]
+Count = Annotated[int, BeforeValidator(_whole), Field(ge=0, le=MAX_COUNT)]
+PositiveCount = Annotated[int, BeforeValidator(_whole), Field(ge=1, le=MAX_COUNT)]
+TankerCount = Annotated[int, BeforeValidator(_whole), Field(ge=0, le=MAX_TANKERS)]
+Replications = Annotated[int, BeforeValidator(_whole), Field(ge=1, le=MAX_REPLICATIONS)]
+
+
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, strict=True, allow_inf_nan=False
+    )
+
+
+_ALIASED = ConfigDict(
+    extra="forbid",
+    frozen=True,
+    populate_by_name=True,
+    strict=True,
+    allow_inf_nan=False,
+)
 
 
 # --------------------------------------------------------------------------- distributions
@@ -62,21 +190,21 @@ class Dist(_Model):
     """A non-negative random duration or quantity: ``{dist: gamma, mean: 2, cv: 0.5}``."""
 
     dist: Literal["fixed", "exponential", "lognormal", "uniform", "triangular", "gamma"]
-    value: NonNegativeFloat | None = None
-    mean: NonNegativeFloat | None = None
-    median: PositiveFloat | None = None
-    sigma: NonNegativeFloat | None = None
-    low: NonNegativeFloat | None = None
-    mode: NonNegativeFloat | None = None
-    high: NonNegativeFloat | None = None
-    cv: NonNegativeFloat | None = None
+    value: Days | None = None
+    mean: Days | None = None
+    median: PositiveDays | None = None
+    sigma: Annotated[Real, Field(ge=0.0, le=MAX_LOGNORMAL_SIGMA)] | None = None
+    low: Days | None = None
+    mode: Days | None = None
+    high: Days | None = None
+    cv: Annotated[Real, Field(ge=0.0, le=MAX_GAMMA_CV)] | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _bare_number(cls, data: Any) -> Any:
-        if isinstance(data, bool):
+        if isinstance(data, bool | np.bool_):
             raise ValueError("expected a number or a mapping {dist: ..., ...}")
-        if isinstance(data, int | float):
+        if isinstance(data, int | float | np.integer | np.floating):
             return {"dist": "fixed", "value": data}
         return data
 
@@ -99,6 +227,12 @@ class Dist(_Model):
             raise ValueError("triangular needs low <= mode <= high")
         if self.dist == "triangular" and self.low == self.high:
             raise ValueError("triangular needs low < high (use dist: fixed for a constant)")
+        if self.dist == "gamma" and 0 < self.cv < MIN_GAMMA_CV:  # type: ignore[operator]
+            raise _bad(
+                "cv",
+                f"must be 0 or in [{MIN_GAMMA_CV:g}, {MAX_GAMMA_CV:g}] (the gamma shape "
+                f"1/cv**2 must be at most {MIN_GAMMA_CV**-2:g} to draw), got {self.cv:g}",
+            )
         return self
 
     @property
@@ -150,7 +284,7 @@ class CutPolicy(_Model):
     enabled: bool = False
     trigger_fill: Probability = 0.9
     cut_fraction: Probability = 0.3
-    delay_days: NonNegativeFloat = 0.0
+    delay_days: Days = 0.0
     restore_fill: Probability | None = None  # None: restore below trigger_fill
 
     @model_validator(mode="after")
@@ -163,20 +297,20 @@ class CutPolicy(_Model):
 class Production(_Model):
     """Crude available for export and how it reaches storage."""
 
-    export_bpd: NonNegativeFloat
-    step_days: PositiveFloat = 1.0
+    export_bpd: Barrels
+    step_days: PositiveDays = 1.0
     cut: CutPolicy = CutPolicy()
 
 
 class Terminal(_Model):
     """Onshore storage and the loading berths."""
 
-    storage_capacity_bbl: PositiveFloat
-    storage_init_bbl: NonNegativeFloat = 0.0
-    storage_min_bbl: NonNegativeFloat = 0.0  # working inventory (tank bottoms) never loaded
-    berths: PositiveInt = 1
-    loading_rate_bpd: PositiveFloat
-    berth_overhead_days: NonNegativeFloat = 0.0
+    storage_capacity_bbl: PositiveBarrels
+    storage_init_bbl: Barrels = 0.0
+    storage_min_bbl: Barrels = 0.0  # working inventory (tank bottoms) never loaded
+    berths: PositiveCount = 1
+    loading_rate_bpd: Annotated[Real, Field(ge=MIN_LOADING_RATE_BPD, le=MAX_BBL)]
+    berth_overhead_days: Days = 0.0
     licensed_first: bool = False  # licensed tankers jump the berth queue
 
     @model_validator(mode="after")
@@ -201,10 +335,10 @@ class TankerGroup(_Model):
 
     tanker_class: str = Field(alias="class")
     status: Status
-    count: NonNegativeInt
+    count: TankerCount
     voyage_days: Dist = fixed(30.0)  # round trip from clearing the zone back to port
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = _ALIASED
 
 
 class ArrivalMix(_Model):
@@ -212,9 +346,9 @@ class ArrivalMix(_Model):
 
     tanker_class: str = Field(alias="class")
     status: Status
-    weight: PositiveFloat = 1.0
+    weight: PseudoCount = 1.0
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = _ALIASED
 
 
 class InitialGroup(_Model):
@@ -222,21 +356,24 @@ class InitialGroup(_Model):
 
     tanker_class: str = Field(alias="class")
     status: Status
-    count: NonNegativeInt
+    count: TankerCount
     cargo_fraction: Probability = 1.0  # share of the class capacity on board
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = _ALIASED
+
+
+InitialGroups = Annotated[tuple[InitialGroup, ...], BeforeValidator(_as_tuple)]
 
 
 class Initial(_Model):
     """The state at day 0; tankers of a closed fleet not placed here start at sea."""
 
-    loaded_waiting: tuple[InitialGroup, ...] = ()
-    loading: tuple[InitialGroup, ...] = ()
-    waiting_berth: tuple[InitialGroup, ...] = ()
+    loaded_waiting: InitialGroups = ()
+    loading: InitialGroups = ()
+    waiting_berth: InitialGroups = ()
     # Seizures and escapes the owners already know of at day 0 (e.g. the first seizure).
-    known_seizures: NonNegativeInt = 0
-    known_escapes: NonNegativeInt = 0
+    known_seizures: Count = 0
+    known_escapes: Count = 0
 
     def groups(self) -> Iterable[tuple[str, InitialGroup]]:
         """Every (state, group) pair."""
@@ -249,10 +386,10 @@ class Fleet(_Model):
     """The tankers: a closed cycling fleet or an open Poisson stream."""
 
     mode: Literal["closed", "open"] = "closed"
-    classes: dict[str, PositiveFloat]  # class name -> cargo capacity in bbl
-    tankers: tuple[TankerGroup, ...] = ()
-    arrival_rate_per_day: NonNegativeFloat = 0.0
-    arrival_mix: tuple[ArrivalMix, ...] = ()
+    classes: dict[str, PositiveBarrels]  # class name -> cargo capacity in bbl
+    tankers: Annotated[tuple[TankerGroup, ...], BeforeValidator(_as_tuple)] = ()
+    arrival_rate_per_day: Annotated[Real, Field(ge=0.0)] = 0.0
+    arrival_mix: Annotated[tuple[ArrivalMix, ...], BeforeValidator(_as_tuple)] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> Fleet:
@@ -275,13 +412,13 @@ class Fleet(_Model):
 class Behaviour(_Model):
     """Owners' Beta(prior_a, prior_b) belief that a departure ends in seizure."""
 
-    prior_a: PositiveFloat = 1.0
-    prior_b: PositiveFloat = 19.0
-    news_lag_days: NonNegativeFloat = 0.0
+    prior_a: PseudoCount = 1.0
+    prior_b: PseudoCount = 19.0
+    news_lag_days: Days = 0.0
     risk_threshold: Probability = 0.05
     patience_days: Dist = fixed(30.0)
     turnback_threshold: Probability = 0.2
-    breakout_group: PositiveInt | None = None
+    breakout_group: PositiveCount | None = None
 
 
 class Navy(_Model):
@@ -292,7 +429,7 @@ class Navy(_Model):
     detection_prob: Probability = 1.0
     territorial_transit_days: Dist = fixed(0.5)
     exposure_days: Dist = fixed(2.0)
-    boarding_teams: NonNegativeInt = 1
+    boarding_teams: Count = 1
     boarding_days: Dist = fixed(1.0)
     escort_days: Dist = fixed(0.0)
     board_success_prob: Probability = 1.0
@@ -308,33 +445,63 @@ class Court(_Model):
     """Seizure warrants: one per tanker, queued for ``capacity`` judges."""
 
     policy: Literal["none", "on_departure", "on_loading", "blanket"] = "none"
-    capacity: PositiveInt = 1
+    capacity: PositiveCount = 1
     delay_days: Dist = fixed(2.0)
     approval_prob: Probability = 1.0
-    validity_days: PositiveFloat = 14.0
+    validity_days: PositiveDays = 14.0
     renew: bool = False  # re-apply as soon as a warrant of a tanker still around expires
 
 
 class Policy(_Model):
     """The wait-time policy: go into territorial waters after T days of waiting."""
 
-    enter_waters_after_days: NonNegativeFloat | None = None
+    enter_waters_after_days: Days | None = None
     in_waters_success_prob: Probability = 1.0
+
+
+_HOST = r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)"
+DASK_ADDRESS = re.compile(rf"^(?:(?:tcp|tls|ucx|ws|wss)://)?{_HOST}:(?P<port>[0-9]{{1,5}})$")
+MAX_PORT = 65535
+
+
+def is_dask_address(address: str) -> bool:
+    """Whether ``address`` looks like a dask scheduler address."""
+    if address.startswith("inproc://"):
+        return len(address) > len("inproc://") and not any(c.isspace() for c in address)
+    match = DASK_ADDRESS.match(address)
+    return match is not None and 1 <= int(match["port"]) <= MAX_PORT
 
 
 class Experiment(_Model):
     """How many replications, where, and when to stop."""
 
-    seed: NonNegativeInt = 20251210
-    replications: PositiveInt = 100
-    workers: PositiveInt | None = None  # None: all cores
+    seed: Annotated[int, BeforeValidator(_whole), Field(ge=0)] = 20251210
+    replications: Replications = 100
+    workers: Annotated[int, BeforeValidator(_whole), Field(ge=1, le=MAX_WORKERS)] | None = None
     executor: Literal["serial", "processes", "dask"] = "processes"
     baseline: bool = True
-    target_rel_halfwidth: PositiveFloat | None = None
-    max_replications: PositiveInt = 10_000
-    batch_size: PositiveInt = 100
+    target_rel_halfwidth: Annotated[Real, Field(gt=0.0)] | None = None
+    max_replications: Replications = 10_000
+    batch_size: Replications = 100
     dask_address: str | None = None
     progress: bool | None = None  # None: only on a terminal
+
+    @field_validator("seed")
+    @classmethod
+    def _seed(cls, v: int) -> int:
+        if v >= MAX_SEED:
+            raise ValueError("must be < 2**64 (seeds are stored as 64-bit integers)")
+        return v
+
+    @field_validator("dask_address")
+    @classmethod
+    def _address(cls, v: str | None) -> str | None:
+        if v is not None and not is_dask_address(v):
+            raise ValueError(
+                "expected a dask scheduler address: tcp://HOST:PORT, tls://HOST:PORT, "
+                "ucx://HOST:PORT, inproc://... or HOST:PORT"
+            )
+        return v
 
     @model_validator(mode="after")
     def _max(self) -> Experiment:
@@ -347,13 +514,147 @@ class Experiment(_Model):
         return self
 
 
+def _size(n_bytes: float) -> str:
+    """``n_bytes`` in a readable binary unit: '1.4 MiB', '134 GiB'."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n_bytes < 1024 or unit == "TiB":
+            return f"{n_bytes:.3g} {unit}"
+        n_bytes /= 1024
+    raise AssertionError("unreachable")
+
+
+def _horizon_error(horizon: float) -> ValueError | None:
+    """The horizon's memory estimate, as an error if over :data:`MAX_HORIZON_DAYS`."""
+    if horizon <= MAX_HORIZON_DAYS:
+        return None
+    days = math.ceil(horizon)
+    return _bad(
+        "horizon_days",
+        f"{horizon:g} days needs ~{_size(days * BYTES_PER_DAY)} per replication for the daily "
+        f"series ({DAILY_COLUMNS} columns x {BYTES_PER_VALUE} bytes x {WORLDS} worlds a day) "
+        f"and ~{_size(days * BYTES_PER_DAY * SAMPLE_REPLICATIONS)} for the experiment's sample "
+        f"of {SAMPLE_REPLICATIONS} replications; at most {MAX_HORIZON_DAYS} days (about "
+        f"{_size(MAX_HORIZON_DAYS * BYTES_PER_DAY * SAMPLE_REPLICATIONS)})",
+    )
+
+
+def _steps_error(horizon: float, step: float) -> ValueError | None:
+    """Too many production steps per replication (:data:`MAX_PRODUCTION_STEPS`)."""
+    steps = horizon / step
+    if steps <= MAX_PRODUCTION_STEPS:
+        return None
+    return _bad(
+        "production.step_days",
+        f"{step:g} days over horizon_days {horizon:g} is {steps:.3g} production steps per "
+        f"replication (~{steps * STEP_SECONDS:.3g} s at ~{STEP_SECONDS * 1e6:g} us each); "
+        f"at least {horizon / MAX_PRODUCTION_STEPS:.3g} days (at most "
+        f"{MAX_PRODUCTION_STEPS:,} steps)",
+    )
+
+
+def _visits_error(cfg: Config) -> ValueError | None:
+    """A closed-fleet voyage of mean 0, or too many arrivals at port (:data:`MAX_VISITS`)."""
+    groups = [(i, g) for i, g in enumerate(cfg.fleet.tankers) if g.count]
+    h, size = cfg.horizon_days, sum(g.count for _, g in groups)
+    floor = size * h / MAX_VISITS
+    for i, g in groups:
+        if g.voyage_days.mean_value <= 0:
+            return _bad(
+                f"fleet.tankers[{i}].voyage_days",
+                "a closed-fleet voyage must take time (mean 0: a tanker turned back "
+                f"re-arrives at the same instant for ever); the mean must be >= {floor:.3g} days",
+            )
+    visits = sum(g.count * h / g.voyage_days.mean_value for _, g in groups)
+    if visits <= MAX_VISITS:
+        return None
+    i, g = min(groups, key=lambda ig: ig[1].voyage_days.mean_value)
+    return _bad(
+        f"fleet.tankers[{i}].voyage_days",
+        f"mean {g.voyage_days.mean_value:.3g} days gives ~{visits:.3g} arrivals at port per "
+        f"replication (sum of count x horizon_days / mean voyage; ~{VISIT_SECONDS * 1e6:g} us "
+        f"each: ~{visits * VISIT_SECONDS:.3g} s); at most {MAX_VISITS:,} (every mean voyage "
+        f">= {floor:.3g} days)",
+    )
+
+
+def _tankers_error(cfg: Config) -> ValueError | None:
+    """Too many tankers in a replication (:data:`MAX_TANKERS`)."""
+    fleet, h = cfg.fleet, cfg.horizon_days
+    if fleet.mode == "closed":
+        size = sum(g.count for g in fleet.tankers)
+        if size <= MAX_TANKERS:
+            return None
+        return _bad(
+            "fleet.tankers",
+            f"{size:,} tankers in all (~{_size(size * TANKER_BYTES)} per replication at "
+            f"~{_size(TANKER_BYTES)} each); at most {MAX_TANKERS:,}",
+        )
+    placed = cfg.initial_count()
+    expected = placed + fleet.arrival_rate_per_day * h
+    if expected <= MAX_TANKERS:
+        return None
+    return _bad(
+        "fleet.arrival_rate_per_day",
+        f"{fleet.arrival_rate_per_day:g} a day over {h:g} days is ~{expected:.3g} tankers per "
+        f"replication (each a Tanker and a SimPy process: ~{_size(expected * TANKER_BYTES)}, "
+        f"~{expected * TANKER_SECONDS:.3g} s); at most "
+        f"{max(0.0, MAX_TANKERS - placed) / h:.4g} a day ({MAX_TANKERS:,} tankers)",
+    )
+
+
+def _renewals_error(cfg: Config) -> ValueError | None:
+    """Renewed warrants that expire too often (:data:`MAX_VISITS`)."""
+    court = cfg.court
+    if not (court.renew and court.policy != "none" and cfg.navy.enabled):
+        return None
+    fleet, h = cfg.fleet, cfg.horizon_days
+    tankers = (
+        sum(g.count for g in fleet.tankers)
+        if fleet.mode == "closed"
+        else cfg.initial_count() + fleet.arrival_rate_per_day * h
+    )
+    renewals = tankers * h / court.validity_days
+    if renewals <= MAX_VISITS:
+        return None
+    return _bad(
+        "court.validity_days",
+        f"{court.validity_days:g} days with renew gives up to ~{renewals:.3g} warrants per "
+        f"replication (tankers x horizon_days / validity_days); at most {MAX_VISITS:,} "
+        f"(validity_days >= {tankers * h / MAX_VISITS:.3g})",
+    )
+
+
+def _supply_error(cfg: Config) -> ValueError | None:
+    """More barrels in a replication than the daily aggregate can hold (:data:`MAX_SUPPLY_BBL`)."""
+    classes = cfg.fleet.classes
+    parts = {
+        "terminal.storage_init_bbl": cfg.terminal.storage_init_bbl,
+        "initial": sum(
+            g.count * classes.get(g.tanker_class, 0.0) * g.cargo_fraction
+            for state, g in cfg.initial.groups()
+            if state in ("loaded_waiting", "loading")
+        ),
+        "production.export_bpd": cfg.production.export_bpd * cfg.horizon_days,
+    }
+    supply = sum(parts.values())
+    if supply <= MAX_SUPPLY_BBL:
+        return None
+    key = max(parts, key=lambda k: parts[k])
+    return _bad(
+        key,
+        f"a replication's supply (storage and cargo at day 0 + export_bpd x horizon_days) "
+        f"of {supply:.3g} bbl is over {MAX_SUPPLY_BBL:g} bbl, the most the daily aggregate "
+        f"holds exactly (below {AGGREGATE_MAX_ABS:.3g} with a safety margin)",
+    )
+
+
 class Config(_Model):
     """A complete, validated scenario."""
 
     name: str = "scenario"
     description: str = ""
     start_date: dt.date = dt.date(2025, 12, 10)
-    horizon_days: PositiveFloat = 90.0
+    horizon_days: Annotated[Real, Field(gt=0.0)] = 90.0
     production: Production
     terminal: Terminal
     fleet: Fleet
@@ -409,6 +710,22 @@ class Config(_Model):
                 f"the largest cargo ({largest:g} bbl) must fit in storage "
                 f"(terminal.storage_capacity_bbl - storage_min_bbl = {room:g})",
             )
+        return self
+
+    @model_validator(mode="after")
+    def _limits(self) -> Config:
+        """Refuse what would exhaust memory or time (see :data:`LIMITS`)."""
+        checks = (
+            _horizon_error(self.horizon_days),
+            _steps_error(self.horizon_days, self.production.step_days),
+            _tankers_error(self),
+            _visits_error(self) if self.fleet.mode == "closed" else None,
+            _renewals_error(self),
+            _supply_error(self),
+        )
+        for error in checks:
+            if error is not None:
+                raise error
         return self
 
     def initial_count(self) -> int:

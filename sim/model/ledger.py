@@ -24,6 +24,20 @@ FLOW_COLUMNS: frozenset[str] = frozenset(
     {"exported_bbl", "shut_in_bbl", "produced_bbl", "loaded_bbl"}
 )
 _FLOW_INDEX = np.array([j for j, c in enumerate(TIMESERIES_COLUMNS) if c in FLOW_COLUMNS])
+# Totals that check_balance requires to be finite (with the end levels it is given).
+FINITE_TOTALS: tuple[str, ...] = (
+    "storage_init_bbl",
+    "afloat_init_bbl",
+    "produced_bbl",
+    "cut_bbl",
+    "overflow_bbl",
+    "loaded_bbl",
+    "exported_bbl",
+    "exported_licensed_bbl",
+    "seized_bbl",
+    "stranded_bbl",
+    "team_busy_days",
+)
 EVENT_COLUMNS: tuple[str, ...] = ("time", "tanker", "kind", "bbl", "status", "tanker_class")
 
 
@@ -89,8 +103,14 @@ class Ledger:
             )
         )
 
-    def check_balance(self, storage_end_bbl: float, afloat_end_bbl: float) -> None:
-        """Raise :class:`LedgerImbalance` unless both barrel identities hold."""
+    def check_balance(
+        self, storage_end_bbl: float, afloat_end_bbl: float, daily: np.ndarray | None = None
+    ) -> None:
+        """Raise :class:`LedgerImbalance` unless every total and ``daily`` (default: this
+        ledger's :meth:`daily_array`) are finite and both barrel identities hold."""
+        self._check_finite(storage_end_bbl, afloat_end_bbl)
+        if not np.isfinite(self.daily_array() if daily is None else daily).all():
+            raise LedgerImbalance("the daily series holds a value that is not finite")
         scale = max(1.0, self.storage_init_bbl + self.afloat_init_bbl + self.produced_bbl)
         tol = 1e-9 * scale
         onshore = (
@@ -112,6 +132,16 @@ class Ledger:
                 f"ledger does not balance: onshore off by {onshore:.3f} bbl, "
                 f"afloat off by {afloat:.3f} bbl"
             )
+
+    def _check_finite(self, storage_end_bbl: float, afloat_end_bbl: float) -> None:
+        """Raise :class:`LedgerImbalance` naming the first total that is not finite."""
+        values = [storage_end_bbl, afloat_end_bbl, *(getattr(self, n) for n in FINITE_TOTALS)]
+        if math.isfinite(sum(values)):
+            return
+        names = ("storage_end_bbl", "afloat_end_bbl", *FINITE_TOTALS)
+        for name, value in zip(names, values, strict=True):
+            if not math.isfinite(value):
+                raise LedgerImbalance(f"ledger total {name} is not finite ({value})")
 
     def daily_array(self) -> np.ndarray:
         """Days x TIMESERIES_COLUMNS: flows during each day, levels at its end."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import gc
+import itertools
 import math
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
@@ -25,6 +26,16 @@ from sim.model.tanker import Tanker, lifecycle
 from sim.model.terminal import Terminal
 
 SeedLike = int | np.random.SeedSequence
+
+# A replication stops with ZeroTimeLoop when its clock stands still this many steps. A valid
+# config does at most ~40 steps per tanker at one instant (MAX_TANKERS = 50,000), far below.
+ZERO_TIME_STEPS = 2_000_000
+CLOCK_CHECK_EVERY = 10_000  # steps between looks at the clock (a look per step would cost)
+
+
+class ZeroTimeLoop(RuntimeError):
+    """The simulation clock stopped advancing: some loop of the model takes no time."""
+
 
 METRIC_KEYS: tuple[str, ...] = (
     "exported_bbl",
@@ -290,20 +301,34 @@ class World:
         yield math.inf
 
     def _run(self) -> None:
-        """``env.run(until=horizon)``, with the periodic work done between events."""
+        """``env.run(until=horizon)``, with the periodic work done between events.
+
+        Every :data:`CLOCK_CHECK_EVERY` iterations it checks that the clock moved, and raises
+        :class:`ZeroTimeLoop` once it stood still for :data:`ZERO_TIME_STEPS` of them.
+        """
         env, horizon, periodic = self.env, self.horizon, self._periodic_work()
         peek, step = env.peek, env.step
         due = next(periodic)
+        last, stalled = -math.inf, 0
         while True:
-            now = peek()
-            if due <= now:
-                if due >= horizon:
-                    break
-                due = next(periodic)  # may schedule events: look again before stepping
-            elif now < horizon:
-                step()
-            else:
-                break
+            for _ in itertools.repeat(None, CLOCK_CHECK_EVERY):
+                now = peek()
+                if due <= now:
+                    if due >= horizon:
+                        return
+                    due = next(periodic)  # may schedule events: look again before stepping
+                elif now < horizon:
+                    step()
+                else:
+                    return
+            stalled = stalled + CLOCK_CHECK_EVERY if env.now == last else 0
+            last = env.now
+            if stalled >= ZERO_TIME_STEPS:
+                raise ZeroTimeLoop(
+                    f"the clock stood at day {env.now:g} for {stalled:,} steps: some loop "
+                    "takes no time (check for zero durations: fleet.tankers[*].voyage_days, "
+                    "court.validity_days with court.renew, production.step_days)"
+                )
 
     # ------------------------------------------------------------------ running
 
@@ -315,7 +340,8 @@ class World:
         while len(ledger.daily) < math.ceil(self.horizon - 1e-12):  # the tick at the horizon
             ledger.sample_day(storage_end)
         afloat_end = sum(t.cargo_bbl for t in self.tankers)
-        ledger.check_balance(storage_end, afloat_end)
+        daily = ledger.daily_array()
+        ledger.check_balance(storage_end, afloat_end, daily)
         waits = ledger.berth_waits
         teams = self.cfg.navy.boarding_teams
         metrics = {
@@ -352,7 +378,7 @@ class World:
         }
         return Replication(
             metrics={k: float(metrics[k]) for k in METRIC_KEYS},
-            daily=ledger.daily_array(),
+            daily=daily,
             start_date=pd.Timestamp(self.cfg.start_date),
             event_rows=ledger.events,
         )
