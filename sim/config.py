@@ -890,8 +890,13 @@ def _task_override(text: str, parsed: Any, groups: set[str]) -> str:
             f"~{key}: deleting a key would reset it to the schema default, not the "
             f"scenario's value; set it instead ({key}=VALUE)"
         )
-    if is_group and not parsed.is_delete() and parsed.value() is None:
+    if not is_group or parsed.is_delete():
+        return text
+    value = parsed.value()
+    if value is None:
         return f"~{key}"  # policy=null: no option of that group, as in the defaults list
+    if not isinstance(value, str) and not parsed.is_sweep_override():
+        raise ConfigError(f"{key}: choose an option by name, got {value!r}")
     return text
 
 

@@ -181,3 +181,30 @@ def test_a_sweep_labels_its_jobs_and_counts_only_them(tmp_path):
     manifest_path.write_text(json.dumps({**manifest, "config_hash": "0" * 64}))
     table = aggregate_sweep(folder, write=False)
     assert table["job"].tolist() == [0, 2]
+
+
+def test_an_interrupted_sweep_resumes_to_the_uninterrupted_table(tmp_path):
+    import signal
+    import time
+
+    args = ["-m", "experiment.replications=300", "experiment.executor=serial", "horizon_days=30"]
+    args += ["navy.boarding_teams=1,2"]
+    ok(blockade(*args, "hydra.sweep.dir=whole", cwd=tmp_path))
+    cmd = [str(BIN)] if BIN.exists() else [sys.executable, "-m", "sim"]
+    proc = subprocess.Popen(
+        [*cmd, *args, "hydra.sweep.dir=cut"], cwd=tmp_path, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 120
+    while not (tmp_path / "cut" / "1" / "parts").is_dir() and proc.poll() is None:
+        assert time.monotonic() < deadline, "job 1 never started"
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.skip("the sweep finished before it could be interrupted")
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert "stopped early; 1 of 2" in err
+    assert json.loads((tmp_path / "cut" / "sweep.json").read_text())["status"] == "partial"
+    ok(blockade(*args, "hydra.sweep.dir=cut", cwd=tmp_path))
+    whole, cut = (pd.read_csv(tmp_path / d / "sweep.csv") for d in ("whole", "cut"))
+    pd.testing.assert_frame_equal(whole, cut)
