@@ -7,6 +7,10 @@ balanced metrics), or a failure: ``load_path`` (another exception escaping ``loa
 where it must be) or ``hang`` (over the wall-clock limit)::
 
     python -m benchmarks.fuzz --n 1000
+    python -m benchmarks.fuzz --cli 100     # the same through the blockade command
+
+Through the command line an example is ``ok`` (exit 0), ``rejected`` (exit 2 with one
+``blockade: error:`` line), or a failure: ``traceback`` (any other exit, or a traceback).
 """
 
 from __future__ import annotations
@@ -52,7 +56,6 @@ SPECIAL_FLOATS: tuple[float, ...] = (
     -math.inf,
     math.nan,
 )
-GROUPS = frozenset({"policy", "experiment", "scenario"})
 SCALES: tuple[float, ...] = (0.0, 0.1, 0.5, 1.0, 2.0, 10.0, 1000.0)
 SPECIAL_INTS: tuple[int, ...] = (0, 1, -1, 2, 78, 10**6, 2**63, 2**64, 10**12)
 # Metrics that may be NaN: never filled, or no denominator.
@@ -95,16 +98,11 @@ def _at(data: Any, path: str) -> Any:
     return data
 
 
-def schema_keys(group_choices: bool = True) -> list[str]:
-    """The default scenario's set leaf paths, its mappings and lists, and some unknown keys.
-
-    ``group_choices`` False leaves out the top-level keys that are Hydra group choices
-    (``policy=...``, ``experiment=...``), whose load-path errors are handled elsewhere.
-    """
+def schema_keys() -> list[str]:
+    """The default scenario's set leaf paths, its mappings and lists (``policy`` and
+    ``experiment`` are also Hydra group choices), and some unknown keys."""
     leaves = [p for p, v in schema_leaves().items() if v is not None]
     parents = sorted({p.rpartition(".")[0] for p in leaves if "." in p})
-    if not group_choices:
-        parents = [p for p in parents if p not in GROUPS]
     return [*leaves, *parents, *UNKNOWN_KEYS]
 
 
@@ -179,7 +177,10 @@ def override_lists(keys: list[str]) -> st.SearchStrategy[list[str]]:
     leaves = schema_leaves()
 
     def pair(key: str) -> st.SearchStrategy[str]:
-        value = st.one_of(near(leaves[key]), values()) if key in leaves else values()
+        if key in leaves:  # three in four near the scenario's value, to reach simulations
+            value = st.one_of(near(leaves[key]), near(leaves[key]), near(leaves[key]), values())
+        else:
+            value = values()
         return value.map(lambda v: f"{key}={render(v)}")
 
     return st.lists(st.sampled_from(keys).flatmap(pair), min_size=1, max_size=3)
@@ -273,7 +274,7 @@ def run(n: int) -> dict[str, Any]:
     return summary(outcomes)
 
 
-def summary(outcomes: list[Outcome]) -> dict[str, Any]:
+def summary(outcomes: list[Outcome], kinds: tuple[str, ...] = OUTCOMES) -> dict[str, Any]:
     """Counts per outcome, the slowest example and one example per failure type."""
     counts = Counter(o.kind for o in outcomes)
     slowest = max(outcomes, key=lambda o: o.seconds)
@@ -285,7 +286,7 @@ def summary(outcomes: list[Outcome]) -> dict[str, Any]:
             )
     return {
         "examples": len(outcomes),
-        **{k: counts.get(k, 0) for k in OUTCOMES},
+        **{k: counts.get(k, 0) for k in kinds},
         "slowest": {
             "overrides": slowest.overrides,
             "seconds": round(slowest.seconds, 3),
@@ -295,12 +296,72 @@ def summary(outcomes: list[Outcome]) -> dict[str, Any]:
     }
 
 
+#: Command-line settings of a fuzzed run: small, fast, into a throw-away folder.
+CLI_FAST: tuple[str, ...] = (
+    "experiment.replications=2",
+    "experiment.executor=serial",
+    "horizon_days=20",
+)
+
+
+def cli_outcome(overrides: list[str], folder: str) -> Outcome:
+    """Run ``blockade OVERRIDES`` in ``folder``; classify its exit and stderr."""
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "sim", *CLI_FAST, *overrides, "hydra.run.dir=run"]
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(
+            cmd, cwd=folder, capture_output=True, text=True, timeout=TIME_LIMIT_SECONDS
+        )
+    except subprocess.TimeoutExpired:
+        return Outcome("hang", f"over {TIME_LIMIT_SECONDS} s", overrides=overrides)
+    lines = proc.stderr.strip().splitlines()
+    one_line = len(lines) == 1 and lines[0].startswith("blockade: error:")
+    if proc.returncode == 0 and "Traceback" not in proc.stderr:
+        kind = "ok"
+    elif proc.returncode == 2 and one_line:
+        kind = "rejected"
+    else:
+        kind = "traceback"
+    detail = "" if kind != "traceback" else (lines[-1] if lines else f"exit {proc.returncode}")
+    return Outcome(kind, detail, detail, time.perf_counter() - t0, overrides)
+
+
+def run_cli(n: int) -> dict[str, Any]:
+    """Classify ``n`` deterministic examples through the ``blockade`` command."""
+    import tempfile
+
+    outcomes: list[Outcome] = []
+
+    @settings(
+        max_examples=n,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(override_lists(schema_keys()))
+    def collect(overrides: list[str]) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            outcomes.append(cli_outcome(overrides, folder))
+
+    collect()
+    return summary(outcomes, (*OUTCOMES, "traceback"))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the fuzzer and print its JSON summary."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=1000, help="number of examples")
+    parser.add_argument("--n", type=int, default=1000, help="examples through the Python API")
+    parser.add_argument("--cli", type=int, default=0, help="examples through the command line")
     args = parser.parse_args(argv)
-    print(json.dumps(run(args.n), indent=2))
+    report = {"api": run(args.n)} if args.n else {}
+    if args.cli:
+        report["cli"] = run_cli(args.cli)
+    print(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 
 from benchmarks.fuzz import classify, override_lists, schema_keys
 
-KEYS = schema_keys(group_choices=False)
+KEYS = schema_keys()
 
 
 @settings(

@@ -133,13 +133,21 @@ def test_a_foreign_run_folder_is_refused_on_the_command_line(tmp_path):
 
 
 def test_a_default_folder_taken_by_another_run_gets_a_suffix(tmp_path):
-    from sim.cli.app import _free_default
+    import contextlib
+
+    from sim.cli.app import Plan, _claim
 
     taken = tmp_path / "2026-12-01_10-00-00"
     sim.run_experiment(small(1), replications=2, executor="serial", out_dir=taken)
-    assert _free_default(taken, small(2)) == tmp_path / "2026-12-01_10-00-00-2"
-    assert _free_default(taken, small(1)) == tmp_path / "2026-12-01_10-00-00-2"  # never shared
-    assert _free_default(tmp_path / "new", small(1)) == tmp_path / "new"
+    for cfg in (small(2), small(1)):  # another config, or the same: never shared
+        plan = Plan([], "hydra.run.dir", taken, default_dir=True, configs=(cfg,))
+        with contextlib.ExitStack() as held:
+            claimed = _claim(plan, held)
+            assert claimed.folder == tmp_path / "2026-12-01_10-00-00-2"
+            assert claimed.hydra_argv == [f"hydra.run.dir='{claimed.folder}'"]
+    fresh = Plan([], "hydra.run.dir", tmp_path / "new", default_dir=True, configs=(small(1),))
+    with contextlib.ExitStack() as held:
+        assert _claim(fresh, held).folder == tmp_path / "new"
 
 
 def sweep(cwd: Path, values: str, sweep_dir: str = "sw") -> subprocess.CompletedProcess[str]:

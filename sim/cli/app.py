@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,15 +44,25 @@ _INFO_FLAGS = ("help", "hydra_help", "cfg", "info", "shell_completion")
 MAX_SUFFIX = 100
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
     """What one ``blockade`` command will run and where, fixed before Hydra starts."""
 
     hydra_argv: list[str]
-    run: tuple[Path, Config] | None = None
-    sweep: SweepPlan | None = None
-    sweep_configs: tuple[Config, ...] = ()
-    default_dir: bool = False
+    key: str = ""  # the folder's key (hydra.run.dir / hydra.sweep.dir); "" runs nothing
+    folder: Path = Path()
+    default_dir: bool = False  # the bundled time-stamped name: move on to -2, -3... if taken
+    configs: tuple[Config, ...] = ()
+    jobs: tuple[SweepJob, ...] = ()  # a sweep's jobs; () for a single run
+
+    def check(self, folder: Path) -> None:
+        """Refuse ``folder`` (writes nothing): another config's run, another sweep, foreign."""
+        if self.default_dir and folder.is_dir() and _visible(folder):
+            raise CliError(f"{self.key}: {folder} is taken")
+        if self.jobs:
+            _check_sweep(SweepPlan(folder, self.jobs), self.configs)
+        else:
+            check_run_folder(folder, self.configs[0], self.key)
 
 
 # --------------------------------------------------------------------------- Hydra app
@@ -71,12 +81,17 @@ def _args_parser() -> argparse.ArgumentParser:
 def hydra_main(argv: list[str]) -> int:
     parsed = _args_parser().parse_args(argv)
     plan = prepare(argv, parsed)
-    with _locked(plan):
+    with contextlib.ExitStack() as held:
+        if plan.key:
+            plan = _claim(plan, held)
+        sweep = SweepPlan(plan.folder, plan.jobs) if plan.jobs else None
+        if sweep is not None:
+            write_plan(sweep, "running")
         try:
             _run_hydra_app(plan.hydra_argv)
         finally:
-            if plan.sweep is not None:
-                finish_sweep(plan.sweep)
+            if sweep is not None:
+                finish_sweep(sweep)
     return 0
 
 
@@ -133,12 +148,10 @@ def prepare(argv: list[str], args: argparse.Namespace) -> Plan:
 
 def _plan_run(hydra_argv: list[str], composed: Any, cfg: Config) -> Plan:
     folder, default = _resolved(composed, "hydra.run.dir")
-    if default:
-        folder = _free_default(folder, cfg)
-    else:
-        check_run_folder(folder, cfg, "hydra.run.dir")
-    argv = _set_override(hydra_argv, "hydra.run.dir", folder)
-    return Plan(argv, run=(folder, cfg), default_dir=default)
+    plan = Plan(hydra_argv, "hydra.run.dir", folder, default, (cfg,))
+    if not default:
+        plan.check(folder)  # refused before anything is written
+    return plan
 
 
 def _plan_sweep(
@@ -154,20 +167,40 @@ def _plan_sweep(
         SweepJob(i, sub, tuple(pt), config_hash(cfg))
         for i, (sub, pt, cfg) in enumerate(zip(subdirs, points, configs, strict=True))
     )
-    for k in range(MAX_SUFFIX):
-        candidate = sweep_dir if k == 0 else sweep_dir.with_name(f"{sweep_dir.name}-{k + 1}")
-        plan = SweepPlan(candidate, jobs)
-        try:
-            _check_sweep(plan, configs)
-            break
-        except (CliError, ValueError):
-            if not default or k == MAX_SUFFIX - 1:
-                raise
-    argv = _set_override(hydra_argv, "hydra.sweep.dir", plan.dir)
-    return Plan(argv, sweep=plan, sweep_configs=tuple(configs), default_dir=default)
+    plan = Plan(hydra_argv, "hydra.sweep.dir", sweep_dir, default, tuple(configs), jobs)
+    if not default:
+        plan.check(sweep_dir)
+    return plan
 
 
-def _check_sweep(plan: SweepPlan, configs: list[Config]) -> None:
+def _claim(plan: Plan, held: contextlib.ExitStack) -> Plan:
+    """Lock the plan's folder and check it again under the lock; a default folder that is
+    taken (or locked) moves on to ``-2``, ``-3``... Returns the plan with the literal folder
+    set for Hydra."""
+    from sim.experiment.lock import folder_lock
+
+    for k in range(MAX_SUFFIX if plan.default_dir else 1):
+        folder = plan.folder if k == 0 else plan.folder.with_name(f"{plan.folder.name}-{k + 1}")
+        with contextlib.ExitStack() as attempt:
+            try:
+                plan.check(folder)  # nothing is written into a folder that is refused
+                attempt.enter_context(folder_lock(folder, plan.key))
+                plan.check(folder)  # again, now that no other run can start here
+            except (CliError, ValueError):
+                if not plan.default_dir:
+                    raise
+                continue
+            held.enter_context(attempt.pop_all())
+        argv = _set_override(plan.hydra_argv, plan.key, folder)
+        return replace(plan, hydra_argv=argv, folder=folder)
+    raise CliError(f"{plan.key}: no free folder next to {plan.folder}; pass {plan.key}=DIR")
+
+
+def _visible(folder: Path) -> bool:
+    return any(not p.name.startswith(".") for p in folder.iterdir())
+
+
+def _check_sweep(plan: SweepPlan, configs: Sequence[Config]) -> None:
     check_sweep_folder(plan)
     for job, cfg in zip(plan.jobs, configs, strict=True):
         check_run_folder(plan.dir / job.dir, cfg, "hydra.sweep.dir")
@@ -226,43 +259,11 @@ def _job_subdir(composed: Any, num: int) -> str:
     return sub
 
 
-def _free_default(folder: Path, cfg: Config) -> Path:
-    """``folder``, or ``folder-2``, ``folder-3``...: the first that is new or this config's."""
-    for k in range(MAX_SUFFIX):
-        candidate = folder if k == 0 else folder.with_name(f"{folder.name}-{k + 1}")
-        try:
-            check_run_folder(candidate, cfg, "hydra.run.dir")
-            if not candidate.exists() or not any(candidate.iterdir()):
-                return candidate
-        except ValueError:
-            continue
-    raise CliError(f"hydra.run.dir: no free folder next to {folder}; pass hydra.run.dir=DIR")
-
-
 def _set_override(argv: list[str], key: str, folder: Path) -> list[str]:
     """``argv`` with ``key`` set to the literal ``folder`` (quoted for Hydra's parser)."""
     quoted = "'" + str(folder).replace("\\", "\\\\").replace("'", "\\'") + "'"
     kept = [a for a in argv if a.lstrip("+").partition("=")[0].strip() != key]
     return [*kept, f"{key}={quoted}"]
-
-
-@contextlib.contextmanager
-def _locked(plan: Plan) -> Iterator[None]:
-    """Hold the run's or sweep's folder lock; check the folder again once it is held."""
-    from sim.experiment.lock import folder_lock
-
-    if plan.run is not None:
-        folder, cfg = plan.run
-        with folder_lock(folder, "hydra.run.dir"):
-            check_run_folder(folder, cfg, "hydra.run.dir")
-            yield
-    elif plan.sweep is not None:
-        with folder_lock(plan.sweep.dir, "hydra.sweep.dir"):
-            _check_sweep(plan.sweep, list(plan.sweep_configs))
-            write_plan(plan.sweep, "running")
-            yield
-    else:
-        yield
 
 
 def _is_hydra_key(override: Any) -> bool:
