@@ -24,6 +24,7 @@ the missing replications; a different config raises :class:`RunFolderMismatch`.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import io
 import json
@@ -134,14 +135,40 @@ def _first_difference(a: Any, b: Any, path: str = "") -> str | None:
 # --------------------------------------------------------------------------- atomic writes
 
 
+def _fsync(path: Path) -> None:
+    """Flush ``path`` (a file or, on POSIX, a folder) to the device."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Flush a folder's entries (a rename into it); a no-op where folders cannot be synced."""
+    if os.name == "nt":
+        return
+    try:
+        _fsync(folder)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+
+
 def write_atomic(path: str | Path, writer: Callable[[Path], None]) -> Path:
-    """Call ``writer(tmp)`` on a temporary file next to ``path``, then move it into place."""
+    """Call ``writer(tmp)`` on a temporary file next to ``path``, then move it into place.
+
+    The temporary file is fsynced before ``os.replace`` and the folder after it, so after a
+    power loss the path holds the old file or the complete new one.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     try:
         writer(tmp)
+        _fsync(tmp)
         os.replace(tmp, path)
+        _fsync_dir(path.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
