@@ -30,6 +30,8 @@ from sim.experiment.executors import EXECUTORS, Executor, available_cpus, make_e
 from sim.experiment.stats import DailyAggregate, rel_halfwidth, summarize
 from sim.experiment.store import (
     RunFolder,
+    RunFolderUnwritable,
+    RunIdentity,
     config_hash,
     provenance,
     summary_to_json,
@@ -178,6 +180,7 @@ class _Run:
     executor_name: str
     workers: int
     folder: RunFolder | None
+    identity: RunIdentity
     chunk_size: int | None
     show_progress: bool
     rows: list[pd.DataFrame] = field(default_factory=list)
@@ -245,7 +248,7 @@ class _Run:
                     indices[taken],
                     result["series"][taken],
                 )
-                self.folder.commit_part(frame, piece, indices)
+                self.folder.commit_part(frame, piece, indices, self.identity)
             self.add_rows(frame)
             self.computed += len(indices)
             self.chunks += 1
@@ -344,6 +347,14 @@ def _finite_or_none(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(x) else float(x)
 
 
+def _write_final_manifest(folder: RunFolder, manifest: dict[str, Any]) -> None:
+    """Write the manifest of a run that stopped early, unless the folder cannot be written."""
+    try:
+        folder.write_manifest(manifest)
+    except RunFolderUnwritable as exc:  # the error being raised already says so
+        log.warning("could not record the run's status in the manifest: %s", exc)
+
+
 def run_experiment(
     cfg: Config,
     replications: int | None = None,
@@ -406,6 +417,7 @@ def run_experiment(
         executor_name=name,
         workers=1 if name == "serial" else int(w),
         folder=folder,
+        identity=RunIdentity.of(cfg),
         chunk_size=chunk_size,
         show_progress=bool(show),
     )
@@ -425,7 +437,9 @@ def run_experiment(
     resumed = 0
     if folder is not None:
         folder.open(cfg)
-        stored = folder.load_progress()
+        stored = folder.load_progress(run.identity)
+        if stored.checksums:  # the consolidated files stay valid until consolidated again
+            base_manifest["checksums"] = stored.checksums
         for state in stored.aggregates:
             run.aggregate.merge_state(state)
         for frame in stored.rows:
@@ -462,7 +476,8 @@ def run_experiment(
     except BaseException as exc:
         if folder is not None:
             status = "failed" if isinstance(exc, Exception) else "interrupted"
-            folder.write_manifest(
+            _write_final_manifest(
+                folder,
                 {
                     **base_manifest,
                     "workers": run.workers,
@@ -470,7 +485,7 @@ def run_experiment(
                     "error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
                     "replications_done": len(run.done),
                     "resumed_from": resumed,
-                }
+                },
             )
         raise
     finally:
@@ -516,7 +531,7 @@ def run_experiment(
     }
     if folder is not None:
         folder.write_config(cfg)
-        folder.consolidate(
+        manifest = folder.consolidate(
             rows, run.aggregate.state(), timeseries, summary_to_json(summary), manifest
         )
     return ExperimentResult(
