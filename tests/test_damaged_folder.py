@@ -5,6 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -228,3 +233,63 @@ def test_the_checksums_survive_an_interrupted_extension(cfg, fresh, tmp_path, ca
     assert warnings(caplog) == []
     assert res.manifest["replications_computed"] == 0
     assert_same(res, fresh)
+
+
+def test_sigterm_writes_interrupted_and_the_run_resumes(cfg, tmp_path) -> None:
+    out, n = tmp_path / "run", 60
+    (tmp_path / "cfg.json").write_text(json.dumps(cfg.to_dict()))
+    code = textwrap.dedent(
+        f"""
+        import json, sim
+        from sim.config import validate
+        cfg = validate(json.load(open({str(tmp_path / "cfg.json")!r})))
+        sim.run_experiment(cfg, replications={n}, executor="serial", out_dir={str(out)!r},
+                           progress=False, chunk_size=2)
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not list((out / "parts").glob("chunk-*.parquet")):
+            assert proc.poll() is None, "the run ended before it could be terminated"
+            assert time.monotonic() < deadline, "no chunk was written"
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode != 0, err
+    manifest = read_json(out / "manifest.json")
+    assert manifest["status"] == "interrupted", err
+    assert manifest["error"] == "terminated by SIGTERM"
+    assert 0 < manifest["replications_done"] < n
+    resumed = run_experiment(cfg, replications=n, executor="serial", out_dir=out)
+    assert resumed.manifest["resumed_from"] >= 2
+    fresh = run_experiment(cfg, replications=n, workers=2, executor="processes", progress=False)
+    assert_same(resumed, fresh)
+
+
+def test_the_sigterm_handler_is_restored_and_never_replaces_another(cfg) -> None:
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    run_experiment(cfg, replications=2, executor="serial", progress=False)
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+    def mine(signum: int, frame: object) -> None:
+        pass
+
+    seen = []
+    previous = signal.signal(signal.SIGTERM, mine)
+    try:
+        real = sim.experiment.runner._Run.ensure
+
+        def ensure(self: object, n: int) -> None:
+            seen.append(signal.getsignal(signal.SIGTERM))
+            real(self, n)
+
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(sim.experiment.runner._Run, "ensure", ensure)
+            run_experiment(cfg, replications=2, executor="serial", progress=False)
+        assert seen == [mine]
+        assert signal.getsignal(signal.SIGTERM) is mine
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -12,11 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import os
+import signal
 import sys
+import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -347,6 +350,28 @@ def _finite_or_none(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(x) else float(x)
 
 
+def _sigterm_as_interrupt() -> Callable[[], None]:
+    """Make SIGTERM raise KeyboardInterrupt, like SIGINT; returns what restores the old handler.
+
+    Only in the main thread and only over the default handler: a handler someone installed
+    is left alone. A forked worker that inherits it dies of SIGTERM as it would have.
+    """
+    in_main = threading.current_thread() is threading.main_thread()
+    if not in_main or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return lambda: None
+    owner = os.getpid()
+
+    def handler(signum: int, frame: Any) -> None:
+        if os.getpid() != owner:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        raise KeyboardInterrupt("terminated by SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    return lambda: signal.signal(signal.SIGTERM, previous) and None
+
+
 def _write_final_manifest(folder: RunFolder, manifest: dict[str, Any]) -> None:
     """Write the manifest of a run that stopped early, unless the folder cannot be written."""
     try:
@@ -452,6 +477,7 @@ def run_experiment(
         run.show_progress, n, len([i for i in run.done if i < n]), cfg.name or "replications"
     )
     finished_ok = False
+    restore_sigterm = _sigterm_as_interrupt()
     try:
         while True:
             run.ensure(n)
@@ -489,6 +515,7 @@ def run_experiment(
             )
         raise
     finally:
+        restore_sigterm()
         if run.bar is not None:
             run.bar.close()
         if run.executor is not None:
