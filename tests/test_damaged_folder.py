@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import shutil
@@ -16,8 +17,16 @@ import pandas as pd
 import pytest
 
 import sim
+import sim.cli
 from sim.experiment import ExperimentResult, run_experiment
-from sim.experiment.store import RunFolder, read_json, sha256_file, write_json_atomic
+from sim.experiment.store import (
+    RunFolder,
+    RunFolderDamaged,
+    RunFolderUnwritable,
+    read_json,
+    sha256_file,
+    write_json_atomic,
+)
 
 N, CHUNK = 30, 10
 
@@ -293,3 +302,138 @@ def test_the_sigterm_handler_is_restored_and_never_replaces_another(cfg) -> None
         assert signal.getsignal(signal.SIGTERM) is mine
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+# --------------------------------------------------------------------------- one-line errors
+
+CLI_FAST = ["experiment.replications=8", "experiment.executor=serial", "horizon_days=20"]
+
+
+def one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("blockade: error: ") and "\n" not in err, err
+    assert "Traceback" not in err
+    return err
+
+
+def exit_status(argv: list[str]) -> int:
+    """``blockade ARGV`` in-process: the status main returns, or the one a Hydra job exits with."""
+    try:
+        return sim.cli.main(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+
+def refuse_chunks(monkeypatch: pytest.MonkeyPatch, error: OSError) -> None:
+    """Every chunk write fails with ``error`` (the other files are written)."""
+    from sim.experiment import store
+
+    real = store.write_bytes_atomic
+
+    def writer(path: str | Path, data: bytes) -> Path:
+        if "chunk-" in Path(path).name:
+            raise error
+        return real(path, data)
+
+    monkeypatch.setattr(store, "write_bytes_atomic", writer)
+
+
+def test_a_full_disk_is_one_line_saying_what_to_do(tmp_path, monkeypatch, capsys) -> None:
+    out = tmp_path / "run"
+    refuse_chunks(monkeypatch, OSError(errno.ENOSPC, "No space left on device"))
+    code = exit_status([*CLI_FAST, f"hydra.run.dir={out}"])
+    assert code == 2
+    err = one_line_error(capsys)
+    assert "no space left on the device" in err and "Free some space" in err
+    assert f"run the same config into {out.resolve()} again" in err
+    assert read_json(out / "manifest.json")["status"] == "failed"
+
+
+def test_a_full_disk_in_the_api_resumes_once_there_is_space(cfg, fresh, tmp_path, monkeypatch):
+    with pytest.MonkeyPatch.context() as mp:
+        refuse_chunks(mp, OSError(errno.ENOSPC, "No space left on device"))
+        with pytest.raises(RunFolderUnwritable, match="no space left") as info:
+            run_experiment(cfg, replications=N, executor="serial", out_dir=tmp_path)
+    assert isinstance(info.value.__cause__, OSError)
+    assert_same(run_experiment(cfg, replications=N, executor="serial", out_dir=tmp_path), fresh)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [PermissionError(errno.EACCES, "Permission denied"), OSError(errno.EROFS, "Read-only")],
+)
+def test_a_read_only_folder_is_one_line(tmp_path, monkeypatch, capsys, error) -> None:
+    # Tests run as root, whom chmod does not stop: the refusal is simulated.
+    from sim.experiment import store
+
+    def refuse(path: str | Path, text: str) -> Path:
+        raise error
+
+    monkeypatch.setattr(store, "write_text_atomic", refuse)  # config.yaml, the first file
+    code = exit_status([*CLI_FAST, f"hydra.run.dir={tmp_path / 'run'}"])
+    assert code == 2
+    err = one_line_error(capsys)
+    assert "cannot write" in err and "Choose a folder you can write to" in err
+
+
+def test_a_full_disk_while_writing_a_report_is_one_line(cfg, tmp_path, monkeypatch, capsys):
+    run_experiment(cfg, replications=4, executor="serial", out_dir=tmp_path, progress=False)
+    from sim.analysis import report
+
+    def full(path: str | Path, text: str) -> Path:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(report, "write_text_atomic", full)
+    assert sim.cli.main(["report", str(tmp_path)]) == 2
+    assert "no space left on the device" in one_line_error(capsys)
+
+
+@pytest.fixture
+def finished(cfg: sim.Config, tmp_path: Path) -> Path:
+    out = tmp_path / "done"
+    run_experiment(cfg, replications=N, executor="serial", out_dir=out, progress=False)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("file", "content"),
+    [
+        ("summary.json", "{ truncated"),
+        ("summary.json", "[1, 2]"),
+        ("summary.json", '{"metrics": 3}'),
+        ("manifest.json", "{ truncated"),
+        ("manifest.json", "[1, 2]"),
+        ("manifest.json", b"\xff\xfe binary".decode("latin-1")),
+    ],
+)
+def test_a_corrupt_json_file_is_one_line_in_report_compare_and_load(
+    finished, capsys, file, content
+) -> None:
+    (finished / file).write_text(content, encoding="latin-1")
+    for argv in (["report", str(finished)], ["compare", str(finished), str(finished)]):
+        assert sim.cli.main(argv) == 2, argv
+        err = one_line_error(capsys)
+        assert f"{finished.resolve() / file} is damaged" in err
+        assert f"re-run the same config into {finished.resolve()} to rebuild it" in err
+    with pytest.raises(RunFolderDamaged, match="to rebuild it") as info:
+        sim.load_results(finished)
+    assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize("file", ["summary.json", "manifest.json"])
+def test_re_running_rebuilds_a_corrupt_json_file(cfg, fresh, finished, caplog, file) -> None:
+    (finished / file).write_text("{ truncated")
+    again = resume(cfg, finished, caplog)
+    assert again.manifest["replications_computed"] == (0 if file == "summary.json" else N)
+    back = sim.load_results(finished)
+    assert_same(back, fresh)
+    assert sim.cli.main(["report", str(finished)]) == 0
+
+
+def test_a_damaged_replications_table_is_caught_on_load(finished) -> None:
+    table = finished / "replications.parquet"
+    rows = pd.read_parquet(table)
+    rows.loc[0, "seizures"] += 1  # a valid table, with one number changed
+    rows.to_parquet(table, index=False)
+    with pytest.raises(RunFolderDamaged, match=r"replications\.parquet is damaged \(checksum"):
+        sim.load_results(finished)

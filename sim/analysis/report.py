@@ -33,7 +33,7 @@ from sim.analysis.sweep import (
     swept_keys,
     write_sweep_plots,
 )
-from sim.experiment.store import write_text_atomic
+from sim.experiment.store import damaged_file, write_text_atomic
 
 PathLike = str | os.PathLike[str]
 
@@ -518,16 +518,22 @@ def _page(title: str, body: Sequence[str]) -> str:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return data if isinstance(data, dict) else {}
+    return _read_mapping(path, yaml.safe_load)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
+    return _read_mapping(path, json.loads)
+
+
+def _read_mapping(path: Path, parse: Any) -> dict[str, Any]:
+    """A YAML/JSON mapping file ({} if absent); :class:`RunFolderDamaged` if unreadable."""
     if not path.is_file():
         return {}
-    data = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        data = parse(path.read_text(encoding="utf-8"))
+    except (ValueError, yaml.YAMLError) as exc:  # JSONDecodeError is a ValueError
+        detail = " ".join(str(exc).split())[:160]
+        raise damaged_file(path, path.parent, f"{type(exc).__name__}: {detail}") from None
     return data if isinstance(data, dict) else {}
 
 

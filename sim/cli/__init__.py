@@ -62,6 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if is_folder_mismatch(exc):
             return fail(str(exc))
+        if isinstance(exc, OSError):
+            from sim.experiment.store import storage_error
+
+            error = storage_error(exc)
+            if error is not None:  # a full disk, a read-only place: the user can fix it
+                return fail(str(error))
         raise
 
 

@@ -72,9 +72,11 @@ __all__ = [
     "RunIdentity",
     "StoredProgress",
     "config_hash",
+    "damaged_file",
     "provenance",
     "read_json",
     "sha256_file",
+    "storage_error",
     "write_atomic",
     "write_bytes_atomic",
     "write_json_atomic",
@@ -390,6 +392,39 @@ _FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 _NOT_WRITABLE = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
 
 
+def storage_error(exc: OSError, folder: Path | None = None) -> RunFolderUnwritable | None:
+    """One line saying what to do about a full disk or an unwritable place (else ``None``).
+
+    With ``folder`` (a result folder) the advice is to resume the run there.
+    """
+    where = exc.filename or folder or "a file"
+    if exc.errno in _FULL:
+        then = (
+            f"then run the same config into {folder} again: the finished replications are "
+            "kept and the run resumes"
+            if folder is not None
+            else "then run the command again"
+        )
+        return RunFolderUnwritable(
+            f"cannot write {where}: no space left on the device. Free some space, {then}."
+        )
+    if exc.errno in _NOT_WRITABLE or isinstance(exc, PermissionError):
+        place = f"the result folder {folder}" if folder is not None else "that place"
+        return RunFolderUnwritable(
+            f"cannot write {where}: {exc.strerror or exc}. Choose a folder you can write to "
+            "(out_dir, or hydra.run.dir=DIR on the command line) or make "
+            f"{place} writable."
+        )
+    return None
+
+
+def damaged_file(path: Path, folder: Path, detail: str) -> RunFolderDamaged:
+    """The error for a result file that cannot be read back: which, why, how to rebuild it."""
+    return RunFolderDamaged(
+        f"{path} is damaged ({detail}); re-run the same config into {folder} to rebuild it"
+    )
+
+
 def _reports_storage_errors(method: Callable[..., _T]) -> Callable[..., _T]:
     """Turn a full disk or an unwritable folder in ``method`` into :class:`RunFolderUnwritable`."""
 
@@ -525,20 +560,7 @@ class RunFolder:
 
     def storage_error(self, exc: OSError) -> RunFolderUnwritable | None:
         """A one-line error saying what to do for a full disk or an unwritable folder."""
-        where = exc.filename or self.path
-        if exc.errno in _FULL:
-            return RunFolderUnwritable(
-                f"cannot write {where}: no space left on the device ({exc.strerror or exc}). "
-                f"Free some space, then run the same config into {self.path} again: the "
-                "finished replications are kept and the run resumes."
-            )
-        if exc.errno in _NOT_WRITABLE or isinstance(exc, PermissionError):
-            return RunFolderUnwritable(
-                f"cannot write {where}: {exc.strerror or exc}. The result folder {self.path} "
-                "is not writable: choose another folder (out_dir, or hydra.run.dir=DIR on the "
-                "command line) or make it writable."
-            )
-        return None
+        return storage_error(exc, self.path)
 
     # ------------------------------------------------------------------ progress
 
@@ -767,14 +789,37 @@ class RunFolder:
                 f"{', '.join(missing)}).{hint}"
             )
         cfg = self.stored_config()
-        summary_doc = read_json(self.path / SUMMARY_FILE)
+        manifest = self._read_back(MANIFEST_FILE, _read_mapping)
+        summary = self._read_back(SUMMARY_FILE, lambda f: summary_from_json(_read_mapping(f)))
+        recorded = manifest.get("checksums")
+        if isinstance(recorded, dict) and REPLICATIONS_FILE in recorded:
+            file = self.path / REPLICATIONS_FILE
+            if sha256_file(file) != recorded[REPLICATIONS_FILE]:
+                raise damaged_file(file, self.path, f"checksum mismatch with {MANIFEST_FILE}")
         return {
             "config": cfg,
-            "replications": pd.read_parquet(self.path / REPLICATIONS_FILE),
-            "summary": summary_from_json(summary_doc),
-            "timeseries": pd.read_parquet(self.path / TIMESERIES_FILE),
-            "manifest": read_json(self.path / MANIFEST_FILE),
+            "replications": self._read_back(REPLICATIONS_FILE, pd.read_parquet),
+            "summary": summary,
+            "timeseries": self._read_back(TIMESERIES_FILE, pd.read_parquet),
+            "manifest": manifest,
         }
+
+    def _read_back(self, name: str, reader: Callable[[Path], _T]) -> _T:
+        """``reader(file)``, or :class:`RunFolderDamaged` saying how to rebuild the file."""
+        file = self.path / name
+        try:
+            return reader(file)
+        except Exception as exc:  # json, pyarrow and pandas raise many kinds
+            detail = str(exc).splitlines()[0] if str(exc) else ""
+            raise damaged_file(file, self.path, f"{type(exc).__name__}: {detail}"[:200]) from None
+
+
+def _read_mapping(path: Path) -> dict[str, Any]:
+    """A JSON file that must hold an object."""
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise ValueError(f"a JSON object was expected, not {type(data).__name__}")
+    return data
 
 
 # --------------------------------------------------------------------------- summary json
