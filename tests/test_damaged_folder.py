@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import errno
 import json
 import logging
@@ -437,3 +438,83 @@ def test_a_damaged_replications_table_is_caught_on_load(finished) -> None:
     rows.to_parquet(table, index=False)
     with pytest.raises(RunFolderDamaged, match=r"replications\.parquet is damaged \(checksum"):
         sim.load_results(finished)
+
+
+# --------------------------------------------------------------------------- the report
+
+
+def test_report_out_refuses_run_files_and_foreign_files(finished, capsys) -> None:
+    config = (finished / "config.yaml").read_bytes()
+    assert exit_status(["report", str(finished), "--out", str(finished / "config.yaml")]) == 2
+    assert "a path ending in .html" in one_line_error(capsys)
+    assert (finished / "config.yaml").read_bytes() == config
+    foreign = finished / "notes.html"
+    foreign.write_text("<html>my notes</html>")
+    assert exit_status(["report", str(finished), "--out", str(foreign)]) == 2
+    assert "is not a report written by blockade-sim" in one_line_error(capsys)
+    assert foreign.read_text() == "<html>my notes</html>"
+
+
+def test_report_out_overwrites_its_own_reports(finished, capsys) -> None:
+    out = finished / "mine.html"
+    assert exit_status(["report", str(finished), "--out", str(out)]) == 0
+    assert '<meta name="generator" content="blockade-sim ' in out.read_text()[:2000]
+    assert exit_status(["report", str(finished), "--out", str(out)]) == 0  # our own: replaced
+    legacy = finished / "old.html"  # a report from before the generator mark
+    legacy.write_text("<html><body><p class='meta'>Generated x by blockade-sim.</p></body></html>")
+    assert exit_status(["report", str(finished), "--out", str(legacy)]) == 0
+    assert "generator" in legacy.read_text()
+
+
+def test_the_report_embeds_only_the_projects_own_pngs(finished, tmp_path, caplog) -> None:
+    from sim.analysis import write_report
+    from sim.analysis.report import PNG_SIGNATURE
+
+    write_report(finished)  # draws the plots
+    plots = finished / "plots"
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(PNG_SIGNATURE + b"TOP-SECRET-BYTES" * 8)
+    (plots / "x.png").symlink_to(secret)  # an unknown name, and a symlink
+    (plots / "exports_fan.png").unlink()
+    (plots / "exports_fan.png").symlink_to(secret)  # a known name, but a symlink
+    (plots / "distributions.png").write_text("not a png")  # a known name, not a PNG
+    (plots / "lines_fake__key.png").write_bytes(b"GIF89a")  # a sweep name in a run folder
+    with caplog.at_level(logging.WARNING, logger="sim.analysis.report"):
+        html = write_report(finished).read_text()
+    encoded = base64.b64encode(secret.read_bytes()).decode()
+    assert encoded[:40] not in html and "TOP-SECRET" not in html
+    skipped = [r.getMessage() for r in caplog.records if r.name == "sim.analysis.report"]
+    assert any("x.png: not embedded" in m and "not a plot name" in m for m in skipped)
+    assert any("lines_fake__key.png: not embedded" in m for m in skipped)
+    assert all("\n" not in m for m in skipped)
+    # The known plots that were not the project's own were drawn again and embedded.
+    for name in ("exports_fan.png", "distributions.png"):
+        assert not (plots / name).is_symlink()
+        assert (plots / name).read_bytes().startswith(PNG_SIGNATURE)
+        assert f"<code>{name}</code>" in html
+    assert secret.read_bytes().startswith(PNG_SIGNATURE + b"TOP-SECRET")
+
+
+def test_plot_checks(tmp_path) -> None:
+    from sim.analysis import report
+
+    plots = tmp_path / "plots"
+    plots.mkdir()
+    good = plots / "heatmap_export-decline__navy-boarding-teams__policy.png"
+    good.write_bytes(report.PNG_SIGNATURE + b"rest")
+    assert report._plot_problem(good, plots, report._is_sweep_plot) is None
+    assert report._plot_problem(good, plots, report._is_run_plot) is not None
+    text = plots / "lines_a__b.png"
+    text.write_text("<svg/>")
+    assert report._plot_problem(text, plots, report._is_sweep_plot) == "not a PNG file"
+    link = plots / "lines_c__d.png"
+    link.symlink_to(good)
+    assert "symlink" in str(report._plot_problem(link, plots, report._is_sweep_plot))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "lines_e__f.png").write_bytes(report.PNG_SIGNATURE)
+    (tmp_path / "linked").symlink_to(elsewhere, target_is_directory=True)
+    sneaky = tmp_path / "linked" / "lines_e__f.png"
+    assert report._plot_problem(sneaky, tmp_path / "linked", report._is_sweep_plot) == (
+        "outside the plots folder"
+    )

@@ -86,8 +86,12 @@ def cmd_report(argv: list[str]) -> int:
     if not (folder / "summary.json").is_file() and not (folder / "sweep.parquet").is_file():
         raise CliError(f"{folder}: not a finished run folder (summary.json) or sweep folder")
     from sim.analysis import write_report
+    from sim.analysis.report import ReportTargetError
 
-    path = write_report(folder, out=args.out, regenerate=args.regenerate)
+    try:
+        path = write_report(folder, out=args.out, regenerate=args.regenerate)
+    except ReportTargetError as exc:
+        raise CliError(str(exc)) from None
     print(f"Report written to {show_path(path)}")
     return 0
 
