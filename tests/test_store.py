@@ -122,3 +122,29 @@ def test_unfinished_folder_cannot_be_loaded(cfg: sim.Config, tmp_path: Path) -> 
     RunFolder(tmp_path).open(cfg)
     with pytest.raises(FileNotFoundError, match="resume"):
         sim.load_results(tmp_path)
+
+
+def test_write_atomic_fsyncs_the_file_before_the_rename_and_the_folder_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import stat
+
+    from sim.experiment import store
+
+    calls: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        calls.append("fsync dir" if stat.S_ISDIR(os.fstat(fd).st_mode) else "fsync file")
+        real_fsync(fd)
+
+    def replace(src: str | Path, dst: str | Path) -> None:
+        calls.append("replace")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(store.os, "fsync", fsync)
+    monkeypatch.setattr(store.os, "replace", replace)
+    write_json_atomic(tmp_path / "x.json", {"a": 1})
+    assert calls == ["fsync file", "replace", "fsync dir"]
+    assert read_json(tmp_path / "x.json") == {"a": 1}

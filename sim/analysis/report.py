@@ -1,7 +1,11 @@
 """A one-file HTML report of a run folder or a sweep folder.
 
 The report is self-contained: images are embedded as base64 PNG data URIs, the CSS is
-inline, and nothing is loaded from elsewhere. Every piece of text is HTML-escaped.
+inline, and nothing is loaded from elsewhere. Every piece of text is HTML-escaped. Only the
+project's own plots are embedded: known names, regular files (no symlinks) inside
+``plots/``, with the PNG signature; anything else there is skipped with a warning. The
+report is written only to a ``.html`` path that is new or holds a report written by
+blockade-sim (recognised by its generator mark).
 """
 
 from __future__ import annotations
@@ -9,10 +13,12 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import logging
 import math
 import os
 import re
-from collections.abc import Iterable, Sequence
+import stat
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -33,9 +39,25 @@ from sim.analysis.sweep import (
     swept_keys,
     write_sweep_plots,
 )
-from sim.experiment.store import write_text_atomic
+from sim.experiment.store import damaged_file, write_text_atomic
 
 PathLike = str | os.PathLike[str]
+
+log = logging.getLogger(__name__)
+
+#: The mark in the head of every report, by which an existing report may be overwritten.
+GENERATOR_MARK = '<meta name="generator" content="blockade-sim'
+_LEGACY_MARK = "by blockade-sim.</p>"  # the footer of reports written before the mark
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: File names of the sweep plots (:func:`sim.analysis.sweep.write_sweep_plots`).
+SWEEP_PLOT_NAME = re.compile(
+    r"(?:heatmap_[A-Za-z0-9-]+(?:__[A-Za-z0-9-]+){2}|lines_[A-Za-z0-9-]+__[A-Za-z0-9-]+)\.png"
+)
+
+
+class ReportTargetError(ValueError):
+    """``out`` is not a place a report may be written to (not .html, or another file)."""
+
 
 # Metrics shown first in tables, in this order; the rest follow in the summary's order.
 HEADLINE_METRICS: tuple[str, ...] = (
@@ -343,8 +365,8 @@ class _Row:
     cls: str = ""
 
 
-def _img(path: Path, caption: str) -> str:
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
+def _img(path: Path, png: bytes, caption: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
     alt = escape(caption or path.stem, quote=True)
     return (
         f'<figure><img src="data:image/png;base64,{data}" alt="{alt}">'
@@ -505,11 +527,99 @@ def _manifest_seed(manifest: dict[str, Any]) -> str:
     return str(seed) if seed is not None else "?"
 
 
+def _version() -> str:
+    import sim
+
+    return str(getattr(sim, "__version__", "") or "")
+
+
+# --------------------------------------------------------------------------- safety
+
+
+def check_report_target(target: Path) -> None:
+    """Raise :class:`ReportTargetError` unless ``target`` is a new .html path or our report."""
+    if target.suffix.lower() != ".html":
+        raise ReportTargetError(
+            f"--out {target}: a report is written to a .html file; give a path ending in .html"
+        )
+    if not target.exists() and not target.is_symlink():
+        return
+    if target.is_symlink() or not target.is_file():
+        raise ReportTargetError(f"--out {target}: exists and is not a file; choose another path")
+    with open(target, "rb") as f:
+        head = f.read(4096).decode("utf-8", "replace")
+        f.seek(max(0, target.stat().st_size - 512))
+        tail = f.read().decode("utf-8", "replace")
+    if GENERATOR_MARK not in head and _LEGACY_MARK not in tail:
+        raise ReportTargetError(
+            f"--out {target}: exists and is not a report written by blockade-sim; it is left "
+            "alone: choose another path (or delete that file)"
+        )
+
+
+def _plot_problem(path: Path, plots_dir: Path, known: Callable[[str], bool]) -> str | None:
+    """Why ``path`` must not be embedded (``None``: it is one of the project's plots)."""
+    if not known(path.name):
+        return "not a plot name blockade-sim writes"
+    if not stat.S_ISREG(os.lstat(path).st_mode):
+        return "a symlink or not a regular file"
+    if plots_dir.is_symlink() or path.resolve().parent != plots_dir.resolve():
+        return "outside the plots folder"
+    with open(path, "rb") as f:
+        if f.read(len(PNG_SIGNATURE)) != PNG_SIGNATURE:
+            return "not a PNG file"
+    return None
+
+
+def _embeddable(plots_dir: Path, names: Sequence[str], known: Callable[[str], bool]) -> list[Path]:
+    """The plots in ``plots_dir`` that may be embedded, in order."""
+    return [
+        p for p in plot_paths(plots_dir, names=names) if _plot_problem(p, plots_dir, known) is None
+    ]
+
+
+def _figures(
+    plots_dir: Path,
+    names: Sequence[str],
+    known: Callable[[str], bool],
+    caption: Callable[[str], str],
+) -> list[str]:
+    """The ``<figure>`` of every embeddable plot; every other file is skipped with a warning."""
+    figures = []
+    for path in plot_paths(plots_dir, names=names):
+        problem = _plot_problem(path, plots_dir, known)
+        if problem is not None:
+            log.warning("%s: not embedded in the report (%s)", path, problem)
+            continue
+        figures.append(_img(path, _read_regular(path), caption(path.name)))
+    return figures
+
+
+def _read_regular(path: Path) -> bytes:
+    """The bytes of ``path``, refusing to follow a symlink planted since it was checked."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as f:
+        return f.read()
+
+
+def _is_run_plot(name: str) -> bool:
+    return name in RUN_PLOTS
+
+
+def _is_sweep_plot(name: str) -> bool:
+    return SWEEP_PLOT_NAME.fullmatch(name) is not None
+
+
+def _run_caption(name: str) -> str:
+    return CAPTIONS.get(name, name.removesuffix(".png").replace("_", " "))
+
+
 def _page(title: str, body: Sequence[str]) -> str:
     generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return (
         "<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>\n"
+        f'{GENERATOR_MARK} {escape(_version(), quote=True)}">\n'
         f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body><main>\n"
         + "\n".join(body)
         + f"\n<p class='meta'>Generated {escape(generated)} by blockade-sim.</p>"
@@ -518,16 +628,22 @@ def _page(title: str, body: Sequence[str]) -> str:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return data if isinstance(data, dict) else {}
+    return _read_mapping(path, yaml.safe_load)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
+    return _read_mapping(path, json.loads)
+
+
+def _read_mapping(path: Path, parse: Any) -> dict[str, Any]:
+    """A YAML/JSON mapping file ({} if absent); :class:`RunFolderDamaged` if unreadable."""
     if not path.is_file():
         return {}
-    data = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        data = parse(path.read_text(encoding="utf-8"))
+    except (ValueError, yaml.YAMLError) as exc:  # JSONDecodeError is a ValueError
+        detail = " ".join(str(exc).split())[:160]
+        raise damaged_file(path, path.parent, f"{type(exc).__name__}: {detail}") from None
     return data if isinstance(data, dict) else {}
 
 
@@ -544,12 +660,14 @@ def write_report(folder: PathLike, out: PathLike | None = None, regenerate: bool
     """Write ``report.html`` for a run folder or a sweep folder; returns its path.
 
     Plots already in ``plots/`` are embedded; missing ones (or all, with ``regenerate``) are
-    drawn first. ``out`` defaults to ``<folder>/report.html``.
+    drawn first. ``out`` defaults to ``<folder>/report.html``; it must end in ``.html`` and be
+    new or a report written by blockade-sim (else :class:`ReportTargetError`).
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such folder")
     target = Path(out) if out is not None else folder / "report.html"
+    check_report_target(target)
     if is_sweep_dir(folder):
         html = _sweep_report(folder, regenerate)
     else:
@@ -569,7 +687,7 @@ def _config_dict(result: Any, folder: Path) -> dict[str, Any]:
 def _run_report(folder: Path, regenerate: bool) -> str:
     result = as_result(folder)
     plots_dir = folder / "plots"
-    present = {p.name for p in plot_paths(plots_dir)}
+    present = {p.name for p in _embeddable(plots_dir, RUN_PLOTS, _is_run_plot)}
     if regenerate or not set(RUN_PLOTS) <= present:
         write_run_plots(result, plots_dir)
     config = _config_dict(result, folder)
@@ -598,8 +716,7 @@ def _run_report(folder: Path, regenerate: bool) -> str:
         summary_table(summary),
         "<h2>Plots</h2>",
     ]
-    for path in plot_paths(plots_dir):
-        body.append(_img(path, CAPTIONS.get(path.name, path.stem.replace("_", " "))))
+    body += _figures(plots_dir, RUN_PLOTS, _is_run_plot, _run_caption)
     body.append(_assumptions_section(config))
     body.append(_config_details(config))
     body += ["<h2>Manifest</h2>", manifest_table(manifest)]
@@ -638,7 +755,7 @@ def sweep_table(df: pd.DataFrame) -> str:
 def _sweep_report(folder: Path, regenerate: bool) -> str:
     df = load_sweep(folder)
     plots_dir = folder / "plots"
-    if regenerate or not plot_paths(plots_dir):
+    if regenerate or not _embeddable(plots_dir, (), _is_sweep_plot):
         write_sweep_plots(folder, plots_dir)
     points = point_dirs(folder)
     first = points[0] if points else None
@@ -669,8 +786,7 @@ def _sweep_report(folder: Path, regenerate: bool) -> str:
         sweep_table(df),
         "<h2>Plots</h2>",
     ]
-    for path in plot_paths(plots_dir, names=()):
-        body.append(_img(path, _sweep_caption(path.name)))
+    body += _figures(plots_dir, (), _is_sweep_plot, _sweep_caption)
     if config:
         body.append(_assumptions_section(config, varied=keys))
         body.append(_config_details(config))

@@ -62,6 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if is_folder_mismatch(exc):
             return fail(str(exc))
+        if isinstance(exc, OSError):
+            from sim.experiment.store import storage_error
+
+            error = storage_error(exc)
+            if error is not None:  # a full disk, a read-only place: the user can fix it
+                return fail(str(error))
         raise
 
 
@@ -80,8 +86,12 @@ def cmd_report(argv: list[str]) -> int:
     if not (folder / "summary.json").is_file() and not (folder / "sweep.parquet").is_file():
         raise CliError(f"{folder}: not a finished run folder (summary.json) or sweep folder")
     from sim.analysis import write_report
+    from sim.analysis.report import ReportTargetError
 
-    path = write_report(folder, out=args.out, regenerate=args.regenerate)
+    try:
+        path = write_report(folder, out=args.out, regenerate=args.regenerate)
+    except ReportTargetError as exc:
+        raise CliError(str(exc)) from None
     print(f"Report written to {show_path(path)}")
     return 0
 

@@ -13,11 +13,14 @@ import contextlib
 import datetime as dt
 import logging
 import math
+import os
+import signal
 import sys
+import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,8 @@ from sim.experiment.lock import folder_lock
 from sim.experiment.stats import DailyAggregate, rel_halfwidth, summarize
 from sim.experiment.store import (
     RunFolder,
+    RunFolderUnwritable,
+    RunIdentity,
     config_hash,
     provenance,
     summary_to_json,
@@ -180,6 +185,7 @@ class _Run:
     executor_name: str
     workers: int
     folder: RunFolder | None
+    identity: RunIdentity
     chunk_size: int | None
     show_progress: bool
     rows: list[pd.DataFrame] = field(default_factory=list)
@@ -247,7 +253,7 @@ class _Run:
                     indices[taken],
                     result["series"][taken],
                 )
-                self.folder.commit_part(frame, piece, indices)
+                self.folder.commit_part(frame, piece, indices, self.identity)
             self.add_rows(frame)
             self.computed += len(indices)
             self.chunks += 1
@@ -346,6 +352,36 @@ def _finite_or_none(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(x) else float(x)
 
 
+def _sigterm_as_interrupt() -> Callable[[], None]:
+    """Make SIGTERM raise KeyboardInterrupt, like SIGINT; returns what restores the old handler.
+
+    Only in the main thread and only over the default handler: a handler someone installed
+    is left alone. A forked worker that inherits it dies of SIGTERM as it would have.
+    """
+    in_main = threading.current_thread() is threading.main_thread()
+    if not in_main or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return lambda: None
+    owner = os.getpid()
+
+    def handler(signum: int, frame: Any) -> None:
+        if os.getpid() != owner:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        raise KeyboardInterrupt("terminated by SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    return lambda: signal.signal(signal.SIGTERM, previous) and None
+
+
+def _write_final_manifest(folder: RunFolder, manifest: dict[str, Any]) -> None:
+    """Write the manifest of a run that stopped early, unless the folder cannot be written."""
+    try:
+        folder.write_manifest(manifest)
+    except RunFolderUnwritable as exc:  # the error being raised already says so
+        log.warning("could not record the run's status in the manifest: %s", exc)
+
+
 def run_experiment(
     cfg: Config,
     replications: int | None = None,
@@ -437,6 +473,7 @@ def _run_experiment(
         executor_name=name,
         workers=1 if name == "serial" else int(w),
         folder=folder,
+        identity=RunIdentity.of(cfg),
         chunk_size=chunk_size,
         show_progress=bool(show),
     )
@@ -457,7 +494,9 @@ def _run_experiment(
     resumed = 0
     if folder is not None:
         folder.open(cfg)
-        stored = folder.load_progress()
+        stored = folder.load_progress(run.identity)
+        if stored.checksums:  # the consolidated files stay valid until consolidated again
+            base_manifest["checksums"] = stored.checksums
         for state in stored.aggregates:
             run.aggregate.merge_state(state)
         for frame in stored.rows:
@@ -470,6 +509,7 @@ def _run_experiment(
         run.show_progress, n, len([i for i in run.done if i < n]), cfg.name or "replications"
     )
     finished_ok = False
+    restore_sigterm = _sigterm_as_interrupt()
     try:
         while True:
             run.ensure(n)
@@ -494,7 +534,8 @@ def _run_experiment(
     except BaseException as exc:
         if folder is not None:
             status = "failed" if isinstance(exc, Exception) else "interrupted"
-            folder.write_manifest(
+            _write_final_manifest(
+                folder,
                 {
                     **base_manifest,
                     "workers": run.workers,
@@ -502,10 +543,11 @@ def _run_experiment(
                     "error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
                     "replications_done": len(run.done),
                     "resumed_from": resumed,
-                }
+                },
             )
         raise
     finally:
+        restore_sigterm()
         if run.bar is not None:
             run.bar.close()
         if run.executor is not None:
@@ -548,7 +590,7 @@ def _run_experiment(
     }
     if folder is not None:
         folder.write_config(cfg)
-        folder.consolidate(
+        manifest = folder.consolidate(
             rows, run.aggregate.state(), timeseries, summary_to_json(summary), manifest
         )
     return ExperimentResult(

@@ -3,40 +3,60 @@
 Layout of ``out_dir``::
 
     config.yaml            the resolved config (``cfg.to_dict()``), written first
-    manifest.json          provenance and status (running / failed / complete)
-    parts/chunk-NNNNNNNN.parquet + .npz
-                           one pair per finished chunk of replications (NNNNNNNN = its first
-                           replication): the metric rows, and the chunk's exact integer sums of
-                           the daily series plus the series of its replications that entered
-                           the bottom-k quantile sample. The .parquet is written last: it is the
-                           commit mark of the chunk.
+    manifest.json          provenance and status (running / failed / interrupted / complete);
+                           once complete also ``checksums``: the SHA-256 of
+                           replications.parquet and state/aggregate.npz
+    parts/chunk-NNNNNNNN.npz + .json + .parquet
+                           one triple per finished chunk of replications (NNNNNNNN = its first
+                           replication), written in this order: the chunk's exact integer sums
+                           of the daily series plus the series of its replications that entered
+                           the bottom-k quantile sample (.npz); its commit record (.json:
+                           format, first_replication, replications, config_hash, root_seed and
+                           the SHA-256 of the .parquet and the .npz); the metric rows (.parquet),
+                           written last: the commit mark of the chunk.
     replications.parquet   all metric rows, sorted by replication     (at the end)
     timeseries.parquet     daily mean/p05/p50/p95 per world           (at the end)
     summary.json           the summary table and the stopping outcome (at the end)
     state/aggregate.npz    the consolidated daily aggregate and the replications it covers
 
-Every file is written to a temporary name in the same folder and moved into place with
-``os.replace``, so a killed run leaves either the old file or the new one, never half of
-one. Re-running the same config into the folder reads back what is there and computes only
-the missing replications; a different config raises :class:`RunFolderMismatch`.
+Every file is written to a temporary name in the same folder, fsynced, moved into place with
+``os.replace`` and its folder fsynced, so a killed run (or a power loss) leaves either the old
+file or the new one, never half of one; a .npz or .json without its .parquet is an
+uncommitted chunk and is deleted. Re-running the same config into the folder reads back what
+is there and computes only the missing replications; a different config raises
+:class:`RunFolderMismatch`.
+
+Nothing stored is reused unchecked. A chunk is used only if its commit record exists and
+names this run's config hash and root seed and the chunk's file name, both checksums match,
+and the rows' ``seed`` column, the rows' replications, the .npz's ``replications`` and the
+record's agree; the consolidated files only if ``manifest.json`` records their checksums (and
+this config and seed) and the rows agree with the aggregate. Anything else is deleted with a
+one-line warning and its replications are computed again, so a damaged folder costs time,
+never correctness. Folders of versions before the commit records (no .json, no
+``checksums``) are treated the same way: their replications are computed again. A crash in
+the short window while the consolidated files are replaced (an extension of a finished run)
+also leaves unrecorded consolidated files: the replications only they held are recomputed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import functools
 import hashlib
 import io
 import json
+import logging
 import math
 import os
 import platform
 import subprocess
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -46,12 +66,19 @@ from sim.config import Config, ConfigError, validate
 __all__ = [
     "EXECUTION_KEYS",
     "RunFolder",
+    "RunFolderDamaged",
     "RunFolderMismatch",
+    "RunFolderUnwritable",
+    "RunIdentity",
     "StoredProgress",
     "config_hash",
+    "damaged_file",
     "provenance",
     "read_json",
+    "sha256_file",
+    "storage_error",
     "write_atomic",
+    "write_bytes_atomic",
     "write_json_atomic",
     "write_npz_atomic",
     "write_parquet_atomic",
@@ -68,6 +95,10 @@ PARTS_DIR = "parts"
 #: What a new run folder may already hold: Hydra's job log (hidden entries are ignored too:
 #: Hydra's ``.hydra/``, the lock, temporaries).
 FRESH_ENTRIES: frozenset[str] = frozenset({"blockade.log"})
+RECORD_FORMAT = 1
+
+log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 # Experiment keys that change how a run executes, not what it computes: they are left out of
 # the config hash, so a run can be resumed with another executor or extended to more
@@ -87,7 +118,32 @@ EXECUTION_KEYS: frozenset[str] = frozenset(
 
 
 class RunFolderMismatch(ValueError):
-    """``out_dir`` already holds a run of a different config."""
+    """``out_dir`` already holds a run of a different config.
+
+    Its subclasses are the other reasons a folder cannot be used as it is; the command line
+    reports all of them as one line (exit status 2).
+    """
+
+
+class RunFolderDamaged(RunFolderMismatch):
+    """A file of a finished result folder cannot be read back; re-running rebuilds it."""
+
+
+class RunFolderUnwritable(RunFolderMismatch):
+    """A file of the result folder could not be written (disk full, read-only, no access)."""
+
+
+@dataclass(frozen=True)
+class RunIdentity:
+    """What every stored piece must match to be reused: the config hash and the root seed."""
+
+    config_hash: str
+    root_seed: int
+
+    @classmethod
+    def of(cls, cfg: Config) -> RunIdentity:
+        """The identity of a run of ``cfg``."""
+        return cls(config_hash(cfg), int(cfg.experiment.seed))
 
 
 # --------------------------------------------------------------------------- hashing
@@ -137,14 +193,40 @@ def _first_difference(a: Any, b: Any, path: str = "") -> str | None:
 # --------------------------------------------------------------------------- atomic writes
 
 
+def _fsync(path: Path) -> None:
+    """Flush ``path`` (a file or, on POSIX, a folder) to the device."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Flush a folder's entries (a rename into it); a no-op where folders cannot be synced."""
+    if os.name == "nt":
+        return
+    try:
+        _fsync(folder)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+
+
 def write_atomic(path: str | Path, writer: Callable[[Path], None]) -> Path:
-    """Call ``writer(tmp)`` on a temporary file next to ``path``, then move it into place."""
+    """Call ``writer(tmp)`` on a temporary file next to ``path``, then move it into place.
+
+    The temporary file is fsynced before ``os.replace`` and the folder after it, so after a
+    power loss the path holds the old file or the complete new one.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     try:
         writer(tmp)
+        _fsync(tmp)
         os.replace(tmp, path)
+        _fsync_dir(path.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -185,15 +267,42 @@ def write_parquet_atomic(path: str | Path, df: pd.DataFrame) -> Path:
     return write_atomic(path, lambda tmp: df.to_parquet(tmp, index=False, engine="pyarrow"))
 
 
+def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` atomically."""
+    return write_atomic(path, lambda tmp: tmp.write_bytes(data))
+
+
+def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    """``arrays`` as the bytes of an uncompressed .npz."""
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def parquet_bytes(df: pd.DataFrame) -> bytes:
+    """``df`` (without its index) as the bytes of a parquet file."""
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False, engine="pyarrow")
+    return buf.getvalue()
+
+
 def write_npz_atomic(path: str | Path, arrays: dict[str, np.ndarray]) -> Path:
     """Write ``arrays`` as an uncompressed .npz atomically."""
+    return write_bytes_atomic(path, npz_bytes(arrays))
 
-    def writer(tmp: Path) -> None:
-        buf = io.BytesIO()
-        np.savez(buf, **arrays)
-        tmp.write_bytes(buf.getvalue())
 
-    return write_atomic(path, writer)
+def sha256_bytes(data: bytes) -> str:
+    """SHA-256 of ``data`` (hex)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (hex), read in blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def read_npz(path: str | Path) -> dict[str, np.ndarray]:
@@ -261,6 +370,126 @@ class StoredProgress:
     rows: list[pd.DataFrame] = field(default_factory=list)
     aggregates: list[dict[str, np.ndarray]] = field(default_factory=list)
     replications: set[int] = field(default_factory=set)
+    checksums: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Part:
+    """One committed chunk that passed every check."""
+
+    parquet: Path
+    rows: pd.DataFrame
+    replications: set[int]
+
+
+class _Rejected(Exception):
+    """A stored piece that must not be used: why, and the replications it held (if known)."""
+
+    def __init__(self, reason: str, replications: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.replications = replications
+
+
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+_NOT_WRITABLE = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+def storage_error(exc: OSError, folder: Path | None = None) -> RunFolderUnwritable | None:
+    """One line saying what to do about a full disk or an unwritable place (else ``None``).
+
+    With ``folder`` (a result folder) the advice is to resume the run there.
+    """
+    where = exc.filename or folder or "a file"
+    if exc.errno in _FULL:
+        then = (
+            f"then run the same config into {folder} again: the finished replications are "
+            "kept and the run resumes"
+            if folder is not None
+            else "then run the command again"
+        )
+        return RunFolderUnwritable(
+            f"cannot write {where}: no space left on the device. Free some space, {then}."
+        )
+    if exc.errno in _NOT_WRITABLE or isinstance(exc, PermissionError):
+        place = f"the result folder {folder}" if folder is not None else "that place"
+        return RunFolderUnwritable(
+            f"cannot write {where}: {exc.strerror or exc}. Choose a folder you can write to "
+            "(out_dir, or hydra.run.dir=DIR on the command line) or make "
+            f"{place} writable."
+        )
+    return None
+
+
+def damaged_file(path: Path, folder: Path, detail: str) -> RunFolderDamaged:
+    """The error for a result file that cannot be read back: which, why, how to rebuild it."""
+    return RunFolderDamaged(
+        f"{path} is damaged ({detail}); re-run the same config into {folder} to rebuild it"
+    )
+
+
+def _reports_storage_errors(method: Callable[..., _T]) -> Callable[..., _T]:
+    """Turn a full disk or an unwritable folder in ``method`` into :class:`RunFolderUnwritable`."""
+
+    @functools.wraps(method)
+    def wrapper(self: RunFolder, *args: Any, **kwargs: Any) -> _T:
+        try:
+            return method(self, *args, **kwargs)
+        except OSError as exc:
+            error = self.storage_error(exc)
+            if error is None:
+                raise
+            raise error from exc
+
+    return wrapper
+
+
+def _rows_of(path: Path) -> pd.DataFrame:
+    """The metric rows of a parquet file, or :class:`_Rejected` if they cannot be read."""
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises many kinds for a damaged file
+        raise _Rejected(f"unreadable ({type(exc).__name__})") from None
+
+
+def _check_rows(rows: pd.DataFrame, identity: RunIdentity, expected: set[int]) -> None:
+    """Rows must be of the root seed and exactly the ``expected`` replications."""
+    if "replication" not in rows or "seed" not in rows:
+        raise _Rejected("not metric rows (no replication/seed column)", len(expected))
+    seeds = rows["seed"].to_numpy()
+    if len(seeds) and not bool(np.all(seeds == identity.root_seed)):
+        raise _Rejected(f"rows of another root seed (not {identity.root_seed})", len(expected))
+    reps = rows["replication"].to_numpy(dtype=np.int64)
+    if len(reps) != len(expected) or set(reps.tolist()) != expected:
+        raise _Rejected("its rows are not the replications it records", len(expected))
+
+
+def _check_identity(doc: dict[str, Any], identity: RunIdentity, n: int | None) -> None:
+    """A record or manifest must be of this run's config hash and root seed."""
+    there = doc.get("config_hash")
+    if there != identity.config_hash:
+        raise _Rejected(
+            f"of another config (config hash {str(there)[:12]} there, "
+            f"{identity.config_hash[:12]} now)",
+            n,
+        )
+    if doc.get("root_seed") != identity.root_seed:
+        raise _Rejected(
+            f"of another root seed ({doc.get('root_seed')} there, {identity.root_seed} now)", n
+        )
+
+
+def _chunk_files(parquet: Path) -> list[Path]:
+    """The three files of the chunk committed as ``parquet``."""
+    return [parquet, parquet.with_suffix(".npz"), parquet.with_suffix(".json")]
+
+
+def _check_sum(path: Path, expected: Any, n: int | None) -> None:
+    """``path`` must exist and have the SHA-256 ``expected``."""
+    if not path.is_file():
+        raise _Rejected(f"incomplete ({path.name} is missing)", n)
+    if sha256_file(path) != expected:
+        raise _Rejected(f"damaged (checksum mismatch of {path.name})", n)
 
 
 class RunFolder:
@@ -332,12 +561,14 @@ class RunFolder:
                 f"{shown}). Choose another folder"
             )
 
+    @_reports_storage_errors
     def open(self, cfg: Config) -> None:
         """Check the folder (:meth:`check`), create it and write ``config.yaml``."""
         self.check(cfg)
         self.path.mkdir(parents=True, exist_ok=True)
         self.write_config(cfg)
 
+    @_reports_storage_errors
     def write_config(self, cfg: Config) -> None:
         """Write ``config.yaml`` (the resolved config)."""
         import yaml
@@ -345,13 +576,17 @@ class RunFolder:
         text = yaml.safe_dump(cfg.to_dict(), sort_keys=False, allow_unicode=True)
         write_text_atomic(self.path / CONFIG_FILE, text)
 
+    # ------------------------------------------------------------------ storage errors
+
+    def storage_error(self, exc: OSError) -> RunFolderUnwritable | None:
+        """A one-line error saying what to do for a full disk or an unwritable folder."""
+        return storage_error(exc, self.path)
+
     # ------------------------------------------------------------------ progress
 
-    def _part_files(self) -> Iterator[tuple[Path, Path]]:
-        if not self.parts.is_dir():
-            return
-        for pq in sorted(self.parts.glob("chunk-*.parquet")):
-            yield pq, pq.with_suffix(".npz")
+    def _part_files(self) -> list[Path]:
+        """The commit marks (.parquet) of the chunks in ``parts/``, in order."""
+        return sorted(self.parts.glob("chunk-*.parquet")) if self.parts.is_dir() else []
 
     def _clean_temporaries(self) -> None:
         for folder in (self.path, self.parts, self.path / "state"):
@@ -359,75 +594,170 @@ class RunFolder:
                 for tmp in folder.glob(".*.tmp-*"):
                     with contextlib.suppress(OSError):
                         tmp.unlink()
-        if self.parts.is_dir():  # a daily-aggregate part whose commit mark never came
-            for npz in self.parts.glob("chunk-*.npz"):
-                if not npz.with_suffix(".parquet").exists():
+        if self.parts.is_dir():  # pieces of a chunk whose commit mark never came
+            for piece in [*self.parts.glob("chunk-*.npz"), *self.parts.glob("chunk-*.json")]:
+                if not piece.with_suffix(".parquet").exists():
                     with contextlib.suppress(OSError):
-                        npz.unlink()
+                        piece.unlink()
 
-    def load_progress(self) -> StoredProgress:
-        """Everything finished in earlier runs into this folder, consistent for resuming.
+    def _warn(self, files: str, rejected: _Rejected, recomputed: int | None) -> None:
+        """One line: which stored file is not used, why, and what happens instead."""
+        if recomputed is None:
+            then = "its replications will be recomputed"
+        elif recomputed == 0:
+            then = "nothing needs recomputing (the chunks still hold its replications)"
+        else:
+            then = f"its {recomputed} replications will be recomputed"
+        log.warning("%s: %s is %s; %s", self.path, files, rejected.reason, then)
 
-        Metric rows come from ``replications.parquet`` and committed parts; the daily
-        aggregate from ``state/aggregate.npz`` plus the parts it does not cover yet. A row
-        whose daily series is not covered is dropped (it is simply computed again).
+    def _discard(self, files: Sequence[Path]) -> None:
+        for f in files:
+            with contextlib.suppress(OSError):
+                f.unlink()
+
+    def _verified_part(self, pq: Path, identity: RunIdentity) -> _Part:
+        """The chunk committed as ``pq`` after every check, or :class:`_Rejected`."""
+        record_file = pq.with_suffix(".json")
+        if not record_file.is_file():
+            raise _Rejected(f"unrecorded (no commit record {record_file.name}; an older version?)")
+        try:
+            record = read_json(record_file)
+            reps = {int(i) for i in record["replications"]}
+            sums, first = dict(record["sha256"]), int(record["first_replication"])
+        except (OSError, ValueError, KeyError, TypeError):
+            raise _Rejected(
+                f"unrecorded (its commit record {record_file.name} is unreadable)"
+            ) from None
+        _check_identity(record, identity, len(reps))
+        if not reps or first != min(reps) or pq.stem != f"chunk-{first:08d}":
+            raise _Rejected(f"misnamed (its record starts at replication {first})", len(reps))
+        _check_sum(pq, sums.get("parquet"), len(reps))
+        _check_sum(pq.with_suffix(".npz"), sums.get("npz"), len(reps))
+        rows = _rows_of(pq)
+        _check_rows(rows, identity, reps)
+        stored = read_npz(pq.with_suffix(".npz")).get("replications")
+        if stored is None or {int(i) for i in stored} != reps or len(stored) != len(reps):
+            raise _Rejected("inconsistent (its .npz holds other replications)", len(reps))
+        return _Part(pq, rows, reps)
+
+    def _verified_parts(self, identity: RunIdentity) -> list[_Part]:
+        """Every committed chunk that passes its checks; the others are deleted, with a warning."""
+        parts = []
+        for pq in self._part_files():
+            try:
+                parts.append(self._verified_part(pq, identity))
+            except _Rejected as rejected:
+                self._warn(f"{PARTS_DIR}/{pq.name}", rejected, rejected.replications)
+                self._discard(_chunk_files(pq))
+        return parts
+
+    def _verified_consolidated(
+        self, identity: RunIdentity
+    ) -> tuple[pd.DataFrame, dict[str, np.ndarray], dict[str, str]]:
+        """The consolidated rows, aggregate and their checksums, or :class:`_Rejected`."""
+        agg_file, rows_file = self.path / AGGREGATE_FILE, self.path / REPLICATIONS_FILE
+        try:
+            manifest = read_json(self.path / MANIFEST_FILE)
+            sums = manifest["checksums"]
+            expected = {
+                REPLICATIONS_FILE: sums[REPLICATIONS_FILE],
+                AGGREGATE_FILE: sums[AGGREGATE_FILE],
+            }
+        except (OSError, ValueError, KeyError, TypeError):
+            raise _Rejected(
+                f"not recorded in {MANIFEST_FILE} (an older version, or an "
+                "interrupted consolidation)"
+            ) from None
+        _check_identity(manifest, identity, None)
+        _check_sum(agg_file, expected[AGGREGATE_FILE], None)
+        _check_sum(rows_file, expected[REPLICATIONS_FILE], None)
+        state = read_npz(agg_file)
+        reps = {int(i) for i in state.pop("replications")}
+        rows = _rows_of(rows_file)
+        _check_rows(rows, identity, reps)
+        return rows, state, expected
+
+    def _consolidated_replications(self) -> set[int] | None:
+        """The replications the consolidated files hold, if either can still be read."""
+        with contextlib.suppress(Exception):  # a damaged file: try the other one
+            return {int(i) for i in read_npz(self.path / AGGREGATE_FILE)["replications"]}
+        with contextlib.suppress(Exception):
+            rows = pd.read_parquet(self.path / REPLICATIONS_FILE, columns=["replication"])
+            return {int(i) for i in rows["replication"]}
+        return None
+
+    @_reports_storage_errors
+    def load_progress(self, identity: RunIdentity) -> StoredProgress:
+        """Everything finished in earlier runs into this folder that passes its checks.
+
+        Metric rows and the daily aggregate come from the consolidated files (if their
+        checksums in ``manifest.json`` match) plus the committed chunks they do not cover
+        (if their commit records match). Anything else is deleted with a one-line warning
+        and simply computed again.
         """
         self._clean_temporaries()
         progress = StoredProgress()
+        parts = self._verified_parts(identity)
         covered: set[int] = set()
-        agg_file = self.path / AGGREGATE_FILE
-        if agg_file.is_file():
-            state = read_npz(agg_file)
-            covered = {int(i) for i in state.pop("replications")}
-            progress.aggregates.append(state)
-        rows: list[pd.DataFrame] = []
-        cons = self.path / REPLICATIONS_FILE
-        if cons.is_file() and covered:
-            rows.append(pd.read_parquet(cons))
-        for pq, npz in self._part_files():
-            if not npz.is_file():  # cannot happen with our write order; recompute it
-                with contextlib.suppress(OSError):
-                    pq.unlink()
-                continue
-            part = pd.read_parquet(pq)
-            reps = {int(i) for i in part["replication"]}
-            rows.append(part)
-            if reps <= covered:
-                continue
-            if reps & covered:
-                raise RuntimeError(
-                    f"{self.path}: part {pq.name} overlaps the consolidated aggregate; the "
-                    "folder is inconsistent: delete it and run again"
+        if (self.path / AGGREGATE_FILE).is_file() or (self.path / REPLICATIONS_FILE).is_file():
+            try:
+                rows, state, progress.checksums = self._verified_consolidated(identity)
+            except _Rejected as rejected:
+                held = self._consolidated_replications()
+                in_parts = {i for part in parts for i in part.replications}
+                lost = None if held is None else len(held - in_parts)
+                self._warn(f"{AGGREGATE_FILE} (with {REPLICATIONS_FILE})", rejected, lost)
+                self._discard([self.path / AGGREGATE_FILE, self.path / REPLICATIONS_FILE])
+            else:
+                covered = {int(i) for i in rows["replication"]}
+                progress.rows.append(rows)
+                progress.aggregates.append(state)
+        for part in parts:
+            if part.replications <= covered:
+                continue  # left over from a consolidation that was cut short
+            if part.replications & covered:
+                overlap = _Rejected("overlapping replications stored elsewhere")
+                self._warn(
+                    f"{PARTS_DIR}/{part.parquet.name}", overlap, len(part.replications - covered)
                 )
-            state = read_npz(npz)
+                self._discard(_chunk_files(part.parquet))
+                continue
+            state = read_npz(part.parquet.with_suffix(".npz"))
             state.pop("replications", None)
             progress.aggregates.append(state)
-            covered |= reps
-        if rows:
-            frame = pd.concat(rows, ignore_index=True)
-            frame = frame.drop_duplicates("replication", keep="last")
-            frame = frame[frame["replication"].isin(covered)]
-            progress.rows = [frame]
-            progress.replications = {int(i) for i in frame["replication"]}
-        missing_rows = covered - progress.replications
-        if missing_rows:
-            raise RuntimeError(
-                f"{self.path}: the daily aggregate covers {len(missing_rows)} replications "
-                "without metric rows; the folder is inconsistent: delete it and run again"
-            )
+            progress.rows.append(part.rows)
+            covered |= part.replications
+        progress.replications = covered
         return progress
 
+    @_reports_storage_errors
     def commit_part(
-        self, rows: pd.DataFrame, aggregate: dict[str, np.ndarray], replications: np.ndarray
+        self,
+        rows: pd.DataFrame,
+        aggregate: dict[str, np.ndarray],
+        replications: np.ndarray,
+        identity: RunIdentity,
     ) -> None:
-        """Save one finished chunk: the daily-aggregate piece first, the rows (commit) last."""
+        """Save one finished chunk: the .npz, its commit record, then the rows (the mark)."""
         first = int(np.min(replications))
         stem = self.parts / f"chunk-{first:08d}"
-        write_npz_atomic(stem.with_suffix(".npz"), {**aggregate, "replications": replications})
-        write_parquet_atomic(stem.with_suffix(".parquet"), rows)
+        npz = npz_bytes({**aggregate, "replications": replications})
+        table = parquet_bytes(rows)
+        record = {
+            "format": RECORD_FORMAT,
+            "first_replication": first,
+            "replications": [int(i) for i in replications],
+            "config_hash": identity.config_hash,
+            "root_seed": identity.root_seed,
+            "sha256": {"parquet": sha256_bytes(table), "npz": sha256_bytes(npz)},
+        }
+        write_bytes_atomic(stem.with_suffix(".npz"), npz)
+        write_json_atomic(stem.with_suffix(".json"), record)
+        write_bytes_atomic(stem.with_suffix(".parquet"), table)
 
     # ------------------------------------------------------------------ finishing
 
+    @_reports_storage_errors
     def consolidate(
         self,
         rows: pd.DataFrame,
@@ -435,21 +765,26 @@ class RunFolder:
         timeseries: pd.DataFrame,
         summary: dict[str, Any],
         manifest: dict[str, Any],
-    ) -> None:
-        """Write the final files, then drop the parts they now cover."""
+    ) -> dict[str, Any]:
+        """Write the final files, the manifest last with their checksums; drop the parts.
+
+        Returns the manifest as written.
+        """
         reps = rows["replication"].to_numpy(dtype=np.int64)
         write_npz_atomic(self.path / AGGREGATE_FILE, {**aggregate, "replications": reps})
         write_parquet_atomic(self.path / REPLICATIONS_FILE, rows)
         write_parquet_atomic(self.path / TIMESERIES_FILE, timeseries)
         write_json_atomic(self.path / SUMMARY_FILE, summary)
+        checksums = {f: sha256_file(self.path / f) for f in (REPLICATIONS_FILE, AGGREGATE_FILE)}
+        manifest = {**manifest, "checksums": checksums}
         write_json_atomic(self.path / MANIFEST_FILE, manifest)
-        for pq, npz in list(self._part_files()):
-            for f in (pq, npz):
-                with contextlib.suppress(OSError):
-                    f.unlink()
+        for pq in self._part_files():
+            self._discard(_chunk_files(pq))
         with contextlib.suppress(OSError):
             self.parts.rmdir()
+        return manifest
 
+    @_reports_storage_errors
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         """Write ``manifest.json``."""
         write_json_atomic(self.path / MANIFEST_FILE, manifest)
@@ -474,14 +809,37 @@ class RunFolder:
                 f"{', '.join(missing)}).{hint}"
             )
         cfg = self.stored_config()
-        summary_doc = read_json(self.path / SUMMARY_FILE)
+        manifest = self._read_back(MANIFEST_FILE, _read_mapping)
+        summary = self._read_back(SUMMARY_FILE, lambda f: summary_from_json(_read_mapping(f)))
+        recorded = manifest.get("checksums")
+        if isinstance(recorded, dict) and REPLICATIONS_FILE in recorded:
+            file = self.path / REPLICATIONS_FILE
+            if sha256_file(file) != recorded[REPLICATIONS_FILE]:
+                raise damaged_file(file, self.path, f"checksum mismatch with {MANIFEST_FILE}")
         return {
             "config": cfg,
-            "replications": pd.read_parquet(self.path / REPLICATIONS_FILE),
-            "summary": summary_from_json(summary_doc),
-            "timeseries": pd.read_parquet(self.path / TIMESERIES_FILE),
-            "manifest": read_json(self.path / MANIFEST_FILE),
+            "replications": self._read_back(REPLICATIONS_FILE, pd.read_parquet),
+            "summary": summary,
+            "timeseries": self._read_back(TIMESERIES_FILE, pd.read_parquet),
+            "manifest": manifest,
         }
+
+    def _read_back(self, name: str, reader: Callable[[Path], _T]) -> _T:
+        """``reader(file)``, or :class:`RunFolderDamaged` saying how to rebuild the file."""
+        file = self.path / name
+        try:
+            return reader(file)
+        except Exception as exc:  # json, pyarrow and pandas raise many kinds
+            detail = str(exc).splitlines()[0] if str(exc) else ""
+            raise damaged_file(file, self.path, f"{type(exc).__name__}: {detail}"[:200]) from None
+
+
+def _read_mapping(path: Path) -> dict[str, Any]:
+    """A JSON file that must hold an object."""
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise ValueError(f"a JSON object was expected, not {type(data).__name__}")
+    return data
 
 
 # --------------------------------------------------------------------------- summary json
