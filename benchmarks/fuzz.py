@@ -21,7 +21,7 @@ import math
 import signal
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -254,8 +254,8 @@ def timed(overrides: list[str], limit: int = TIME_LIMIT_SECONDS) -> Outcome:
     return out
 
 
-def run(n: int) -> dict[str, Any]:
-    """Classify ``n`` deterministic examples; a JSON-ready summary."""
+def examples(n: int, visit: Callable[[list[str]], Outcome]) -> list[Outcome]:
+    """``visit`` each of ``n`` deterministic examples (hypothesis, derandomized)."""
     outcomes: list[Outcome] = []
 
     @settings(
@@ -268,10 +268,15 @@ def run(n: int) -> dict[str, Any]:
     )
     @given(override_lists(schema_keys()))
     def collect(overrides: list[str]) -> None:
-        outcomes.append(timed(overrides))
+        outcomes.append(visit(overrides))
 
     collect()
-    return summary(outcomes)
+    return outcomes
+
+
+def run(n: int) -> dict[str, Any]:
+    """Classify ``n`` deterministic examples; a JSON-ready summary."""
+    return summary(examples(n, timed))
 
 
 def summary(outcomes: list[Outcome], kinds: tuple[str, ...] = OUTCOMES) -> dict[str, Any]:
@@ -333,23 +338,11 @@ def run_cli(n: int) -> dict[str, Any]:
     """Classify ``n`` deterministic examples through the ``blockade`` command."""
     import tempfile
 
-    outcomes: list[Outcome] = []
-
-    @settings(
-        max_examples=n,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(override_lists(schema_keys()))
-    def collect(overrides: list[str]) -> None:
+    def visit(overrides: list[str]) -> Outcome:
         with tempfile.TemporaryDirectory() as folder:
-            outcomes.append(cli_outcome(overrides, folder))
+            return cli_outcome(overrides, folder)
 
-    collect()
-    return summary(outcomes, (*OUTCOMES, "traceback"))
+    return summary(examples(n, visit), (*OUTCOMES, "traceback"))
 
 
 def main(argv: list[str] | None = None) -> None:
