@@ -216,3 +216,37 @@ def test_an_interrupted_sweep_resumes_to_the_uninterrupted_table(tmp_path):
     ok(blockade(*args, "hydra.sweep.dir=cut", cwd=tmp_path))
     whole, cut = (pd.read_csv(tmp_path / d / "sweep.csv") for d in ("whole", "cut"))
     pd.testing.assert_frame_equal(whole, cut)
+
+
+def test_pool_workers_do_not_outlive_a_killed_run(tmp_path):
+    import os
+    import signal
+    import time
+
+    cmd = [str(BIN)] if BIN.exists() else [sys.executable, "-m", "sim"]
+    args = ["experiment.replications=2000", "experiment.workers=2", "horizon_days=60"]
+    proc = subprocess.Popen(
+        [*cmd, *args, "hydra.run.dir=out"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    deadline = time.monotonic() + 120
+    while not (tmp_path / "out" / "parts").is_dir() and proc.poll() is None:
+        assert time.monotonic() < deadline, "no chunk was committed"
+        time.sleep(0.02)
+    if not children.exists():
+        pytest.skip("no /proc children list on this system")
+    workers = [int(p) for p in children.read_text().split()]
+    assert workers, "the run started no pool workers"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while any(Path(f"/proc/{w}").exists() for w in workers):
+        alive = [w for w in workers if Path(f"/proc/{w}/status").exists()]
+        zombie = all("State:\tZ" in Path(f"/proc/{w}/status").read_text() for w in alive)
+        if zombie:
+            break
+        assert time.monotonic() < deadline, f"workers {alive} outlived the killed run"
+        time.sleep(0.1)

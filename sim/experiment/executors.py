@@ -13,6 +13,7 @@ import multiprocessing as mp
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -112,6 +113,24 @@ def _mp_context() -> Any:
     return mp.get_context()
 
 
+#: How often a pool worker checks that the process that started it is still alive.
+PARENT_POLL_SECONDS = 1.0
+
+
+def _watch_parent(parent: int) -> None:
+    """Exit once ``parent`` is gone: a ``kill -9`` of the run would orphan the pool's workers."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_SECONDS)
+    os._exit(1)
+
+
+def _worker_start() -> None:
+    """Pool worker initializer: watch the parent (the run, or the forkserver) in a thread."""
+    threading.Thread(
+        target=_watch_parent, args=(os.getppid(),), daemon=True, name="watch-parent"
+    ).start()
+
+
 class ProcessExecutor(Executor):
     """A ``concurrent.futures.ProcessPoolExecutor`` of ``workers`` processes."""
 
@@ -120,7 +139,9 @@ class ProcessExecutor(Executor):
 
     def __init__(self, workers: int) -> None:
         self.workers = int(workers)
-        self.pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=_mp_context())
+        self.pool = cf.ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=_mp_context(), initializer=_worker_start
+        )
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> cf.Future:
         return self.pool.submit(fn, *args)
