@@ -915,6 +915,7 @@ _COMPOSE_ERRORS = (TypeError, ValueError, KeyError, IndexError, AttributeError)
 
 def _compose(overrides: list[str], user_overrides: Sequence[str]) -> Any:
     """Hydra's compose of the bundled tree; any failure is a one-line ConfigError."""
+    import yaml
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
     from hydra.errors import HydraException
@@ -928,8 +929,18 @@ def _compose(overrides: list[str], user_overrides: Sequence[str]) -> Any:
         raise ConfigError(hydra_message(exc)) from None
     except _COMPOSE_ERRORS as exc:
         raise ConfigError(_blame(user_overrides, exc)) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(yaml_message(exc)) from None
     finally:
         GlobalHydra.instance().clear()
+
+
+def yaml_message(exc: Exception) -> str:
+    """One line for a YAML syntax error: ``FILE:LINE:COLUMN: invalid YAML (problem)``."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"{mark.name}:{mark.line + 1}:{mark.column + 1}" if mark is not None else "a file"
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return f"{where}: invalid YAML ({problem})"
 
 
 def _blame(overrides: Sequence[str], exc: Exception) -> str:

@@ -206,3 +206,12 @@ def test_output_folder_and_launcher_are_still_set_on_the_command_line(tmp_path):
     proc = blockade(*FAST, "hydra/launcher=basic", "hydra.run.dir=mine", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "mine" / "summary.json").is_file()
+
+
+def test_a_broken_yaml_file_in_a_shared_folder_is_one_line(tmp_path, capsys, monkeypatch):
+    (tmp_path / "scenario").mkdir()
+    (tmp_path / "scenario" / "broken.yaml").write_text("name: [unclosed\n  x: : :\n")
+    with pytest.raises(sim.ConfigError, match=r"broken\.yaml:2:4: invalid YAML"):
+        sim.load_config("broken", config_dir=tmp_path)
+    monkeypatch.chdir(tmp_path)
+    refused_in_process(capsys, "broken.yaml", "--config-dir", str(tmp_path), "scenario=broken")
