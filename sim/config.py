@@ -824,6 +824,7 @@ def compose_config(
 
     from sim import safety
 
+    _check_arguments(scenario, overrides, config_dir)
     user = user_config_dir(config_dir)
     groups = config_groups(scenarios_dir(), user)
     task = [
@@ -842,6 +843,21 @@ def compose_config(
     safety.check_values(raw)
     safety.check_hydra(hydra_node, safety.reference_hydra(tuple(hydra_overrides)), user)
     return cfg
+
+
+def _check_arguments(scenario: Any, overrides: Any, config_dir: Any) -> None:
+    """Refuse arguments of the wrong type with one line (a str of overrides is the classic)."""
+    if not isinstance(scenario, str) or not scenario:
+        raise ConfigError(
+            f"scenario: must be a scenario name such as 'venezuela_dec2025', got {scenario!r}"
+        )
+    if isinstance(overrides, str) or not isinstance(overrides, Sequence):
+        raise ConfigError(
+            f"overrides: must be a list of 'key=value' strings, got {type(overrides).__name__}"
+            + (f" (did you mean [{overrides!r}]?)" if isinstance(overrides, str) else "")
+        )
+    if config_dir is not None and not isinstance(config_dir, str | Path):
+        raise ConfigError(f"config_dir: must be a folder path, got {config_dir!r}")
 
 
 def user_config_dir(config_dir: str | Path | None) -> str | None:

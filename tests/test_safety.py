@@ -215,3 +215,18 @@ def test_a_broken_yaml_file_in_a_shared_folder_is_one_line(tmp_path, capsys, mon
         sim.load_config("broken", config_dir=tmp_path)
     monkeypatch.chdir(tmp_path)
     refused_in_process(capsys, "broken.yaml", "--config-dir", str(tmp_path), "scenario=broken")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "key"),
+    [
+        ({"overrides": "navy.boarding_teams=2"}, "did you mean"),
+        ({"scenario": None}, "scenario"),
+        ({"config_dir": 5}, "config_dir"),
+        ({"overrides": [3]}, "overrides"),
+    ],
+    ids=["str-overrides", "no-scenario", "int-config-dir", "int-override"],
+)
+def test_load_config_arguments_of_the_wrong_type_are_one_line(kwargs, key):
+    with pytest.raises(sim.ConfigError, match=key):
+        sim.load_config(**kwargs)
