@@ -521,6 +521,11 @@ def test_report_of_run(run_dir: Path, result: sim.ExperimentResult) -> None:
     )
     keyed = {r[0]: r for r in assumptions[1:]}
     assert keyed["terminal.storage_capacity_bbl"][3].startswith("F16 ")
+    # ... and the rows of docs/sources.md they cite, with their text.
+    cited = next(t for t in page.tables if t and t[0] == ["id", "fact", "value", "source"])
+    facts = {r[0]: r for r in cited[1:]}
+    assert facts["F16"][3] == "Reuters, CNN; Argus"
+    assert "48M bbl usable" in facts["F16"][2]
     assert keyed["horizon_days"][1] == "30"  # overridden in this run
     assert "overridden in this run" in keyed["horizon_days"][3]
     # The manifest: version, root seed, replications, commit.
