@@ -115,21 +115,31 @@ def walk(path: Path) -> Walk:
     return out
 
 
+def _real_world(value: Value, rule: Rule) -> bool:
+    """Whether a value line is a real-world parameter under ``rule``."""
+    if rule.under is not None:
+        return value.top == rule.under
+    return bool(value.ancestors) or value.top not in LABELS
+
+
+def _where(path: Path, number: int) -> str:
+    """``file:line``, the file relative to the repository when it is inside it."""
+    return f"{path.relative_to(REPO) if path.is_relative_to(REPO) else path}:{number}"
+
+
 def uncited(path: Path, rule: Rule) -> list[str]:
     """``file:line`` of every real-world value of ``path`` with neither source nor assumption."""
     found = walk(path)
     problems = []
     for v in found.values:
-        if (rule.under is None and not v.ancestors and v.top in LABELS) or (
-            rule.under is not None and v.top != rule.under
-        ):
+        if not _real_world(v, rule):
             continue
         covered = v.marked or v.marked_above or bool(found.marked_parents & set(v.ancestors))
         if rule.entry_blocks and v.ancestors and v.ancestors[-1] in found.marked_blocks:
             covered = True
         if not covered:
             problems.append(
-                f"{path}:{v.number}: a real-world value with neither "
+                f"{_where(path, v.number)}: a real-world value with neither "
                 "'# source: ID' nor '# assumption: reason'"
             )
     return problems
@@ -144,9 +154,9 @@ def bad_marks(path: Path) -> list[str]:
             continue
         note = mark.group("note").strip()
         if mark.group("kind") == "source" and not ID.match(note):
-            problems.append(f"{path}:{number}: '# source:' must start with an id: {note!r}")
+            problems.append(f"{_where(path, number)}: '# source:' must start with an id: {note!r}")
         if mark.group("kind") == "assumption" and not note.strip("( )"):
-            problems.append(f"{path}:{number}: '# assumption:' without a reason")
+            problems.append(f"{_where(path, number)}: '# assumption:' without a reason")
     return problems
 
 
@@ -156,7 +166,9 @@ def unknown_ids(path: Path, facts: dict[str, Fact]) -> list[str]:
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         missing = [i for i in cited_ids(line) if i not in facts]
         if missing:
-            problems.append(f"{path}:{number}: cites {', '.join(missing)}, not in docs/sources.md")
+            problems.append(
+                f"{_where(path, number)}: cites {', '.join(missing)}, not in docs/sources.md"
+            )
     return problems
 
 
@@ -225,7 +237,7 @@ def test_nothing_points_outside_the_repository():
     roots = ["scenarios", "docs", "sim", "benchmarks", "notebooks", "tests", "README.md"]
     paths = [p for r in roots for p in ([REPO / r] if r.endswith(".md") else (REPO / r).rglob("*"))]
     problems = [
-        f"{path}:{number}: {needle!r}"
+        f"{_where(path, number)}: {needle!r}"
         for path in paths
         if path.suffix in {".py", ".md", ".yaml", ".ipynb"}
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
