@@ -5,11 +5,12 @@
 
 Four sections, all computed here (nothing in the page is typed by hand but the fixed prose):
 
-1. **Analytic cases** (FACTS V1-V4): degenerate configs of ``scenarios/validation/`` against
-   their closed forms, with a 95% confidence interval from independent replications
-   (replication i uses ``SeedSequence(ROOT_SEED, (i,))``, as in ``tests/test_validation.py``).
+1. **Analytic cases** (V1-V4 of docs/sources.md): degenerate configs of
+   ``scenarios/validation/`` against their closed forms, with a 95% confidence interval from
+   independent replications (replication i uses ``SeedSequence(ROOT_SEED, (i,))``, as in
+   ``tests/test_validation.py``).
 2. **Venezuela baseline**: ``run_experiment`` of ``venezuela_dec2025`` with its paired
-   no-blockade baseline, against FACTS F10-F12 and F19.
+   no-blockade baseline, against F10-F12 and F19 of docs/sources.md.
 3. **Face validity**: responses of export decline and seizures to five levers, every point
    on the same seeds (common random numbers), with 95% bands and paired differences.
 4. **Known limitations**: those of docs/model.md, and what the experiments above reveal.
@@ -228,7 +229,7 @@ def _horizon(name: str, sizes: Sizes, minimum: float) -> list[str]:
 
 
 def analytic_cases(pool: Pool, sizes: Sizes) -> list[Row]:
-    """Every closed-form case of FACTS V1-V4, estimated on the validation configs."""
+    """Every closed-form case V1-V4 of docs/sources.md, estimated on the validation configs."""
     rows: list[Row] = []
 
     def add(case: str, quantity: str, theory: float, values: Any, short: str, note: str = ""):
@@ -528,7 +529,7 @@ def analytic_figure(rows: list[Row], path: Path) -> Path:
 
 
 def baseline_figure(facts: list[dict[str, Any]], path: Path) -> Path:
-    """Model estimates with CIs against the ranges and point values of FACTS."""
+    """Model estimates with CIs against the ranges and point values of docs/sources.md."""
     fig = new_figure(9.0, 0.6 * len(facts) + 1.3)
     ax = fig.add_subplot()
     ys = np.arange(len(facts))[::-1]
@@ -548,9 +549,10 @@ def baseline_figure(facts: list[dict[str, Any]], path: Path) -> Path:
         )
     ax.set_yticks(ys, [f["label"] for f in facts], fontsize=9)
     ax.set_xlabel(
-        "thousand bpd  (grey: FACTS range; ticks: reported values; dot: model mean, 95% CI)"
+        "thousand bpd  (grey: range in docs/sources.md; ticks: reported values; "
+        "dot: model mean, 95% CI)"
     )
-    ax.set_title(f"{SCENARIO}: model against FACTS")
+    ax.set_title(f"{SCENARIO}: model against the facts")
     ax.set_xlim(left=0)
     ax.grid(axis="x", alpha=0.3)
     return save_png(fig, path, dpi=100)
@@ -873,7 +875,7 @@ def face_section(items: list[Lever]) -> tuple[list[str], list[str], list[str]]:
 
 
 def baseline_rows(ref: pd.DataFrame, horizon: float) -> list[dict[str, Any]]:
-    """Model quantities against the FACTS they are calibrated on or compared with."""
+    """Model quantities against the facts of docs/sources.md they are fitted to or checked on."""
 
     def item(col: str, scale: float = 1.0) -> dict[str, Any]:
         mean, lo, hi, n = ci_of(ref[col] / scale)
@@ -1051,14 +1053,15 @@ def render(
         "baseline.",
         "",
         "Contents: [Analytic cases](#1-analytic-cases) · "
-        "[Venezuela baseline](#2-venezuela-baseline-against-facts) · "
+        "[Venezuela baseline](#2-venezuela-baseline-against-the-facts) · "
         "[Face validity](#3-face-validity) · [Known limitations](#4-known-limitations)",
         "",
         "## 1. Analytic cases",
         "",
         "Degenerate configurations of `scenarios/validation/` (their comments give the formulas; "
-        "FACTS V1-V4) against their closed forms. Each estimate is the mean of independent "
-        "replications with its 95% Student-t interval (the dispersion index: a χ² interval). "
+        "V1-V4 of docs/sources.md) against their closed forms. Each estimate is the mean of "
+        "independent replications with its 95% Student-t interval (the dispersion index: a χ² "
+        "interval). "
         "Warm-ups as in `tests/test_validation.py`: V1 counts tankers arriving in "
         "[100, horizon − 50] d, V2 departures resolved after day 20, V3 seizures after day 10, "
         "V4 tankers loaded in [20, horizon − 50] d. For Little's law the queue length is also "
@@ -1096,7 +1099,7 @@ def render(
         "",
         f"![Analytic cases]({images['analytic']})",
         "",
-        "## 2. Venezuela baseline against FACTS",
+        "## 2. Venezuela baseline against the facts",
         "",
         f"`sim.run_experiment(cfg, replications={sizes.scenario}, workers={workers})` on "
         f"`{SCENARIO}` with `experiment.baseline=true`: every replication also runs the "
@@ -1107,7 +1110,7 @@ def render(
         "",
         *base_lines,
         "",
-        f"![Venezuela against FACTS]({images['baseline']})",
+        f"![Venezuela against the facts]({images['baseline']})",
         "",
         "## 3. Face validity",
         "",

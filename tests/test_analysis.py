@@ -375,7 +375,7 @@ def test_parse_annotations_bundled_scenario() -> None:
     notes = {a.key: a for a in found}
     assert len(notes) == len(found) > 30
     assert notes["production.export_bpd"].kind == "source"
-    assert "FACTS F" in notes["production.export_bpd"].note
+    assert notes["production.export_bpd"].note.startswith("F11 ")
     assert notes["production.cut.delay_days"].kind == "assumption"
     assert notes["fleet.tankers[1]"].value.startswith("{class: VLCC, status: sanctioned")
     assert "initial.loaded_waiting[0]" in notes
@@ -520,7 +520,12 @@ def test_report_of_run(run_dir: Path, result: sim.ExperimentResult) -> None:
         t for t in page.tables if t and t[0] == ["key", "value", "basis", "source or reasoning"]
     )
     keyed = {r[0]: r for r in assumptions[1:]}
-    assert "FACTS F16" in keyed["terminal.storage_capacity_bbl"][3]
+    assert keyed["terminal.storage_capacity_bbl"][3].startswith("F16 ")
+    # ... and the rows of docs/sources.md they cite, with their text.
+    cited = next(t for t in page.tables if t and t[0] == ["id", "fact", "value", "source"])
+    facts = {r[0]: r for r in cited[1:]}
+    assert facts["F16"][3] == "Reuters, CNN; Argus"
+    assert "48M bbl usable" in facts["F16"][2]
     assert keyed["horizon_days"][1] == "30"  # overridden in this run
     assert "overridden in this run" in keyed["horizon_days"][3]
     # The manifest: version, root seed, replications, commit.

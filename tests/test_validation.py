@@ -1,4 +1,4 @@
-"""Analytic validation: degenerate configs against the closed forms V1-V4 of FACTS.md.
+"""Analytic validation: degenerate configs against the closed forms V1-V4 of docs/sources.md.
 
 Every tolerance is ``Z`` standard errors of the estimate, the SE taken from the spread of
 independent replications (SeedSequence(ROOT_SEED, (i,)), i = 0..n-1). Each test also checks

@@ -31,7 +31,7 @@ def test_sections_and_provenance(report):
     text, _ = report
     for heading in (
         "## 1. Analytic cases",
-        "## 2. Venezuela baseline against FACTS",
+        "## 2. Venezuela baseline against the facts",
         "## 3. Face validity",
         "## 4. Known limitations",
     ):

@@ -40,6 +40,7 @@ from sim.analysis.sweep import (
     write_sweep_plots,
 )
 from sim.experiment.store import damaged_file, write_text_atomic
+from sim.sources import cited_ids, parse_sources, sources_path
 
 PathLike = str | os.PathLike[str]
 
@@ -474,7 +475,7 @@ def _assumptions_section(config: dict[str, Any], varied: Sequence[str] = ()) -> 
         parts.append(
             "<p class='note'>From the annotated scenario file "
             f"<code>{escape(source or '')}</code>: "
-            "<span class='tag source'>source</span> values cite shared FACTS.md, "
+            "<span class='tag source'>source</span> values cite rows of docs/sources.md, "
             "<span class='tag assumption'>assumption</span> values are modelling choices. "
             "Rows highlighted were overridden for this run (the file's value is in the note).</p>"
         )
@@ -492,6 +493,7 @@ def _assumptions_section(config: dict[str, Any], varied: Sequence[str] = ()) -> 
                 _Row([r["key"], r["value"], tag, note], "overridden" if r["overridden"] else "")
             )
         parts.append(_table(["key", "value", "basis", "source or reasoning"], table_rows))
+        parts.append(_facts_cited(rows))
     else:
         parts.append(
             "<p class='note'>No annotated scenario file was found for this configuration; "
@@ -500,6 +502,22 @@ def _assumptions_section(config: dict[str, Any], varied: Sequence[str] = ()) -> 
         flat = [(k, _compact(v)) for k, v in _flatten(config)]
         parts.append(_table(["key", "value"], flat))
     return "".join(parts)
+
+
+def _facts_cited(rows: Sequence[dict[str, Any]]) -> str:
+    """The rows of docs/sources.md that the annotations name (none without a checkout)."""
+    path = sources_path()
+    if path is None:
+        return ""
+    facts = parse_sources(path)
+    ids = cited_ids(" ".join(r["note"] for r in rows))
+    cited = [facts[i] for i in ids if i in facts]
+    if not cited:
+        return ""
+    body = [[f.id, f.fact, f.value, f.source] for f in cited]
+    return "<h3>Facts cited (docs/sources.md)</h3>" + _table(
+        ["id", "fact", "value", "source"], body
+    )
 
 
 def _config_details(config: dict[str, Any]) -> str:
