@@ -164,6 +164,12 @@ class World:
         return t
 
     def _place_fleet(self) -> None:
+        """Create the day-0 fleet: the ``initial`` placements, then (closed) the rest at sea.
+
+        Placements of a (class, status) are charged to its fleet groups in config order: the
+        first group until its count is used up, then the next. Every group keeps exactly its
+        count, and every tanker draws its voyages from its own group's distribution.
+        """
         cfg = self.cfg
         closed = cfg.fleet.mode == "closed"
         size = sum(g.count for g in cfg.fleet.tankers) if closed else cfg.initial_count()
@@ -172,55 +178,48 @@ class World:
         self._patience = self.streams.family(
             "fleet.patience", cfg.behaviour.patience_days, size, depth=2
         )
-        same_key: dict[tuple[str, str], int] = {}
-        for g in cfg.fleet.tankers:
-            same_key[(g.tanker_class, g.status)] = same_key.get((g.tanker_class, g.status), 0)
-            same_key[(g.tanker_class, g.status)] += g.count
-        voyages = [
-            self.streams.family(
-                f"fleet.voyage.{i}", g.voyage_days, same_key[(g.tanker_class, g.status)], depth=4
-            )
+        self._voyages = [
+            self.streams.family(f"fleet.voyage.{i}", g.voyage_days, g.count, depth=4)
             for i, g in enumerate(cfg.fleet.tankers)
         ]
-        used = [0] * len(voyages)
-
-        def voyage(group: int | None) -> Callable[[], float] | None:
-            if not closed or group is None:
-                return None
-            used[group] += 1
-            return voyages[group].sampler(used[group] - 1)
-
-        first_group: dict[tuple[str, str], int] = {}
-        pool: dict[tuple[str, str], int] = {}
-        for i, g in enumerate(cfg.fleet.tankers):
-            first_group.setdefault((g.tanker_class, g.status), i)
-            pool[(g.tanker_class, g.status)] = pool.get((g.tanker_class, g.status), 0) + g.count
+        self._voyage_used = [0] * len(self._voyages)
+        left = [g.count for g in cfg.fleet.tankers] if closed else []
         for state, g in cfg.initial.groups():
-            key = (g.tanker_class, g.status)
             for _ in range(g.count):
-                t = self.new_tanker(*key, voyage(first_group.get(key)))
+                group = self._take_group(left, g.tanker_class, g.status)
+                t = self.new_tanker(g.tanker_class, g.status, self._voyage(group))
                 if state in ("loaded_waiting", "loading"):
                     t.cargo_bbl = t.capacity_bbl * g.cargo_fraction
                     self.ledger.afloat_init_bbl += t.cargo_bbl
                 start = {"loaded_waiting": "loaded"}.get(state, state)
                 t.in_theatre = True
                 self.env.process(lifecycle(self, t, start))
-                if closed:
-                    pool[key] -= 1
         if closed:
             # Tankers at sea at day 0 arrive somewhere within their first voyage.
             first_arrival = self.streams.uniform("fleet.first_arrival", batch=size or 1)
             for i, g in enumerate(cfg.fleet.tankers):
-                key = (g.tanker_class, g.status)
-                n = min(g.count, pool[key])
-                pool[key] -= n
-                for _ in range(n):
-                    t = self.new_tanker(*key, voyage(i))
+                for _ in range(left[i]):
+                    t = self.new_tanker(g.tanker_class, g.status, self._voyage(i))
                     first = first_arrival() * t.voyage_days()  # type: ignore[misc]
                     self.env.process(lifecycle(self, t, "arriving", first))
         else:
             self._patience = None  # arrivals get their own streams, created as they come
             self.env.process(self._arrivals())
+
+    def _take_group(self, left: list[int], tanker_class: str, status: str) -> int | None:
+        """The first fleet group of (class, status) with tankers left, one fewer; None if none."""
+        for i, g in enumerate(self.cfg.fleet.tankers):
+            if left and left[i] > 0 and (g.tanker_class, g.status) == (tanker_class, status):
+                left[i] -= 1
+                return i
+        return None
+
+    def _voyage(self, group: int | None) -> Callable[[], float] | None:
+        """The voyage sampler of the next tanker of fleet ``group`` (None: one visit only)."""
+        if group is None:
+            return None
+        self._voyage_used[group] += 1
+        return self._voyages[group].sampler(self._voyage_used[group] - 1)
 
     def _arrivals(self) -> Any:
         fleet = self.cfg.fleet
