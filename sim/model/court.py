@@ -44,7 +44,7 @@ class Court:
             and tanker.warrant_pending is None
             and not tanker.warrant_denied
         ):
-            tanker.warrant_pending = self.env.process(self._application(tanker))
+            tanker.warrant_pending = self.env.process(self._application(tanker, tanker.visit))
 
     def await_valid(
         self, tanker: Tanker, deadline: float | None
@@ -67,17 +67,25 @@ class Court:
             yield pending | self.env.timeout(remaining)
         return self.valid(tanker)
 
-    def _application(self, tanker: Tanker) -> Generator[simpy.Event, object, bool]:
+    def _application(self, tanker: Tanker, visit: int) -> Generator[simpy.Event, object, bool]:
+        """One application, filed on port visit ``visit``; True if a warrant was issued.
+
+        A denial stands for that visit only. A warrant names the vessel: once issued it is in
+        force for ``validity_days`` whatever visit the tanker is on.
+        """
         self.ledger.warrants_requested += 1
         turn = self.judges.acquire()
         if turn is not None:
             yield turn
         yield self.env.timeout(self._delay())
         self.judges.release()
-        tanker.warrant_pending = None
+        current = tanker.visit == visit
+        if current:
+            tanker.warrant_pending = None
         if self._approve() >= self.cfg.approval_prob:
             self.ledger.warrants_denied += 1
-            tanker.warrant_denied = True
+            if current:
+                tanker.warrant_denied = True
             return False
         self.ledger.warrants_issued += 1
         tanker.warrant_until = self.env.now + self.cfg.validity_days
