@@ -83,3 +83,39 @@ def test_a_late_denial_does_not_land_on_the_next_visit() -> None:
     assert log == [("applied", 0.0), ("applied", 3.0), ("not denied", 9.0), ("denied", 16.0)]
     assert court.ledger.warrants_requested == 2
     assert court.ledger.warrants_denied == 2
+
+
+def test_the_judge_line_drops_tankers_that_have_left() -> None:
+    """One judge, 8-day delay: A is being decided, B and C wait; B leaves, then A leaves."""
+    court = scripted_court(delay=8.0, approval=1.0)
+    env = court.env
+    a, b, c = tanker(0), tanker(1), tanker(2)
+    log: list[tuple[str, float]] = []
+
+    def script() -> Any:
+        for t in (a, b, c):
+            court.apply(t)
+        decided = c.warrant_pending
+        yield env.timeout(1.0)
+        court.withdraw(b)  # waiting in line: leaves it
+        log.append(("b withdrawn", env.now))
+        yield env.timeout(1.0)
+        court.withdraw(a)  # being decided: the judge turns to the next in line (C)
+        log.append(("a withdrawn", env.now))
+        yield decided
+        log.append(("c issued" if court.valid(c) else "c not issued", env.now))
+
+    env.process(script())
+    env.run()
+    assert log == [("b withdrawn", 1.0), ("a withdrawn", 2.0), ("c issued", 10.0)]
+    assert not court.valid(a) and not court.valid(b)
+    assert (court.ledger.warrants_requested, court.ledger.warrants_withdrawn) == (3, 2)
+    assert court.judges.free == 1 and a.warrant_pending is None is b.warrant_pending
+
+
+def test_applications_of_departed_tankers_are_withdrawn() -> None:
+    """The 8-day court cannot decide before the tanker clears the zone: all withdrawn."""
+    cfg = one_tanker(policy="on_departure", delay_days=8, approval_prob=1.0, capacity=1)
+    m = sim.simulate(cfg, seed=0, record_events=False).metrics
+    assert m["warrants_requested"] == m["warrants_withdrawn"] == 8
+    assert m["warrants_issued"] == 0

@@ -69,6 +69,7 @@ class Ledger:
     warrants_issued: int = 0
     warrants_denied: int = 0
     warrants_expired: int = 0
+    warrants_withdrawn: int = 0  # dropped undecided: the tanker left the theatre
     team_busy_days: float = 0.0
     berth_waits: list[float] = field(default_factory=list)
     tankers_waiting: int = 0

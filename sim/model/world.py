@@ -61,6 +61,7 @@ METRIC_KEYS: tuple[str, ...] = (
     "warrants_issued",
     "warrants_denied",
     "warrants_expired",
+    "warrants_withdrawn",
     "team_utilization",
     "mean_berth_wait_days",
     "berth_visits",
@@ -258,7 +259,7 @@ class World:
             self.owners.hear(seized=False)
         self.log(t, "exported", t.cargo_bbl)
         t.cargo_bbl = 0.0
-        t.in_theatre = False
+        self._leave(t)
 
     def seize(self, t: Tanker, in_waters: bool) -> None:
         """``t`` and its cargo are seized; it leaves the fleet for good."""
@@ -269,10 +270,15 @@ class World:
         if math.isnan(ledger.first_seizure_day):
             ledger.first_seizure_day = self.env.now
         t.warrant_used = True
-        t.in_theatre = False
+        self._leave(t)
         self.owners.hear(seized=True)
         self.log(t, "seized_in_waters" if in_waters else "seized", t.cargo_bbl)
         t.cargo_bbl = 0.0
+
+    def _leave(self, t: Tanker) -> None:
+        """``t`` leaves the theatre: any application still undecided for it is withdrawn."""
+        t.in_theatre = False
+        self.court.withdraw(t)
 
     def _periodic_work(self) -> Generator[float, None, None]:
         """End-of-day snapshots and production steps, in time order, without SimPy events.
@@ -367,6 +373,7 @@ class World:
             "warrants_issued": ledger.warrants_issued,
             "warrants_denied": ledger.warrants_denied,
             "warrants_expired": ledger.warrants_expired,
+            "warrants_withdrawn": ledger.warrants_withdrawn,
             "team_utilization": (
                 ledger.team_busy_days / (teams * self.horizon) if teams else math.nan
             ),
