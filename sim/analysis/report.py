@@ -73,6 +73,7 @@ HEADLINE_METRICS: tuple[str, ...] = (
     "turnbacks",
     "shut_in_bbl",
     "stranded_bbl",
+    "stranded_peak_bbl",
     "storage_end_bbl",
     "days_to_storage_full",
     "days_to_first_seizure",
@@ -446,6 +447,7 @@ def _headline(summary: pd.DataFrame, n: Any) -> str:
         ("Tankers seized", stat("seizures")),
         ("Barrels seized", stat("seized_bbl")),
         ("Production shut in", stat("shut_in_bbl")),
+        ("Peak cargo stranded in port", stat("stranded_peak_bbl")),
         ("Cargo stranded in port at the end", stat("stranded_bbl")),
         ("Storage full by the horizon", _time_to_event(summary, "days_to_storage_full")),
     ]

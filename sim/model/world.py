@@ -19,7 +19,7 @@ import simpy
 from sim.config import STATUSES, Config, Dist
 from sim.model.behaviour import Owners
 from sim.model.court import Court
-from sim.model.ledger import Ledger, event_frame, timeseries_frame
+from sim.model.ledger import TIMESERIES_COLUMNS, Ledger, event_frame, timeseries_frame
 from sim.model.navy import Navy
 from sim.model.streams import Streams
 from sim.model.tanker import Tanker, lifecycle
@@ -35,6 +35,16 @@ CLOCK_CHECK_EVERY = 10_000  # steps between looks at the clock (a look per step 
 
 class ZeroTimeLoop(RuntimeError):
     """The simulation clock stopped advancing: some loop of the model takes no time."""
+
+
+# Days d at whose end (time d + 1) the stranded level is reported as ``stranded_day<d>_bbl``:
+# day 21 = 31 Dec 2025 (the end of the month the observations cover), day 52 = 31 Jan 2026.
+STRANDED_DAYS: tuple[int, ...] = (21, 52)
+
+
+def stranded_day_key(day: int) -> str:
+    """The metric key of the stranded level at the end of ``day``."""
+    return f"stranded_day{day}_bbl"
 
 
 METRIC_KEYS: tuple[str, ...] = (
@@ -53,6 +63,8 @@ METRIC_KEYS: tuple[str, ...] = (
     "turnbacks",
     "board_refusals",
     "stranded_bbl",
+    "stranded_peak_bbl",
+    *(stranded_day_key(d) for d in STRANDED_DAYS),
     "afloat_end_bbl",
     "storage_end_bbl",
     "days_to_storage_full",
@@ -365,6 +377,8 @@ class World:
             "turnbacks": ledger.turnbacks,
             "board_refusals": ledger.board_refusals,
             "stranded_bbl": ledger.stranded_bbl,
+            "stranded_peak_bbl": ledger.stranded_peak_bbl,
+            **self._stranded_by_day(daily),
             "afloat_end_bbl": afloat_end,
             "storage_end_bbl": storage_end,
             "days_to_storage_full": ledger.storage_full_day,
@@ -388,6 +402,15 @@ class World:
             start_date=pd.Timestamp(self.cfg.start_date),
             event_rows=ledger.events,
         )
+
+    def _stranded_by_day(self, daily: np.ndarray) -> dict[str, float]:
+        """The stranded level at the end of each of :data:`STRANDED_DAYS` (NaN if past the
+        horizon)."""
+        col = TIMESERIES_COLUMNS.index("stranded_bbl")
+        return {
+            stranded_day_key(d): float(daily[d, col]) if d + 1 <= self.horizon else math.nan
+            for d in STRANDED_DAYS
+        }
 
 
 def simulate(
