@@ -30,6 +30,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import sim
+from sim.model.world import STRANDED_DAYS, stranded_day_key
 
 SCENARIO = "venezuela_dec2025"
 HORIZON_CAP_DAYS = 30.0
@@ -59,7 +60,10 @@ SPECIAL_FLOATS: tuple[float, ...] = (
 SCALES: tuple[float, ...] = (0.0, 0.1, 0.5, 1.0, 2.0, 10.0, 1000.0)
 SPECIAL_INTS: tuple[int, ...] = (0, 1, -1, 2, 78, 10**6, 2**63, 2**64, 10**12)
 # Metrics that may be NaN: never filled, or no denominator.
-NAN_ALLOWED = frozenset({"days_to_storage_full", "days_to_first_seizure"})
+NAN_ALLOWED = frozenset(
+    {"days_to_storage_full", "days_to_first_seizure"}
+    | {stranded_day_key(d) for d in STRANDED_DAYS}  # NaN: that day is past the horizon
+)
 OUTCOMES: tuple[str, ...] = (
     "rejected",
     "ok",

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 import sim
 from sim.config import validate
 from sim.model.ledger import FLOW_COLUMNS
+from sim.model.world import STRANDED_DAYS, stranded_day_key
 
 BASE = sim.load_config("venezuela_dec2025").to_dict()
 LARGEST_CARGO = max(BASE["fleet"]["classes"].values())
@@ -33,6 +34,7 @@ FLOW_METRICS = {
 # Metrics that may be NaN by definition; every other metric must be finite and >= 0.
 MAY_BE_NAN = {"days_to_storage_full", "days_to_first_seizure", "team_utilization"}
 MAY_BE_NAN |= {"mean_berth_wait_days"}
+MAY_BE_NAN |= {stranded_day_key(d) for d in STRANDED_DAYS}  # NaN past the horizon
 
 
 def rel_close(a: float, b: float, scale: float) -> bool:
@@ -172,6 +174,7 @@ def check_replication(cfg: sim.Config, rep: sim.Replication) -> None:
     assert rel_close(float(ts["storage_bbl"].iloc[-1]), m["storage_end_bbl"], scale)
     assert rel_close(float(ts["afloat_bbl"].iloc[-1]), m["afloat_end_bbl"], scale)
     assert rel_close(float(ts["stranded_bbl"].iloc[-1]), m["stranded_bbl"], scale)
+    check_stranded(cfg, rep)
     # Stranded cargo is on board, so never more than what is afloat.
     assert (ts["stranded_bbl"] <= ts["afloat_bbl"] + 1e-9 * max(1.0, scale)).all()
 
@@ -185,6 +188,16 @@ def check_replication(cfg: sim.Config, rep: sim.Replication) -> None:
         m["exported_bbl"], rel=1e-9, abs=1e-6
     )
     assert (np.diff(ev["time"].to_numpy()) >= 0).all()
+
+
+def check_stranded(cfg: sim.Config, rep: sim.Replication) -> None:
+    """The peak is above every daily level; the day metrics are rows of the series."""
+    m, levels = rep.metrics, rep.timeseries["stranded_bbl"].to_numpy()
+    tol = 1e-9 * max(1.0, m["stranded_peak_bbl"])
+    assert (levels <= m["stranded_peak_bbl"] + tol).all()
+    for d in STRANDED_DAYS:
+        value = m[stranded_day_key(d)]
+        assert math.isnan(value) if d + 1 > cfg.horizon_days else value == levels[d], d
 
 
 def record_coverage(rep: sim.Replication) -> None:

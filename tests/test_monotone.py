@@ -57,6 +57,20 @@ def test_more_teams_never_lower_mean_seizures(fewer, more):
     )
 
 
+SLOW_COURT = ("court.delay_days.median=4", "court.capacity=1")
+DETECTION = (0.5, 0.83, 1.0)
+
+
+@pytest.mark.parametrize(("lower", "higher"), list(itertools.pairwise(DETECTION)))
+def test_more_detection_never_lowers_mean_seizures_with_a_slow_court(lower, higher):
+    """With one slow judge, applications for tankers already gone must not crowd out others."""
+    assert_not_lower(
+        seizures(*SLOW_COURT, f"navy.detection_prob={higher}"),
+        seizures(*SLOW_COURT, f"navy.detection_prob={lower}"),
+        f"detection {higher} vs {lower} with a slow court",
+    )
+
+
 def test_teams_matter():
     """Sanity: from 1 to 5 teams seizures clearly rise, and with no team there are none."""
     mean, se = paired(seizures("navy.boarding_teams=5"), seizures("navy.boarding_teams=1"))

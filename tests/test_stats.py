@@ -140,3 +140,51 @@ def test_daily_aggregate_state_round_trip_and_frame() -> None:
     wrong = DailyAggregate(("blockade",), 5, ("a", "b", "c"))
     with pytest.raises(ValueError, match="saved daily aggregate"):
         wrong.merge_state(whole.state())
+
+
+def test_time_to_event_reports_no_mean_over_the_runs_where_it_happened() -> None:
+    # 7 of 10 runs filled storage (NaN: not by the horizon); the median is the 5.5th time.
+    days = [30.0, 12.0, np.nan, 20.0, 40.0, np.nan, 25.0, 35.0, np.nan, 50.0]
+    s = summarize(pd.DataFrame({"replication": range(10), "days_to_storage_full": days}))
+    assert list(s.index) == ["days_to_storage_full", "days_to_storage_full_share"]
+    row = s.loc["days_to_storage_full"]
+    assert row[["mean", "std", "ci_low", "ci_high"]].isna().all()  # not the mean of the 7
+    assert row["n"] == 10
+    assert row["p50"] == pytest.approx((35.0 + 40.0) / 2)  # sorted: ..., 35, 40, 50, inf x3
+    assert row["p05"] == pytest.approx(12.0 + (20.0 - 12.0) * 0.45)
+    assert math.isnan(row["p95"])  # falls among the runs that never filled
+    share = s.loc["days_to_storage_full_share"]
+    low, high = st.t.interval(0.95, 9, loc=0.7, scale=st.sem([1.0] * 7 + [0.0] * 3))
+    assert (share["mean"], share["n"]) == (pytest.approx(0.7), 10)
+    assert (share["ci_low"], share["ci_high"]) == pytest.approx((low, high))
+
+
+@pytest.mark.parametrize(("happened", "median"), [(5, math.nan), (6, 5.5), (0, math.nan)])
+def test_time_to_event_median_needs_more_than_half(happened: int, median: float) -> None:
+    days = [float(d) for d in range(1, happened + 1)] + [np.nan] * (10 - happened)
+    s = summarize(
+        pd.DataFrame({"days_to_first_seizure": days, "baseline_days_to_first_seizure": days})
+    )
+    for m in ("days_to_first_seizure", "baseline_days_to_first_seizure"):
+        got = s.loc[m, "p50"]
+        assert math.isnan(got) if math.isnan(median) else got == pytest.approx(median), m
+        assert s.loc[f"{m}_share", "mean"] == happened / 10
+
+
+def test_cli_note_gives_the_share_and_the_median_not_a_mean() -> None:
+    from types import SimpleNamespace
+
+    from sim.cli.summary import time_to_event_note
+
+    def note(days: list[float]) -> str:
+        reps = pd.DataFrame({"replication": range(len(days)), "days_to_storage_full": days})
+        return time_to_event_note(
+            SimpleNamespace(replications=reps, summary=summarize(reps)), "days_to_storage_full"
+        )
+
+    assert note([30.0, np.nan, np.nan, 40.0]) == (
+        "median not reached; full by the horizon in 2/4 replications"
+    )
+    assert note([30.0, 31.0, np.nan, 40.0, 35.0]) == (
+        "median 35.0 d; full by the horizon in 4/5 replications"
+    )

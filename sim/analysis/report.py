@@ -39,6 +39,7 @@ from sim.analysis.sweep import (
     swept_keys,
     write_sweep_plots,
 )
+from sim.experiment.stats import SHARE_SUFFIX
 from sim.experiment.store import damaged_file, write_text_atomic
 from sim.sources import cited_ids, parse_sources, sources_path
 
@@ -73,6 +74,7 @@ HEADLINE_METRICS: tuple[str, ...] = (
     "turnbacks",
     "shut_in_bbl",
     "stranded_bbl",
+    "stranded_peak_bbl",
     "storage_end_bbl",
     "days_to_storage_full",
     "days_to_first_seizure",
@@ -446,14 +448,31 @@ def _headline(summary: pd.DataFrame, n: Any) -> str:
         ("Tankers seized", stat("seizures")),
         ("Barrels seized", stat("seized_bbl")),
         ("Production shut in", stat("shut_in_bbl")),
+        ("Peak cargo stranded in port", stat("stranded_peak_bbl")),
         ("Cargo stranded in port at the end", stat("stranded_bbl")),
-        ("Days until storage is full (replications where it filled)", stat("days_to_storage_full")),
+        ("Storage full by the horizon", _time_to_event(summary, "days_to_storage_full")),
     ]
     lis = [f"<li>{escape(label)}: <strong>{escape(v)}</strong></li>" for label, v in items if v]
     if not lis:
         return ""
     reps = f" across {int(n)} replications" if n is not None and not pd.isna(n) else ""
     return f"<p>Means{escape(reps)}:</p><ul class='headline'>{''.join(lis)}</ul>"
+
+
+def _time_to_event(summary: pd.DataFrame, metric: str) -> str | None:
+    """Share of replications where it happened (95% CI), and the median day if defined."""
+    share = metric + SHARE_SUFFIX
+    if share not in summary.index or pd.isna(summary.at[share, "mean"]):
+        return None
+    text = f"in {fmt_metric(share, summary.at[share, 'mean'])}% of replications"
+    if not pd.isna(summary.at[share, "ci_low"]):
+        text += (
+            f" (95% CI {_ci(share, summary.at[share, 'ci_low'], summary.at[share, 'ci_high'])}%)"
+        )
+    median = summary.at[metric, "p50"] if metric in summary.index else math.nan
+    if pd.isna(median):
+        return text + "; median not reached"
+    return text + f"; median day {fmt_metric(metric, median)}"
 
 
 def manifest_table(manifest: dict[str, Any]) -> str:

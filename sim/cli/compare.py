@@ -26,6 +26,7 @@ COMPARE_METRICS: tuple[str, ...] = (
     "seizures_in_waters",
     "escapes",
     "stranded_bbl",
+    "stranded_peak_bbl",
     "shut_in_bbl",
     "days_to_storage_full",
     "days_to_first_seizure",

@@ -18,7 +18,7 @@ SUMMARY_ROWS: tuple[tuple[str, str, float], ...] = (
     ("baseline_exported_bpd", "Exported, no blockade (bpd)", 1.0),
     ("seizures", "Seizures", 1.0),
     ("seized_bbl", "Seized (M bbl)", 1e-6),
-    ("stranded_bbl", "Stranded at end (M bbl)", 1e-6),
+    ("stranded_peak_bbl", "Stranded, peak (M bbl)", 1e-6),
     ("shut_in_bbl", "Shut in (M bbl)", 1e-6),
     ("days_to_storage_full", "Days to storage full", 1.0),
     ("turnbacks", "Turnbacks", 1.0),
@@ -33,6 +33,7 @@ LABELS: dict[str, tuple[str, float]] = {
     "seizures_in_waters": ("Seizures in waters", 1.0),
     "escapes": ("Escapes", 1.0),
     "stranded_bbl": ("Stranded at end (M bbl)", 1e-6),
+    "stranded_peak_bbl": ("Stranded, peak (M bbl)", 1e-6),
     "shut_in_bbl": ("Shut in (M bbl)", 1e-6),
     "days_to_storage_full": ("Days to storage full", 1.0),
     "days_to_first_seizure": ("Days to first seizure", 1.0),
@@ -41,7 +42,33 @@ LABELS: dict[str, tuple[str, float]] = {
 }
 
 
+#: What happened, for the note of a time-to-event metric (NaN: not by the horizon).
+EVENT_WORDS: dict[str, str] = {
+    "days_to_storage_full": "full",
+    "days_to_first_seizure": "a seizure",
+}
+
+
 # --------------------------------------------------------------------------- summary table
+
+
+def time_to_event_note(res: Any, metric: str) -> str:
+    """E.g. "median 32.6 d; full by the horizon in 135/200 replications" (no mean: the
+    runs where it never happened have no time)."""
+    from sim.experiment.stats import SHARE_SUFFIX, describe_time_to_event
+
+    reps, summary = res.replications, res.summary
+    if metric in reps.columns:
+        happened, total = int(reps[metric].notna().sum()), len(reps)
+        median = describe_time_to_event(reps[metric])["p50"]
+    else:
+        share = summary.loc[metric + SHARE_SUFFIX]
+        happened, total = round(float(share["mean"]) * int(share["n"])), int(share["n"])
+        median = float(summary.loc[metric, "p50"])
+    where = f"{EVENT_WORDS[metric]} by the horizon in {happened}/{total} replications"
+    if math.isnan(median):
+        return f"median not reached; {where}"
+    return f"median {fmt_number(median)} d; {where}"
 
 
 def _row_stats(res: Any, metric: str) -> dict[str, float] | None:
@@ -84,14 +111,13 @@ def format_summary(res: Any) -> str:
         s = _row_stats(res, metric)
         if s is None:
             continue
-        note = ""
-        if metric == "days_to_storage_full" and metric in reps.columns:
-            full = int(reps[metric].notna().sum())
-            note = "never full" if full == 0 else f"full in {full}/{len(reps)} replications"
+        if metric in EVENT_WORDS:
+            rows.append([label, "", "", time_to_event_note(res, metric)])
+            continue
         ci = f"[{fmt_number(scale * s['ci_low'])}, {fmt_number(scale * s['ci_high'])}]"
         if s["n"] == 0:
             ci = ""
-        rows.append([label, fmt_number(scale * s["mean"]), ci, note])
+        rows.append([label, fmt_number(scale * s["mean"]), ci, ""])
     done = int(manifest.get("replications_done", len(reps)))
     baseline = cfg.experiment.baseline
     head = (

@@ -1,7 +1,10 @@
 """Statistics across replications: means, 95% t-intervals, quantiles, paired differences.
 
-NaNs are dropped per metric (``days_to_first_seizure`` is NaN when nothing was seized), so
-``n`` can differ between metrics. ``scipy.stats`` is imported lazily (it costs ~0.5 s).
+NaNs are dropped per metric, so ``n`` can differ between metrics. Time-to-event metrics
+(:data:`TIME_TO_EVENT`) are the exception: NaN there means the event did not happen by the
+horizon (a censored time), so they get no mean, quantiles over every run with NaN as +inf
+and a ``<metric>_share`` row (see :func:`summarize`). ``scipy.stats`` is imported lazily
+(it costs ~0.5 s).
 """
 
 from __future__ import annotations
@@ -15,8 +18,12 @@ import pandas as pd
 __all__ = [
     "CONFIDENCE",
     "ID_COLUMNS",
+    "SHARE_SUFFIX",
     "SUMMARY_COLUMNS",
+    "TIME_TO_EVENT",
     "describe",
+    "describe_time_to_event",
+    "is_time_to_event",
     "paired_difference",
     "rel_halfwidth",
     "summarize",
@@ -28,6 +35,9 @@ QUANTILES = (0.05, 0.50, 0.95)
 SUMMARY_COLUMNS: tuple[str, ...] = ("mean", "std", "ci_low", "ci_high", "p05", "p50", "p95", "n")
 DIFF_COLUMNS: tuple[str, ...] = ("mean", "std", "ci_low", "ci_high", "n")
 ID_COLUMNS: frozenset[str] = frozenset({"replication", "seed"})
+# Times to an event, NaN when it did not happen by the horizon (censored at the horizon).
+TIME_TO_EVENT: tuple[str, ...] = ("days_to_storage_full", "days_to_first_seizure")
+SHARE_SUFFIX = "_share"  # row ``<metric>_share``: share of runs where the event happened
 
 
 def t_interval(
@@ -70,11 +80,54 @@ def describe(values: np.ndarray | pd.Series | Sequence[float]) -> dict[str, floa
     }
 
 
+def is_time_to_event(metric: str) -> bool:
+    """Whether ``metric`` (or the metric of a ``baseline_`` column) is a time to an event."""
+    return metric.removeprefix("baseline_") in TIME_TO_EVENT
+
+
+def _censored_quantile(times: np.ndarray, q: float) -> float:
+    """Linear-interpolation quantile of sorted ``times`` (+inf = censored); NaN if it
+    falls on a censored run."""
+    pos = q * (times.size - 1)
+    lo, hi = math.floor(pos), math.ceil(pos)
+    if not math.isfinite(times[hi]):
+        return math.nan
+    return float(times[lo] + (times[hi] - times[lo]) * (pos - lo))
+
+
+def describe_time_to_event(values: np.ndarray | pd.Series | Sequence[float]) -> dict[str, float]:
+    """:func:`describe` of a time to event where NaN means "not by the horizon".
+
+    Quantiles are over every run with NaN as +inf (the Kaplan-Meier quantiles with the
+    horizon as censoring time): the median is defined iff more than half the runs had the
+    event, else NaN. A mean would need the censored times: mean, std and the interval are
+    NaN. ``n`` counts every run.
+    """
+    x = np.asarray(values, dtype=float)
+    out: dict[str, float] = {**dict.fromkeys(SUMMARY_COLUMNS[:-1], math.nan), "n": int(x.size)}
+    if x.size:
+        times = np.sort(np.where(np.isnan(x), np.inf, x))
+        for col, q in zip(("p05", "p50", "p95"), QUANTILES, strict=True):
+            out[col] = _censored_quantile(times, q)
+    return out
+
+
+def _summary_rows(name: str, values: np.ndarray) -> list[tuple[str, dict[str, float]]]:
+    """The summary row(s) of one column: a time to event adds its ``_share`` row."""
+    if not is_time_to_event(name):
+        return [(name, describe(values))]
+    happened = (~np.isnan(values)).astype(float)
+    return [(name, describe_time_to_event(values)), (name + SHARE_SUFFIX, describe(happened))]
+
+
 def summarize(df: pd.DataFrame) -> pd.DataFrame:
     """One row per numeric column of ``df`` (but ``replication``/``seed``), in column order.
 
     Columns: mean, std, ci_low, ci_high (95% t-interval), p05, p50, p95 and n (the count of
-    non-NaN values); the index is named ``metric``.
+    non-NaN values); the index is named ``metric``. A time to event (:func:`is_time_to_event`)
+    is summarized by :func:`describe_time_to_event` (no mean; censored quantiles; n = every
+    run) and followed by a row ``<metric>_share``: the share of runs where the event happened
+    by the horizon, with its 95% t-interval.
     """
     metrics = [
         c
@@ -83,8 +136,14 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
         and pd.api.types.is_numeric_dtype(df[c])
         and not pd.api.types.is_bool_dtype(df[c])
     ]
-    rows = [describe(df[c].to_numpy(dtype=float, na_value=np.nan)) for c in metrics]
-    out = pd.DataFrame(rows, index=pd.Index(metrics, name="metric"), columns=list(SUMMARY_COLUMNS))
+    pairs = [
+        pair
+        for c in metrics
+        for pair in _summary_rows(str(c), df[c].to_numpy(dtype=float, na_value=np.nan))
+    ]
+    index = pd.Index([name for name, _ in pairs], name="metric")
+    rows = [row for _, row in pairs]
+    out = pd.DataFrame(rows, index=index, columns=list(SUMMARY_COLUMNS))
     if not rows:
         out = out.astype(float)
     return out.astype({"n": "int64"})

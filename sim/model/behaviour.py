@@ -71,7 +71,7 @@ class Owners:
         self.waiting[t.id] = t
         ledger.tankers_waiting += 1
         cargo = t.cargo_bbl
-        ledger.stranded_bbl += cargo
+        ledger.strand(cargo)
         if self.on_wait is not None:
             self.on_wait(t)
         group = self.cfg.breakout_group
@@ -83,7 +83,7 @@ class Owners:
         reason = str((yield wake))
         del self.waiting[t.id]
         ledger.tankers_waiting -= 1
-        ledger.stranded_bbl -= cargo
+        ledger.strand(-cargo)
         t.wake = None
         t.left_port.succeed(reason)
         return reason

@@ -44,7 +44,7 @@ class Court:
             and tanker.warrant_pending is None
             and not tanker.warrant_denied
         ):
-            tanker.warrant_pending = self.env.process(self._application(tanker))
+            tanker.warrant_pending = self.env.process(self._application(tanker, tanker.visit))
 
     def await_valid(
         self, tanker: Tanker, deadline: float | None
@@ -67,17 +67,32 @@ class Court:
             yield pending | self.env.timeout(remaining)
         return self.valid(tanker)
 
-    def _application(self, tanker: Tanker) -> Generator[simpy.Event, object, bool]:
+    def _application(self, tanker: Tanker, visit: int) -> Generator[simpy.Event, object, bool]:
+        """One application, filed on port visit ``visit``; True if a warrant was issued.
+
+        It is withdrawn (:meth:`withdraw`) if the tanker leaves the theatre before the decision.
+        A denial stands for that visit only. A warrant names the vessel: once issued it is in
+        force for ``validity_days`` whatever visit the tanker is on.
+        """
         self.ledger.warrants_requested += 1
         turn = self.judges.acquire()
-        if turn is not None:
-            yield turn
-        yield self.env.timeout(self._delay())
+        try:
+            if turn is not None:
+                yield turn
+            yield self.env.timeout(self._delay())
+        except simpy.Interrupt:  # withdrawn: the tanker has left the theatre
+            self._drop(turn)
+            if tanker.visit == visit:
+                tanker.warrant_pending = None
+            return False
         self.judges.release()
-        tanker.warrant_pending = None
+        current = tanker.visit == visit
+        if current:
+            tanker.warrant_pending = None
         if self._approve() >= self.cfg.approval_prob:
             self.ledger.warrants_denied += 1
-            tanker.warrant_denied = True
+            if current:
+                tanker.warrant_denied = True
             return False
         self.ledger.warrants_issued += 1
         tanker.warrant_until = self.env.now + self.cfg.validity_days
@@ -85,6 +100,24 @@ class Court:
         until = tanker.warrant_until
         call_later(self.env, self.cfg.validity_days, lambda: self._expire(tanker, until))
         return True
+
+    def withdraw(self, tanker: Tanker) -> None:
+        """The prosecutor drops ``tanker``'s undecided application: it has left the theatre.
+
+        An application still in line leaves the line; one a judge is deciding is dropped too,
+        and the judge takes the next in line at once.
+        """
+        pending = tanker.warrant_pending
+        if pending is not None and pending.is_alive:
+            pending.interrupt("withdrawn")
+
+    def _drop(self, turn: simpy.Event | None) -> None:
+        """Give up the judge of a withdrawn application (or its place in line)."""
+        self.ledger.warrants_withdrawn += 1
+        if turn is not None and not turn.triggered:
+            self.judges.cancel(turn)
+        else:
+            self.judges.release()
 
     def _expire(self, tanker: Tanker, until: float) -> None:
         if tanker.warrant_until == until and not tanker.warrant_used:

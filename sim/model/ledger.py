@@ -58,7 +58,8 @@ class Ledger:
     exported_bbl: float = 0.0
     exported_licensed_bbl: float = 0.0
     seized_bbl: float = 0.0
-    stranded_bbl: float = 0.0  # loaded and waiting in port
+    stranded_bbl: float = 0.0  # loaded and waiting in port, now
+    stranded_peak_bbl: float = 0.0  # the highest stranded_bbl so far
     seizures: int = 0
     seizures_in_waters: int = 0
     escapes: int = 0
@@ -69,6 +70,7 @@ class Ledger:
     warrants_issued: int = 0
     warrants_denied: int = 0
     warrants_expired: int = 0
+    warrants_withdrawn: int = 0  # dropped undecided: the tanker left the theatre
     team_busy_days: float = 0.0
     berth_waits: list[float] = field(default_factory=list)
     tankers_waiting: int = 0
@@ -86,6 +88,11 @@ class Ledger:
     def afloat_bbl(self) -> float:
         """Cargo on board tankers still in the theatre (waiting, loading or in transit)."""
         return self.afloat_init_bbl + self.loaded_bbl - self.exported_bbl - self.seized_bbl
+
+    def strand(self, bbl: float) -> None:
+        """Cargo of ``bbl`` starts (negative: stops) waiting loaded in port."""
+        self.stranded_bbl += bbl
+        self.stranded_peak_bbl = max(self.stranded_peak_bbl, self.stranded_bbl)
 
     def sample_day(self, storage_bbl: float) -> None:
         """Snapshot the running totals at the end of a day."""

@@ -26,8 +26,9 @@ class Tanker:
     patience_days: Callable[[], float]
     cargo_bbl: float = 0.0
     in_theatre: bool = False  # in port, waiting, or crossing the zone (not away or gone)
+    visit: int = 0  # port visits begun; an application belongs to the visit it was filed in
     warrant_until: float = -math.inf
-    warrant_pending: simpy.Process | None = None
+    warrant_pending: simpy.Process | None = None  # this visit's application, if undecided
     warrant_denied: bool = False
     warrant_used: bool = False
     in_waters_tried: bool = False
@@ -36,6 +37,8 @@ class Tanker:
 
     def new_visit(self) -> None:
         """Forget per-visit state when the tanker comes back to port."""
+        self.visit += 1
+        self.warrant_pending = None
         self.warrant_denied = False
         self.in_waters_tried = False
 

@@ -19,7 +19,7 @@ import simpy
 from sim.config import STATUSES, Config, Dist
 from sim.model.behaviour import Owners
 from sim.model.court import Court
-from sim.model.ledger import Ledger, event_frame, timeseries_frame
+from sim.model.ledger import TIMESERIES_COLUMNS, Ledger, event_frame, timeseries_frame
 from sim.model.navy import Navy
 from sim.model.streams import Streams
 from sim.model.tanker import Tanker, lifecycle
@@ -35,6 +35,16 @@ CLOCK_CHECK_EVERY = 10_000  # steps between looks at the clock (a look per step 
 
 class ZeroTimeLoop(RuntimeError):
     """The simulation clock stopped advancing: some loop of the model takes no time."""
+
+
+# Days d at whose end (time d + 1) the stranded level is reported as ``stranded_day<d>_bbl``:
+# day 21 = 31 Dec 2025 (the end of the month the observations cover), day 52 = 31 Jan 2026.
+STRANDED_DAYS: tuple[int, ...] = (21, 52)
+
+
+def stranded_day_key(day: int) -> str:
+    """The metric key of the stranded level at the end of ``day``."""
+    return f"stranded_day{day}_bbl"
 
 
 METRIC_KEYS: tuple[str, ...] = (
@@ -53,6 +63,8 @@ METRIC_KEYS: tuple[str, ...] = (
     "turnbacks",
     "board_refusals",
     "stranded_bbl",
+    "stranded_peak_bbl",
+    *(stranded_day_key(d) for d in STRANDED_DAYS),
     "afloat_end_bbl",
     "storage_end_bbl",
     "days_to_storage_full",
@@ -61,6 +73,7 @@ METRIC_KEYS: tuple[str, ...] = (
     "warrants_issued",
     "warrants_denied",
     "warrants_expired",
+    "warrants_withdrawn",
     "team_utilization",
     "mean_berth_wait_days",
     "berth_visits",
@@ -164,6 +177,12 @@ class World:
         return t
 
     def _place_fleet(self) -> None:
+        """Create the day-0 fleet: the ``initial`` placements, then (closed) the rest at sea.
+
+        Placements of a (class, status) are charged to its fleet groups in config order: the
+        first group until its count is used up, then the next. Every group keeps exactly its
+        count, and every tanker draws its voyages from its own group's distribution.
+        """
         cfg = self.cfg
         closed = cfg.fleet.mode == "closed"
         size = sum(g.count for g in cfg.fleet.tankers) if closed else cfg.initial_count()
@@ -172,55 +191,48 @@ class World:
         self._patience = self.streams.family(
             "fleet.patience", cfg.behaviour.patience_days, size, depth=2
         )
-        same_key: dict[tuple[str, str], int] = {}
-        for g in cfg.fleet.tankers:
-            same_key[(g.tanker_class, g.status)] = same_key.get((g.tanker_class, g.status), 0)
-            same_key[(g.tanker_class, g.status)] += g.count
-        voyages = [
-            self.streams.family(
-                f"fleet.voyage.{i}", g.voyage_days, same_key[(g.tanker_class, g.status)], depth=4
-            )
+        self._voyages = [
+            self.streams.family(f"fleet.voyage.{i}", g.voyage_days, g.count, depth=4)
             for i, g in enumerate(cfg.fleet.tankers)
         ]
-        used = [0] * len(voyages)
-
-        def voyage(group: int | None) -> Callable[[], float] | None:
-            if not closed or group is None:
-                return None
-            used[group] += 1
-            return voyages[group].sampler(used[group] - 1)
-
-        first_group: dict[tuple[str, str], int] = {}
-        pool: dict[tuple[str, str], int] = {}
-        for i, g in enumerate(cfg.fleet.tankers):
-            first_group.setdefault((g.tanker_class, g.status), i)
-            pool[(g.tanker_class, g.status)] = pool.get((g.tanker_class, g.status), 0) + g.count
+        self._voyage_used = [0] * len(self._voyages)
+        left = [g.count for g in cfg.fleet.tankers] if closed else []
         for state, g in cfg.initial.groups():
-            key = (g.tanker_class, g.status)
             for _ in range(g.count):
-                t = self.new_tanker(*key, voyage(first_group.get(key)))
+                group = self._take_group(left, g.tanker_class, g.status)
+                t = self.new_tanker(g.tanker_class, g.status, self._voyage(group))
                 if state in ("loaded_waiting", "loading"):
                     t.cargo_bbl = t.capacity_bbl * g.cargo_fraction
                     self.ledger.afloat_init_bbl += t.cargo_bbl
                 start = {"loaded_waiting": "loaded"}.get(state, state)
                 t.in_theatre = True
                 self.env.process(lifecycle(self, t, start))
-                if closed:
-                    pool[key] -= 1
         if closed:
             # Tankers at sea at day 0 arrive somewhere within their first voyage.
             first_arrival = self.streams.uniform("fleet.first_arrival", batch=size or 1)
             for i, g in enumerate(cfg.fleet.tankers):
-                key = (g.tanker_class, g.status)
-                n = min(g.count, pool[key])
-                pool[key] -= n
-                for _ in range(n):
-                    t = self.new_tanker(*key, voyage(i))
+                for _ in range(left[i]):
+                    t = self.new_tanker(g.tanker_class, g.status, self._voyage(i))
                     first = first_arrival() * t.voyage_days()  # type: ignore[misc]
                     self.env.process(lifecycle(self, t, "arriving", first))
         else:
             self._patience = None  # arrivals get their own streams, created as they come
             self.env.process(self._arrivals())
+
+    def _take_group(self, left: list[int], tanker_class: str, status: str) -> int | None:
+        """The first fleet group of (class, status) with tankers left, one fewer; None if none."""
+        for i, g in enumerate(self.cfg.fleet.tankers):
+            if left and left[i] > 0 and (g.tanker_class, g.status) == (tanker_class, status):
+                left[i] -= 1
+                return i
+        return None
+
+    def _voyage(self, group: int | None) -> Callable[[], float] | None:
+        """The voyage sampler of the next tanker of fleet ``group`` (None: one visit only)."""
+        if group is None:
+            return None
+        self._voyage_used[group] += 1
+        return self._voyages[group].sampler(self._voyage_used[group] - 1)
 
     def _arrivals(self) -> Any:
         fleet = self.cfg.fleet
@@ -259,7 +271,7 @@ class World:
             self.owners.hear(seized=False)
         self.log(t, "exported", t.cargo_bbl)
         t.cargo_bbl = 0.0
-        t.in_theatre = False
+        self._leave(t)
 
     def seize(self, t: Tanker, in_waters: bool) -> None:
         """``t`` and its cargo are seized; it leaves the fleet for good."""
@@ -270,10 +282,15 @@ class World:
         if math.isnan(ledger.first_seizure_day):
             ledger.first_seizure_day = self.env.now
         t.warrant_used = True
-        t.in_theatre = False
+        self._leave(t)
         self.owners.hear(seized=True)
         self.log(t, "seized_in_waters" if in_waters else "seized", t.cargo_bbl)
         t.cargo_bbl = 0.0
+
+    def _leave(self, t: Tanker) -> None:
+        """``t`` leaves the theatre: any application still undecided for it is withdrawn."""
+        t.in_theatre = False
+        self.court.withdraw(t)
 
     def _periodic_work(self) -> Generator[float, None, None]:
         """End-of-day snapshots and production steps, in time order, without SimPy events.
@@ -360,6 +377,8 @@ class World:
             "turnbacks": ledger.turnbacks,
             "board_refusals": ledger.board_refusals,
             "stranded_bbl": ledger.stranded_bbl,
+            "stranded_peak_bbl": ledger.stranded_peak_bbl,
+            **self._stranded_by_day(daily),
             "afloat_end_bbl": afloat_end,
             "storage_end_bbl": storage_end,
             "days_to_storage_full": ledger.storage_full_day,
@@ -368,6 +387,7 @@ class World:
             "warrants_issued": ledger.warrants_issued,
             "warrants_denied": ledger.warrants_denied,
             "warrants_expired": ledger.warrants_expired,
+            "warrants_withdrawn": ledger.warrants_withdrawn,
             "team_utilization": (
                 ledger.team_busy_days / (teams * self.horizon) if teams else math.nan
             ),
@@ -382,6 +402,15 @@ class World:
             start_date=pd.Timestamp(self.cfg.start_date),
             event_rows=ledger.events,
         )
+
+    def _stranded_by_day(self, daily: np.ndarray) -> dict[str, float]:
+        """The stranded level at the end of each of :data:`STRANDED_DAYS` (NaN if past the
+        horizon)."""
+        col = TIMESERIES_COLUMNS.index("stranded_bbl")
+        return {
+            stranded_day_key(d): float(daily[d, col]) if d + 1 <= self.horizon else math.nan
+            for d in STRANDED_DAYS
+        }
 
 
 def simulate(
