@@ -31,6 +31,8 @@ ARGS: tuple[str, ...] = (
 )
 SIGNALS: tuple[signal.Signals, ...] = (signal.SIGKILL, signal.SIGINT, signal.SIGTERM)
 SEED = 9
+#: The signal comes after this share of an uninterrupted run's wall time (start-up included).
+DELAY = (0.15, 0.75)
 
 
 def blockade(folder: Path, cwd: Path) -> subprocess.Popen[str]:
@@ -90,7 +92,7 @@ def run(tries: int) -> dict[str, Any]:
         length = time.perf_counter() - t0
         ref = results(work / "reference")
         out = [
-            one_try(k, float(rng.uniform(0.5, length)), SIGNALS[k % len(SIGNALS)], ref, work)
+            one_try(k, float(rng.uniform(*DELAY) * length), SIGNALS[k % len(SIGNALS)], ref, work)
             for k in range(tries)
         ]
     statuses = Counter(f"{o['signal']}->{o.get('status_after_signal')}" for o in out)
@@ -101,6 +103,7 @@ def run(tries: int) -> dict[str, Any]:
         "rows_lost": sum(o.get("rows_lost", 0) for o in out),
         "rows_duplicated": sum(o.get("rows_duplicated", 0) for o in out),
         "tracebacks": sum(o.get("traceback", 0) for o in out),
+        "interrupted_mid_run": sum(o.get("status_after_signal") != "complete" for o in out),
         "not_resumed": [o for o in out if o.get("resumed") is False],
         "status_after_signal": dict(statuses),
     }
