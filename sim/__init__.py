@@ -2,7 +2,8 @@
 
 from sim.config import Config, ConfigError, load_config
 from sim.experiment import ExperimentResult, load_results, run_experiment
-from sim.model.world import METRIC_KEYS, Replication, simulate
+from sim.metrics import METRIC_KEYS
+from sim.model.world import Replication, simulate
 
 __all__ = [
     "METRIC_KEYS",

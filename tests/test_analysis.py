@@ -328,14 +328,14 @@ def test_sweep_heatmap(sweep_dir: Path, tmp_path: Path) -> None:
     assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "3"]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["none", "on_departure"]
     assert len(ax.texts) == 4 and all("%" in t.get_text() for t in ax.texts)
-    assert fig.axes[1].get_ylabel() == "export decline (%)"  # the colour bar
+    assert fig.axes[1].get_ylabel() == "Export decline (%)"  # the colour bar
     table = pd.read_parquet(sweep_dir / "sweep.parquet")
     cell = table[(table["navy.boarding_teams"] == 3) & (table["court.policy"] == "none")]
     value = 100 * cell["export_decline_mean"].iloc[0]
     assert any(t.get_text().startswith(f"{value:.3g}") for t in ax.texts)
     _save(fig, tmp_path, "heat.png")
     seizures = sweep_heatmap(sweep_dir, metric="seizures")
-    assert "seizures" in seizures.axes[0].get_title()
+    assert "seizures (tankers)" in seizures.axes[0].get_title()
 
 
 def test_sweep_lines(sweep_dir: Path, tmp_path: Path) -> None:
@@ -344,7 +344,7 @@ def test_sweep_lines(sweep_dir: Path, tmp_path: Path) -> None:
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels[:2] == ["none", "on_departure"]
     assert ax.get_xlabel() == "navy.boarding_teams"
-    assert ax.get_ylabel() == "export decline (%)"
+    assert ax.get_ylabel() == "Export decline (%)"
     assert len(ax.collections) >= 2  # one CI band per group
     _save(fig, tmp_path, "lines.png")
     categorical = sweep_lines(sweep_dir, "court.policy", "seizures")

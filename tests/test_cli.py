@@ -66,8 +66,8 @@ def test_single_run_writes_the_result_folder_and_prints_the_summary(run_a):
     out = proc.stdout
     for label in (
         "Export decline",
-        "Exported, blockade (bpd)",
-        "Exported, no blockade (bpd)",
+        "Exported (thousand bpd)",
+        "Exported, no blockade (thousand bpd)",
         "Seizures",
         "Seized",
         "Stranded",

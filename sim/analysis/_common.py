@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 
 from sim.experiment.store import write_atomic
 from sim.formatting import fmt_number
+from sim.metrics import metric
 
 # Colours of the two worlds and of the tanker statuses (colour-blind safe, Okabe-Ito).
 WORLD_COLOURS = {"blockade": "#D55E00", "baseline": "#0072B2"}
@@ -44,34 +45,15 @@ def save_png(fig: Figure, path: str | os.PathLike[str], dpi: int = 110) -> Path:
 # --------------------------------------------------------------------------- units
 
 
-def metric_unit(metric: str) -> tuple[float, str]:
-    """(divisor, unit label) used to show ``metric``: bbl in millions, bpd in thousands."""
-    m = metric
-    for prefix in ("baseline_", "diff_"):
-        if m.startswith(prefix):
-            m = m[len(prefix) :]
-    if m in ("export_decline", "team_utilization") or m.endswith(("_prob", "_fraction", "_share")):
-        return 0.01, "%"
-    if m.endswith("_bbl"):
-        return MILLION, "million bbl"
-    if m.endswith("_bpd"):
-        return THOUSAND, "thousand bpd"
-    if m.startswith("days_") or m.endswith("_days"):
-        return 1.0, "days"
-    if m in ("seizures", "seizures_in_waters", "escapes", "departures", "turnbacks"):
-        return 1.0, "tankers"
-    if m.startswith("warrants_"):
-        return 1.0, "warrants"
-    if m in ("board_refusals", "berth_visits", "events"):
-        return 1.0, {"board_refusals": "boardings", "berth_visits": "visits"}.get(m, "events")
-    return 1.0, ""
+def metric_unit(name: str) -> tuple[float, str]:
+    """(divisor, unit label) used to show metric ``name`` (from :mod:`sim.metrics`)."""
+    m = metric(name)
+    return m.scale, m.unit
 
 
-def metric_label(metric: str) -> str:
-    """A readable axis label for ``metric`` with its unit."""
-    _, unit = metric_unit(metric)
-    name = metric.replace("_bbl", "").replace("_bpd", "").replace("_", " ")
-    return f"{name} ({unit})" if unit else name
+def metric_label(name: str) -> str:
+    """A readable axis label for metric ``name`` with its unit."""
+    return metric(name).heading
 
 
 def fmt_metric(metric: str, value: float) -> str:

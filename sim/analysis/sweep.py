@@ -232,7 +232,8 @@ def sweep_heatmap(
         notes.append(context)
     width_chars = int(fig.get_figwidth() * 11)
     ax.set_title(
-        _title(f"Mean {metric_label(metric)} by {y} and {x}", notes, width_chars), fontsize=10
+        _title(f"Mean {_lower_first(metric_label(metric))} by {y} and {x}", notes, width_chars),
+        fontsize=10,
     )
     return fig
 
@@ -374,3 +375,8 @@ def point_dirs(sweep_dir: PathLike) -> list[Path]:
             found.append(Path(root))
             dirs[:] = []
     return sorted(found, key=lambda p: (0, int(p.name)) if p.name.isdigit() else (1, p.name))
+
+
+def _lower_first(text: str) -> str:
+    """``Export decline (%)`` -> ``export decline (%)``, for use inside a sentence."""
+    return text[:1].lower() + text[1:]

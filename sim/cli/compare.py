@@ -13,8 +13,8 @@ from sim.cli.common import (
     CliError,
     text_table,
 )
-from sim.cli.summary import LABELS
 from sim.formatting import fmt_number
+from sim.metrics import metric as registry_metric
 
 #: Metrics compared by ``blockade compare`` (those present in both runs).
 COMPARE_METRICS: tuple[str, ...] = (
@@ -99,8 +99,8 @@ def compare_runs(dir_a: str | Path, dir_b: str | Path, metrics: Sequence[str] | 
 def format_compare(table: Any, dir_a: str, dir_b: str) -> str:
     rows = []
     for metric, r in table.iterrows():
-        label, scale = LABELS.get(str(metric), (str(metric), 1.0))
-        ci = f"[{fmt_number(scale * r['ci_low'])}, {fmt_number(scale * r['ci_high'])}]"
+        m = registry_metric(str(metric))
+        ci = f"[{fmt_number(m.show(r['ci_low']))}, {fmt_number(m.show(r['ci_high']))}]"
         sig = ""
         if not (math.isnan(r["ci_low"]) or math.isnan(r["ci_high"])) and (
             r["ci_low"] > 0 or r["ci_high"] < 0
@@ -108,10 +108,10 @@ def format_compare(table: Any, dir_a: str, dir_b: str) -> str:
             sig = "*"
         rows.append(
             [
-                label,
-                fmt_number(scale * r["a_mean"]),
-                fmt_number(scale * r["b_mean"]),
-                fmt_number(scale * r["mean"]) + sig,
+                m.heading,
+                fmt_number(m.show(r["a_mean"])),
+                fmt_number(m.show(r["b_mean"])),
+                fmt_number(m.show(r["mean"])) + sig,
                 ci,
                 str(int(r["n"])),
             ]

@@ -10,36 +10,20 @@ from sim.cli.common import (
     text_table,
 )
 from sim.formatting import fmt_number
+from sim.metrics import metric
 
-#: Rows of the run summary: (metric, label, scale). Scale 1e-6 shows millions of barrels.
-SUMMARY_ROWS: tuple[tuple[str, str, float], ...] = (
-    ("export_decline", "Export decline (%)", 100.0),
-    ("exported_bpd", "Exported, blockade (bpd)", 1.0),
-    ("baseline_exported_bpd", "Exported, no blockade (bpd)", 1.0),
-    ("seizures", "Seizures", 1.0),
-    ("seized_bbl", "Seized (M bbl)", 1e-6),
-    ("stranded_peak_bbl", "Stranded, peak (M bbl)", 1e-6),
-    ("shut_in_bbl", "Shut in (M bbl)", 1e-6),
-    ("days_to_storage_full", "Days to storage full", 1.0),
-    ("turnbacks", "Turnbacks", 1.0),
+#: Rows of the run summary, by metric name (labels and units: :mod:`sim.metrics`).
+SUMMARY_ROWS: tuple[str, ...] = (
+    "export_decline",
+    "exported_bpd",
+    "baseline_exported_bpd",
+    "seizures",
+    "seized_bbl",
+    "stranded_peak_bbl",
+    "shut_in_bbl",
+    "days_to_storage_full",
+    "turnbacks",
 )
-
-LABELS: dict[str, tuple[str, float]] = {
-    "export_decline": ("Export decline (pp)", 100.0),
-    "exported_bpd": ("Exported (bpd)", 1.0),
-    "exported_bbl": ("Exported (M bbl)", 1e-6),
-    "seizures": ("Seizures", 1.0),
-    "seized_bbl": ("Seized (M bbl)", 1e-6),
-    "seizures_in_waters": ("Seizures in waters", 1.0),
-    "escapes": ("Escapes", 1.0),
-    "stranded_bbl": ("Stranded at end (M bbl)", 1e-6),
-    "stranded_peak_bbl": ("Stranded, peak (M bbl)", 1e-6),
-    "shut_in_bbl": ("Shut in (M bbl)", 1e-6),
-    "days_to_storage_full": ("Days to storage full", 1.0),
-    "days_to_first_seizure": ("Days to first seizure", 1.0),
-    "turnbacks": ("Turnbacks", 1.0),
-    "team_utilization": ("Team utilization (%)", 100.0),
-}
 
 
 #: What happened, for the note of a time-to-event metric (NaN: not by the horizon).
@@ -107,17 +91,18 @@ def format_summary(res: Any) -> str:
     manifest = dict(res.manifest or {})
     reps = res.replications
     rows = []
-    for metric, label, scale in SUMMARY_ROWS:
-        s = _row_stats(res, metric)
+    for name in SUMMARY_ROWS:
+        s = _row_stats(res, name)
         if s is None:
             continue
-        if metric in EVENT_WORDS:
-            rows.append([label, "", "", time_to_event_note(res, metric)])
+        m = metric(name)
+        if name in EVENT_WORDS:
+            rows.append([m.label, "", "", time_to_event_note(res, name)])
             continue
-        ci = f"[{fmt_number(scale * s['ci_low'])}, {fmt_number(scale * s['ci_high'])}]"
+        ci = f"[{fmt_number(m.show(s['ci_low']))}, {fmt_number(m.show(s['ci_high']))}]"
         if s["n"] == 0:
             ci = ""
-        rows.append([label, fmt_number(scale * s["mean"]), ci, ""])
+        rows.append([m.heading, fmt_number(m.show(s["mean"])), ci, ""])
     done = int(manifest.get("replications_done", len(reps)))
     baseline = cfg.experiment.baseline
     head = (
@@ -130,14 +115,14 @@ def format_summary(res: Any) -> str:
         status = f"Replications: {done} (fixed count, no precision target)"
     else:
         met = manifest.get("target_met")
-        metric = str(manifest.get("target_metric", "export_decline"))
-        s = _row_stats(res, metric)
+        target_metric = str(manifest.get("target_metric", "export_decline"))
+        s = _row_stats(res, target_metric)
         achieved = ""
         if s is not None and s["mean"] and not math.isnan(s["ci_high"]):
             achieved = f", achieved ±{(s['ci_high'] - s['ci_low']) / 2 / abs(s['mean']):.1%}"
         status = (
             f"Replications: {done}; target ±{target:.1%} relative half-width on "
-            f"{metric.replace('_', ' ')} {'met' if met else 'NOT met'}{achieved}"
+            f"{target_metric.replace('_', ' ')} {'met' if met else 'NOT met'}{achieved}"
             + ("" if met else f" (max_replications={cfg.experiment.max_replications})")
         )
     out_dir = getattr(res, "out_dir", None)

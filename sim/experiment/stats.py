@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from sim.metrics import SHARE_SUFFIX
+
 __all__ = [
     "CONFIDENCE",
     "ID_COLUMNS",
@@ -37,7 +39,6 @@ DIFF_COLUMNS: tuple[str, ...] = ("mean", "std", "ci_low", "ci_high", "n")
 ID_COLUMNS: frozenset[str] = frozenset({"replication", "seed"})
 # Times to an event, NaN when it did not happen by the horizon (censored at the horizon).
 TIME_TO_EVENT: tuple[str, ...] = ("days_to_storage_full", "days_to_first_seizure")
-SHARE_SUFFIX = "_share"  # row ``<metric>_share``: share of runs where the event happened
 
 
 def t_interval(

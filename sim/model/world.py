@@ -17,6 +17,7 @@ import pandas as pd
 import simpy
 
 from sim.config import STATUSES, Config, Dist
+from sim.metrics import METRIC_KEYS, STRANDED_DAYS, stranded_day_key
 from sim.model.behaviour import Owners
 from sim.model.court import Court
 from sim.model.ledger import TIMESERIES_COLUMNS, Ledger, event_frame, timeseries_frame
@@ -35,50 +36,6 @@ CLOCK_CHECK_EVERY = 10_000  # steps between looks at the clock (a look per step 
 
 class ZeroTimeLoop(RuntimeError):
     """The simulation clock stopped advancing: some loop of the model takes no time."""
-
-
-# Days d at whose end (time d + 1) the stranded level is reported as ``stranded_day<d>_bbl``:
-# day 21 = 31 Dec 2025 (the end of the month the observations cover), day 52 = 31 Jan 2026.
-STRANDED_DAYS: tuple[int, ...] = (21, 52)
-
-
-def stranded_day_key(day: int) -> str:
-    """The metric key of the stranded level at the end of ``day``."""
-    return f"stranded_day{day}_bbl"
-
-
-METRIC_KEYS: tuple[str, ...] = (
-    "exported_bbl",
-    "exported_licensed_bbl",
-    "exported_bpd",
-    "loaded_bbl",
-    "produced_bbl",
-    "shut_in_bbl",
-    "cut_bbl",
-    "seizures",
-    "seized_bbl",
-    "seizures_in_waters",
-    "escapes",
-    "departures",
-    "turnbacks",
-    "board_refusals",
-    "stranded_bbl",
-    "stranded_peak_bbl",
-    *(stranded_day_key(d) for d in STRANDED_DAYS),
-    "afloat_end_bbl",
-    "storage_end_bbl",
-    "days_to_storage_full",
-    "days_to_first_seizure",
-    "warrants_requested",
-    "warrants_issued",
-    "warrants_denied",
-    "warrants_expired",
-    "warrants_withdrawn",
-    "team_utilization",
-    "mean_berth_wait_days",
-    "berth_visits",
-    "events",
-)
 
 
 @dataclass(frozen=True)
