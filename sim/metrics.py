@@ -60,59 +60,138 @@ def _stranded_day(day: int) -> Metric:
         stranded_day_key(day),
         f"Stranded on day {day}",
         MILLION_BBL,
-        f"cargo loaded and waiting in port at the end of day {day} (NaN past the horizon)",
+        f"the stranded level at the end of day {day} (time {day} + 1); NaN past the horizon",
     )
 
 
 #: Every per-replication metric, in table order.
 METRICS: tuple[Metric, ...] = (
-    _m("exported_bbl", "Exported", MILLION_BBL, "cargo that cleared the interdiction zone"),
-    _m("exported_licensed_bbl", "Exported, licensed", MILLION_BBL, "of which licensed tankers"),
-    _m("exported_bpd", "Exported", BPD, "exported_bbl / horizon_days"),
-    _m("loaded_bbl", "Loaded", MILLION_BBL, "cargo taken from storage onto tankers"),
-    _m("produced_bbl", "Produced", MILLION_BBL, "crude for export offered to storage"),
-    _m("shut_in_bbl", "Shut in", MILLION_BBL, "production that never reached storage"),
-    _m("cut_bbl", "Cut", MILLION_BBL, "of which deliberate production cuts"),
-    _count("seizures", "Seizures", "tankers", "tankers seized, at sea or in waters"),
-    _m("seized_bbl", "Seized", MILLION_BBL, "cargo on seized tankers"),
-    _count("seizures_in_waters", "Seizures in waters", "tankers", "seized in port waters"),
-    _count("escapes", "Escapes", "tankers", "targets that cleared the zone"),
-    _count("departures", "Departures", "tankers", "loaded tankers that left port"),
-    _count("turnbacks", "Turnbacks", "tankers", "inbound tankers that turned back"),
-    _count("board_refusals", "Boarding refusals", "boardings", "boardings the ship refused"),
-    _m("stranded_bbl", "Stranded at end", MILLION_BBL, "loaded and waiting in port at the horizon"),
-    _m("stranded_peak_bbl", "Stranded, peak", MILLION_BBL, "highest loaded cargo waiting in port"),
+    _m(
+        "exported_bbl",
+        "Exported",
+        MILLION_BBL,
+        "cargo of every tanker that cleared the interdiction zone, cargo aboard at day 0 included",
+    ),
+    _m(
+        "exported_licensed_bbl",
+        "Exported, licensed",
+        MILLION_BBL,
+        "the part of it carried by licensed tankers",
+    ),
+    _m("exported_bpd", "Exported", BPD, "`exported_bbl / horizon_days`"),
+    _m(
+        "loaded_bbl",
+        "Loaded",
+        MILLION_BBL,
+        "crude taken from storage at berths (excludes cargo aboard at day 0)",
+    ),
+    _m(
+        "produced_bbl",
+        "Produced",
+        MILLION_BBL,
+        "potential output `export_bpd × horizon`, before cuts and overflow",
+    ),
+    _m(
+        "shut_in_bbl",
+        "Shut in",
+        MILLION_BBL,
+        "`cut_bbl` + overflow: output that never reached storage",
+    ),
+    _m("cut_bbl", "Cut", MILLION_BBL, "output withheld by the cut policy"),
+    _count(
+        "seizures",
+        "Seizures",
+        "tankers",
+        "tankers seized, at sea and in waters (the day-0 known seizure is not counted)",
+    ),
+    _m("seized_bbl", "Seized", MILLION_BBL, "their cargo"),
+    _count(
+        "seizures_in_waters",
+        "Seizures in waters",
+        "tankers",
+        "seized inside territorial waters (wait-time policy)",
+    ),
+    _count("escapes", "Escapes", "tankers", "departures of targeted tankers that cleared the zone"),
+    _count(
+        "departures", "Departures", "tankers", "all departures, licensed and non-targeted included"
+    ),
+    _count("turnbacks", "Turnbacks", "tankers", "turn-back events of inbound targets"),
+    _count(
+        "board_refusals", "Boarding refusals", "boardings", "boardings refused (the tanker escaped)"
+    ),
+    _m(
+        "stranded_bbl",
+        "Stranded at end",
+        MILLION_BBL,
+        "cargo aboard loaded targets waiting in port at the horizon (a level)",
+    ),
+    _m(
+        "stranded_peak_bbl",
+        "Stranded, peak",
+        MILLION_BBL,
+        "the highest level of that cargo at any moment of the run (day 0 included)",
+    ),
     *(_stranded_day(d) for d in STRANDED_DAYS),
-    _m("afloat_end_bbl", "Afloat at end", MILLION_BBL, "cargo on tankers in theatre at the end"),
-    _m("storage_end_bbl", "Storage at end", MILLION_BBL, "onshore storage at the horizon"),
+    _m(
+        "afloat_end_bbl",
+        "Afloat at end",
+        MILLION_BBL,
+        "cargo aboard at the horizon (waiting, at berths, in transit)",
+    ),
+    _m(
+        "storage_end_bbl",
+        "Storage at end",
+        MILLION_BBL,
+        "storage at the horizon, working minimum included",
+    ),
     _m(
         "days_to_storage_full",
         "Days to storage full",
         DAYS,
-        "first day storage is full (NaN if never)",
+        "start of the first production step at which output overflowed; NaN if never",
         time_to_event=True,
     ),
     _m(
         "days_to_first_seizure",
         "Days to first seizure",
         DAYS,
-        "day of the first seizure (NaN if none)",
+        "time of the first seizure in the run; NaN if none",
         time_to_event=True,
     ),
-    _count("warrants_requested", "Warrants requested", "warrants", "applications filed"),
+    _count("warrants_requested", "Warrants requested", "warrants", "court applications filed"),
     _count("warrants_issued", "Warrants issued", "warrants", "applications approved"),
     _count("warrants_denied", "Warrants denied", "warrants", "applications denied"),
-    _count("warrants_expired", "Warrants expired", "warrants", "issued warrants that lapsed"),
-    _count("warrants_withdrawn", "Warrants withdrawn", "warrants", "dropped: the tanker had left"),
-    _m("team_utilization", "Team utilization", PERCENT, "busy team-days / (teams x horizon)"),
-    _m("mean_berth_wait_days", "Berth wait", DAYS, "mean wait for a berth per visit"),
-    _count("berth_visits", "Berth visits", "visits", "loadings started"),
-    _count("events", "SimPy events", "events", "events the kernel processed"),
+    _count("warrants_expired", "Warrants expired", "warrants", "warrants that expired unused"),
+    _count(
+        "warrants_withdrawn",
+        "Warrants withdrawn",
+        "warrants",
+        "applications withdrawn undecided because the tanker left the theatre",
+    ),
+    _m(
+        "team_utilization",
+        "Team utilization",
+        PERCENT,
+        "team-days held for boardings and escorts / (`boarding_teams × horizon`); NaN with 0 teams",
+    ),
+    _m(
+        "mean_berth_wait_days",
+        "Berth wait",
+        DAYS,
+        "mean wait from arrival to getting a berth (NaN if no visit)",
+    ),
+    _count("berth_visits", "Berth visits", "visits", "berth visits behind that mean"),
+    _count("events", "SimPy events", "events", "SimPy events processed (performance)"),
 )
 
 #: Metrics derived from a replication and its paired baseline.
 DERIVED: tuple[Metric, ...] = (
-    _m("export_decline", "Export decline", PERCENT, "1 - exported_bbl / baseline_exported_bbl"),
+    _m(
+        "export_decline",
+        "Export decline",
+        PERCENT,
+        "`1 − exported_bbl / baseline_exported_bbl`, per replication",
+    ),
 )
 
 METRIC_KEYS: tuple[str, ...] = tuple(m.name for m in METRICS)
