@@ -5,15 +5,14 @@ from __future__ import annotations
 import importlib.util
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli_helpers import blockade, ok
 
 # Small, fast experiments: 8 replications of 20 days, in-process.
 FAST = ["experiment.replications=8", "experiment.executor=serial", "horizon_days=20"]
-BIN = Path(sys.executable).with_name("blockade")
 RESULT_FILES = (
     "config.yaml",
     "replications.parquet",
@@ -21,19 +20,6 @@ RESULT_FILES = (
     "summary.json",
     "manifest.json",
 )
-
-
-def blockade(*args: str, cwd: Path, module: bool = False) -> subprocess.CompletedProcess[str]:
-    """Run the console script (or ``python -m sim``) in ``cwd``."""
-    cmd = [sys.executable, "-m", "sim"] if module or not BIN.exists() else [str(BIN)]
-    return subprocess.run(
-        [*cmd, *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
-    )
-
-
-def ok(proc: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
-    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
-    return proc
 
 
 @pytest.fixture(scope="module")

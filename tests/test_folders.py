@@ -15,33 +15,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli_helpers import BIN, blockade, ok, refused
 
 import sim
 from sim.experiment.lock import FolderBusy, folder_lock
 from sim.experiment.store import RunFolderMismatch
 
-BIN = Path(sys.executable).with_name("blockade")
 FAST = ["experiment.replications=4", "experiment.executor=serial", "horizon_days=10"]
-
-
-def blockade(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    cmd = [str(BIN)] if BIN.exists() else [sys.executable, "-m", "sim"]
-    return subprocess.run(
-        [*cmd, *args], cwd=cwd, capture_output=True, text=True, timeout=180, check=False
-    )
-
-
-def ok(proc: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
-    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
-    return proc
-
-
-def refused(proc: subprocess.CompletedProcess[str], *words: str) -> None:
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
-    for word in words:
-        assert word in lines[0], lines[0]
 
 
 def small(seed: int) -> sim.Config:

@@ -8,41 +8,14 @@ proves the payload is live by handing it to Hydra/logging directly; every route 
 from __future__ import annotations
 
 import logging.config
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import blockade, refused, refused_in_process
 
 import sim
 
-BIN = Path(sys.executable).with_name("blockade")
 FAST = ["experiment.replications=2", "experiment.executor=serial", "horizon_days=5"]
-
-
-def blockade(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    cmd = [str(BIN)] if BIN.exists() else [sys.executable, "-m", "sim"]
-    return subprocess.run(
-        [*cmd, *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
-    )
-
-
-def refused(proc: subprocess.CompletedProcess[str], key: str) -> None:
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("blockade: error:"), proc.stderr
-    assert key in lines[0] and "Traceback" not in proc.stderr
-
-
-def refused_in_process(capsys: pytest.CaptureFixture[str], key: str, *argv: str) -> None:
-    """``blockade ARGV`` run in this process exits 2 with one line naming ``key``."""
-    from sim.cli import main
-
-    status = main(list(argv))
-    err = capsys.readouterr().err
-    assert status == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("blockade: error:") and key in lines[0], err
 
 
 def scenario(folder: Path, name: str, body: str) -> None:
