@@ -84,7 +84,7 @@ SWEEP_METRICS: tuple[str, ...] = (
     "exported_bbl",
     "seizures",
     "shut_in_bbl",
-    "stranded_bbl",
+    "stranded_peak_bbl",
 )
 MANIFEST_FIRST: tuple[str, ...] = (
     "scenario",
@@ -456,7 +456,8 @@ def _headline(summary: pd.DataFrame, n: Any) -> str:
     if not lis:
         return ""
     reps = f" across {int(n)} replications" if n is not None and not pd.isna(n) else ""
-    return f"<p>Means{escape(reps)}:</p><ul class='headline'>{''.join(lis)}</ul>"
+    lead = f"Means{escape(reps)} with their 95% intervals (a time to an event: share, median)"
+    return f"<p>{lead}:</p><ul class='headline'>{''.join(lis)}</ul>"
 
 
 def _time_to_event(summary: pd.DataFrame, metric: str) -> str | None:
