@@ -34,16 +34,15 @@ from pydantic import (
 GIB = 2**30
 BYTES_PER_VALUE = 8  # float64
 DAILY_COLUMNS = 9  # len(sim.model.ledger.TIMESERIES_COLUMNS)
-WORLDS = 2  # the blockade and its paired baseline
 SAMPLE_REPLICATIONS = 2000  # sim.experiment.stats.DailyAggregate.CAPACITY
 AGGREGATE_MAX_ABS = 2.0**46  # sim.experiment.stats.DailyAggregate.MAX_ABS
-BYTES_PER_DAY = DAILY_COLUMNS * BYTES_PER_VALUE * WORLDS  # one replication's series, one day
+BYTES_PER_WORLD_DAY = DAILY_COLUMNS * BYTES_PER_VALUE  # one world's series, one day
 STEP_SECONDS = 3e-6  # measured cost of one production step
 TANKER_SECONDS = 30e-6  # measured cost of one open-fleet arrival (~6 events)
 TANKER_BYTES = 2_000  # a Tanker, its process and samplers (~0.9 KB measured, plus streams)
 VISIT_SECONDS = 30e-6  # one closed-fleet arrival at port, turned back or loaded
 
-MAX_HORIZON_DAYS = 10_000
+SAMPLE_BUDGET_BYTES = 4 * GIB  # the experiment's sample of daily series
 MAX_PRODUCTION_STEPS = 1_000_000
 MAX_TANKERS = 50_000
 MAX_VISITS = 1_000_000
@@ -60,7 +59,7 @@ MAX_GAMMA_CV = 10.0
 MIN_LOADING_RATE_BPD = 1.0
 
 LIMITS: dict[str, float] = {
-    "MAX_HORIZON_DAYS": MAX_HORIZON_DAYS,
+    "SAMPLE_BUDGET_BYTES": SAMPLE_BUDGET_BYTES,
     "MAX_PRODUCTION_STEPS": MAX_PRODUCTION_STEPS,
     "MAX_TANKERS": MAX_TANKERS,
     "MAX_VISITS": MAX_VISITS,
@@ -78,10 +77,11 @@ LIMITS: dict[str, float] = {
 }
 """The bounds of the schema, and the estimate behind each.
 
-- ``MAX_HORIZON_DAYS`` (10,000 days, 27 years): a replication keeps its daily series, days x
-  ``DAILY_COLUMNS`` (9) x 8 bytes per world, 2 worlds with the baseline: 144 bytes a day,
-  1.4 MB at the limit. The experiment keeps a bottom-k sample of ``SAMPLE_REPLICATIONS``
-  (2,000) replications' series for the daily quantiles: 288 KB a day, 2.7 GiB at the limit.
+- ``SAMPLE_BUDGET_BYTES`` (4 GiB) bounds the horizon: a replication keeps its daily series,
+  days x ``DAILY_COLUMNS`` (9) x 8 bytes per world (2 with the paired baseline), and the
+  experiment keeps a bottom-k sample of ``SAMPLE_REPLICATIONS`` (2,000) replications' series
+  for the daily quantiles: at most 14,913 days with the baseline, 29,826 without
+  (:func:`max_horizon_days`). ``horizon_days=1e9`` needs 134 GiB per replication alone.
 - ``MAX_PRODUCTION_STEPS`` (1e6 per replication): ``horizon_days / production.step_days``
   steps of ~3 us each, ~3 s per replication at the limit.
 - ``MAX_TANKERS`` (50,000 per replication): a closed fleet's ``sum(count)``, or an open
@@ -523,18 +523,25 @@ def _size(n_bytes: float) -> str:
     raise AssertionError("unreachable")
 
 
-def _horizon_error(horizon: float) -> ValueError | None:
-    """The horizon's memory estimate, as an error if over :data:`MAX_HORIZON_DAYS`."""
-    if horizon <= MAX_HORIZON_DAYS:
+def max_horizon_days(worlds: int) -> int:
+    """The longest horizon whose sample of daily series fits :data:`SAMPLE_BUDGET_BYTES`."""
+    return int(SAMPLE_BUDGET_BYTES // (BYTES_PER_WORLD_DAY * worlds * SAMPLE_REPLICATIONS))
+
+
+def _horizon_error(horizon: float, worlds: int) -> ValueError | None:
+    """The horizon's memory estimate, as an error if over :func:`max_horizon_days`."""
+    limit = max_horizon_days(worlds)
+    if horizon <= limit:
         return None
+    per_day = BYTES_PER_WORLD_DAY * worlds
     days = math.ceil(horizon)
     return _bad(
         "horizon_days",
-        f"{horizon:g} days needs ~{_size(days * BYTES_PER_DAY)} per replication for the daily "
-        f"series ({DAILY_COLUMNS} columns x {BYTES_PER_VALUE} bytes x {WORLDS} worlds a day) "
-        f"and ~{_size(days * BYTES_PER_DAY * SAMPLE_REPLICATIONS)} for the experiment's sample "
-        f"of {SAMPLE_REPLICATIONS} replications; at most {MAX_HORIZON_DAYS} days (about "
-        f"{_size(MAX_HORIZON_DAYS * BYTES_PER_DAY * SAMPLE_REPLICATIONS)})",
+        f"{horizon:g} days needs ~{_size(days * per_day)} per replication for the daily "
+        f"series ({DAILY_COLUMNS} columns x {BYTES_PER_VALUE} bytes x {worlds} world(s) a "
+        f"day) and ~{_size(days * per_day * SAMPLE_REPLICATIONS)} for the experiment's sample "
+        f"of {SAMPLE_REPLICATIONS} replications; at most {limit} days (the sample's budget is "
+        f"{_size(SAMPLE_BUDGET_BYTES)})",
     )
 
 
@@ -716,7 +723,7 @@ class Config(_Model):
     def _limits(self) -> Config:
         """Refuse what would exhaust memory or time (see :data:`LIMITS`)."""
         checks = (
-            _horizon_error(self.horizon_days),
+            _horizon_error(self.horizon_days, 2 if self.experiment.baseline else 1),
             _steps_error(self.horizon_days, self.production.step_days),
             _tankers_error(self),
             _visits_error(self) if self.fleet.mode == "closed" else None,

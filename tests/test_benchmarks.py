@@ -40,3 +40,12 @@ def test_quick_benchmark_prints_every_figure() -> None:
     assert (
         figures["model_vs_raw"] == figures["model_events_per_s"] / figures["simpy_raw_events_per_s"]
     )
+
+
+def test_the_full_benchmark_configs_pass_the_schema() -> None:
+    import sim
+    from benchmarks.__main__ import MD1_HORIZON_DAYS, md1_overrides
+
+    for horizon in MD1_HORIZON_DAYS.values():
+        cfg = sim.load_config("validation/v1_md1", md1_overrides(horizon))
+        assert cfg.horizon_days == horizon

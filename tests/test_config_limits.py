@@ -120,7 +120,13 @@ def test_limit_names_the_key(overrides, key, detail):
 
 def test_horizon_message_states_the_estimate():
     message = error_of("horizon_days=1e9")
-    assert "134 GiB per replication" in message and "at most 10000 days" in message
+    assert "134 GiB per replication" in message and "at most 14913 days" in message
+
+
+def test_a_long_horizon_without_a_baseline_fits_twice_as_long():
+    overrides = ["experiment.baseline=false", "horizon_days=20000"]
+    assert sim.load_config(SCENARIO, overrides=overrides).horizon_days == 20_000
+    assert "at most 14913 days" in error_of("horizon_days=20000")
 
 
 @pytest.mark.parametrize(
@@ -145,8 +151,8 @@ def test_whole_floats_are_ints():
 
 
 def test_ints_are_fine_for_floats_and_limits_at_their_edge():
-    cfg = sim.load_config(SCENARIO, overrides=["horizon_days=10000"])
-    assert cfg.horizon_days == 10_000.0
+    cfg = sim.load_config(SCENARIO, overrides=["horizon_days=14913"])
+    assert cfg.horizon_days == 14_913.0
 
 
 def test_seed_below_2_64_accepted():
