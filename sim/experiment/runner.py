@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
+import inspect
 import logging
 import math
 import os
@@ -23,7 +25,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -55,6 +57,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 MAX_CHUNK = 1000
 
@@ -382,6 +386,20 @@ def _write_final_manifest(folder: RunFolder, manifest: dict[str, Any]) -> None:
         log.warning("could not record the run's status in the manifest: %s", exc)
 
 
+def _locks_out_dir(fn: Callable[P, R]) -> Callable[P, R]:
+    """Hold the lock of the call's ``out_dir`` (if any) while ``fn`` runs."""
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        out_dir = signature.bind(*args, **kwargs).arguments.get("out_dir")
+        with folder_lock(out_dir) if out_dir is not None else contextlib.nullcontext():
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@_locks_out_dir
 def run_experiment(
     cfg: Config,
     replications: int | None = None,
@@ -413,31 +431,6 @@ def run_experiment(
     Raises :class:`ReplicationFailed` (a ``RuntimeError``) naming the replication, its seed
     and how to reproduce it when a replication raises.
     """
-    with folder_lock(out_dir) if out_dir is not None else contextlib.nullcontext():
-        return _run_experiment(
-            cfg,
-            replications,
-            workers,
-            executor,
-            out_dir,
-            progress,
-            chunk_size=chunk_size,
-            manifest_extra=manifest_extra,
-        )
-
-
-def _run_experiment(
-    cfg: Config,
-    replications: int | None = None,
-    workers: int | None = None,
-    executor: str | None = None,
-    out_dir: str | Path | None = None,
-    progress: bool | None = None,
-    *,
-    chunk_size: int | None = None,
-    manifest_extra: Mapping[str, Any] | None = None,
-) -> ExperimentResult:
-    """The body of :func:`run_experiment`, with the folder (if any) locked."""
     if not isinstance(cfg, Config):
         raise TypeError(
             f"cfg must be a sim.Config (from sim.load_config), got {type(cfg).__name__}"
