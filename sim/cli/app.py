@@ -57,7 +57,9 @@ class Plan:
 
     def check(self, folder: Path) -> None:
         """Refuse ``folder`` (writes nothing): another config's run, another sweep, foreign."""
-        if self.default_dir and folder.is_dir() and _visible(folder):
+        from sim.experiment.store import foreign_entries
+
+        if self.default_dir and foreign_entries(folder, frozenset()):
             raise CliError(f"{self.key}: {folder} is taken")
         if self.jobs:
             _check_sweep(SweepPlan(folder, self.jobs), self.configs)
@@ -194,10 +196,6 @@ def _claim(plan: Plan, held: contextlib.ExitStack) -> Plan:
         argv = _set_override(plan.hydra_argv, plan.key, folder)
         return replace(plan, hydra_argv=argv, folder=folder)
     raise CliError(f"{plan.key}: no free folder next to {plan.folder}; pass {plan.key}=DIR")
-
-
-def _visible(folder: Path) -> bool:
-    return any(not p.name.startswith(".") for p in folder.iterdir())
 
 
 def _check_sweep(plan: SweepPlan, configs: Sequence[Config]) -> None:

@@ -109,11 +109,9 @@ def check_sweep_folder(plan: SweepPlan) -> None:
         )
     if old is None and plan.dir.is_dir():
         jobs = {Path(j.dir).parts[0] for j in plan.jobs}
-        foreign = sorted(
-            p.name
-            for p in plan.dir.iterdir()
-            if p.name not in SWEEP_FILES and p.name not in jobs and not p.name.startswith(".")
-        )
+        from sim.experiment.store import foreign_entries
+
+        foreign = foreign_entries(plan.dir, SWEEP_FILES | jobs)
         if foreign:
             raise CliError(
                 f"hydra.sweep.dir: {plan.dir} is not empty and is not a blockade sweep folder "

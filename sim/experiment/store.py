@@ -492,6 +492,13 @@ def _check_sum(path: Path, expected: Any, n: int | None) -> None:
         raise _Rejected(f"damaged (checksum mismatch of {path.name})", n)
 
 
+def foreign_entries(folder: Path, allowed: frozenset[str] | set[str]) -> list[str]:
+    """Names in ``folder`` (if it exists) that are neither hidden nor ``allowed``, sorted."""
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.name not in allowed and p.name[0] != ".")
+
+
 class RunFolder:
     """One experiment's result folder (see the module docstring for the layout)."""
 
@@ -547,13 +554,7 @@ class RunFolder:
 
     def _check_fresh(self) -> None:
         """A folder without ``config.yaml`` must hold nothing but what Hydra writes first."""
-        if not self.path.is_dir():
-            return
-        foreign = sorted(
-            p.name
-            for p in self.path.iterdir()
-            if p.name not in FRESH_ENTRIES and not p.name.startswith(".")
-        )
+        foreign = foreign_entries(self.path, FRESH_ENTRIES)
         if foreign:
             shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
             raise RunFolderMismatch(
