@@ -331,7 +331,7 @@ def analytic_cases(pool: Pool, sizes: Sizes) -> list[Row]:
 
     # V4 (Little) in the waiting room.
     cfg = sim.load_config("validation/v4_little", _horizon("v4_little", sizes, 150))
-    w_theory = cfg.behaviour.patience_days.mean_value
+    w_theory = cfg.behaviour.groups["owners"].patience_days.mean_value
     lam4 = cfg.fleet.arrival_rate_per_day
     df = pool.map(v4_replication, cfg, sizes.v4, warmup=20.0, tail=50.0)
     add(
@@ -440,7 +440,7 @@ def levers(quick: bool) -> list[Lever]:
             lambda x: "never" if x is None else f"{x:g}",
         ),
         Lever(
-            "behaviour.patience_days",
+            "behaviour.groups.shadow.patience_days",
             "Owners' patience (median)",
             "days",
             [5, 10, 15, 20, 30, 45, 60],
@@ -448,7 +448,7 @@ def levers(quick: bool) -> list[Lever]:
             +1,
             -1,
             "patient owners keep loaded tankers (and their cargo) in port instead of sailing",
-            _lognormal("behaviour.patience_days", 0.6),
+            _lognormal("behaviour.groups.shadow.patience_days", 0.6),
             probes=[("ample", ["court.capacity=20", "navy.boarding_teams=20"])],
         ),
     ]
@@ -804,7 +804,7 @@ def _note_patience(lv: Lever) -> Note:
                 f"break out together: at a median patience of {lv.label(first)} days the burst "
                 f"saturates court and teams and seizures fall to {fmt(seiz[0])} (from "
                 f"{fmt(_at(lv, ref, 'seizures'))} at {lv.label(ref)}). An unplanned breakout "
-                "(`behaviour.breakout_group`) emerges from the patience distribution alone."
+                "(`behaviour.breakout.group`) emerges from the patience distribution alone."
             )
     return text, finding
 
@@ -813,7 +813,7 @@ NOTES: dict[str, Callable[[Lever], Note]] = {
     "navy.boarding_teams": _note_teams,
     "court.delay_days": _note_delay,
     "policy.enter_waters_after_days": _note_enter,
-    "behaviour.patience_days": _note_patience,
+    "behaviour.groups.shadow.patience_days": _note_patience,
 }
 
 
@@ -1119,7 +1119,7 @@ def render(
         "differences between points are paired (common random numbers). "
         "`export_decline = 1 − exported_bbl / baseline_exported_bbl` per replication. "
         "Warrant delay: `court.delay_days={dist: lognormal, median: X, sigma: 0.5}`; patience: "
-        "`behaviour.patience_days={dist: lognormal, median: X, sigma: 0.6}`. A verdict is "
+        "`behaviour.groups.shadow.patience_days={dist: lognormal, median: X, sigma: 0.6}`. A verdict is "
         "*as expected* when the paired difference between the two ends of the sweep has the "
         "expected sign and its 95% CI excludes zero; a step back between neighbouring values "
         "whose paired CI excludes zero (and which exceeds half a point of decline or 0.2 "

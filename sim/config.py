@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import statistics
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -28,12 +29,13 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from scipy import special
 
 # --------------------------------------------------------------------------- limits
 
 GIB = 2**30
 BYTES_PER_VALUE = 8  # float64
-DAILY_COLUMNS = 9  # len(sim.model.ledger.TIMESERIES_COLUMNS)
+DAILY_COLUMNS = 10  # len(sim.model.ledger.TIMESERIES_COLUMNS)
 SAMPLE_REPLICATIONS = 2000  # sim.experiment.stats.DailyAggregate.CAPACITY
 AGGREGATE_MAX_ABS = 2.0**46  # sim.experiment.stats.DailyAggregate.MAX_ABS
 BYTES_PER_WORLD_DAY = DAILY_COLUMNS * BYTES_PER_VALUE  # one world's series, one day
@@ -78,10 +80,10 @@ LIMITS: dict[str, float] = {
 """The bounds of the schema, and the estimate behind each.
 
 - ``SAMPLE_BUDGET_BYTES`` (4 GiB) bounds the horizon: a replication keeps its daily series,
-  days x ``DAILY_COLUMNS`` (9) x 8 bytes per world (2 with the paired baseline), and the
+  days x ``DAILY_COLUMNS`` (10) x 8 bytes per world (2 with the paired baseline), and the
   experiment keeps a bottom-k sample of ``SAMPLE_REPLICATIONS`` (2,000) replications' series
-  for the daily quantiles: at most 14,913 days with the baseline, 29,826 without
-  (:func:`max_horizon_days`). ``horizon_days=1e9`` needs 134 GiB per replication alone.
+  for the daily quantiles: at most 13,421 days with the baseline, 26,843 without
+  (:func:`max_horizon_days`). ``horizon_days=1e9`` needs 149 GiB per replication alone.
 - ``MAX_PRODUCTION_STEPS`` (1e6 per replication): ``horizon_days / production.step_days``
   steps of ~3 us each, ~3 s per replication at the limit.
 - ``MAX_TANKERS`` (50,000 per replication): a closed fleet's ``sum(count)``, or an open
@@ -109,6 +111,7 @@ LIMITS: dict[str, float] = {
 - ``MIN_LOADING_RATE_BPD`` (1 bbl a day): a cargo's loading time ``MAX_BBL / rate`` stays finite.
 """
 
+INITIAL_STATES: tuple[str, ...] = ("loaded_waiting", "loading", "waiting_berth", "waiting_outside")
 STATUSES: tuple[str, ...] = ("licensed", "sanctioned", "unsanctioned")
 COURT_POLICIES: tuple[str, ...] = ("none", "on_departure", "on_loading", "blanket")
 Status = Literal["licensed", "sanctioned", "unsanctioned"]
@@ -175,6 +178,8 @@ _ALIASED = ConfigDict(
 
 
 # --------------------------------------------------------------------------- distributions
+
+_NORMAL = statistics.NormalDist()
 
 _DIST_PARAMS: dict[str, tuple[str, ...]] = {
     "fixed": ("value",),
@@ -250,6 +255,29 @@ class Dist(_Model):
             case _:
                 return (self.low + self.mode + self.high) / 3  # type: ignore[operator]
 
+    def ppf(self, u: float) -> float:
+        """The ``u``-quantile: a tanker that drew ``u`` keeps its rank when the dist changes."""
+        u = min(max(u, 1e-12), 1.0 - 1e-12)
+        match self.dist:
+            case "fixed":
+                return float(self.value)  # type: ignore[arg-type]
+            case "exponential":
+                return -float(self.mean) * math.log1p(-u)  # type: ignore[arg-type]
+            case "lognormal":
+                return float(self.median) * math.exp(self.sigma * _NORMAL.inv_cdf(u))  # type: ignore[arg-type, operator]
+            case "uniform":
+                return self.low + (self.high - self.low) * u  # type: ignore[operator]
+            case "triangular":
+                lo, mode, hi = float(self.low), float(self.mode), float(self.high)  # type: ignore[arg-type]
+                if u < (mode - lo) / (hi - lo):
+                    return lo + math.sqrt(u * (hi - lo) * (mode - lo))
+                return hi - math.sqrt((1.0 - u) * (hi - lo) * (hi - mode))
+            case _:
+                if not self.mean or not self.cv:
+                    return float(self.mean or 0.0)
+                shape = 1.0 / self.cv**2
+                return float(special.gammaincinv(shape, u)) * self.mean / shape
+
     def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Draw ``n`` values from ``rng`` (always consumes the stream the same way)."""
         match self.dist:
@@ -279,19 +307,34 @@ def fixed(value: float) -> Dist:
 
 
 class CutPolicy(_Model):
-    """The operator cuts output by ``cut_fraction`` once storage is ``trigger_fill`` full."""
+    """Output cuts that deepen gradually as storage fills, and come back as gradually.
+
+    The cut aimed at grows from none at ``start_fill`` to ``max_fraction`` of output at
+    ``full_fill``; the cut in force moves toward it by at most ``max_fraction`` per
+    ``deepen_days`` (wells shut in one by one) and per ``restart_days`` back (restarts take
+    longer). Zero days: the cut follows the fill at once.
+    """
 
     enabled: bool = False
-    trigger_fill: Probability = 0.9
-    cut_fraction: Probability = 0.3
-    delay_days: Days = 0.0
-    restore_fill: Probability | None = None  # None: restore below trigger_fill
+    start_fill: Probability = 0.9
+    full_fill: Probability = 1.0
+    max_fraction: Probability = 0.3
+    deepen_days: Days = 0.0
+    restart_days: Days = 0.0
 
     @model_validator(mode="after")
-    def _restore(self) -> CutPolicy:
-        if self.restore_fill is not None and self.restore_fill > self.trigger_fill:
-            raise _bad("restore_fill", f"must be <= trigger_fill ({self.trigger_fill:g})")
+    def _ramp(self) -> CutPolicy:
+        if self.full_fill < self.start_fill:
+            raise _bad("full_fill", f"must be >= start_fill ({self.start_fill:g})")
         return self
+
+    def aimed(self, fill: float) -> float:
+        """The share of output the operator aims to cut at storage ``fill``."""
+        if not self.enabled or fill < self.start_fill:
+            return 0.0
+        if fill >= self.full_fill:
+            return self.max_fraction
+        return self.max_fraction * (fill - self.start_fill) / (self.full_fill - self.start_fill)
 
 
 class Production(_Model):
@@ -371,13 +414,14 @@ class Initial(_Model):
     loaded_waiting: InitialGroups = ()
     loading: InitialGroups = ()
     waiting_berth: InitialGroups = ()
+    waiting_outside: InitialGroups = ()  # empty, at anchor outside: decide at day 0 whether to come in
     # Seizures and escapes the owners already know of at day 0 (e.g. the first seizure).
     known_seizures: Count = 0
     known_escapes: Count = 0
 
     def groups(self) -> Iterable[tuple[str, InitialGroup]]:
         """Every (state, group) pair."""
-        for state in ("loaded_waiting", "loading", "waiting_berth"):
+        for state in INITIAL_STATES:
             for group in getattr(self, state):
                 yield state, group
 
@@ -409,16 +453,104 @@ class Fleet(_Model):
         return self
 
 
-class Behaviour(_Model):
-    """Owners' Beta(prior_a, prior_b) belief that a departure ends in seizure."""
+GroupName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 
+
+class OwnerGroup(_Model):
+    """Owners of one kind of tanker: one belief, and traits each tanker draws for itself.
+
+    The belief is Beta(prior_a + news_weight * seizures heard, prior_b + news_weight *
+    escapes heard). Each tanker draws a quantile once for each threshold, so it keeps its
+    rank when a threshold's distribution changes (by a sweep point or a timeline entry).
+    """
+
+    statuses: Annotated[tuple[Status, ...], BeforeValidator(_as_tuple)]
     prior_a: PseudoCount = 1.0
     prior_b: PseudoCount = 19.0
+    news_weight: Annotated[Real, Field(ge=0.0, le=MAX_COUNT)] = 1.0  # per seizure or escape heard
+    risk_threshold: Dist = fixed(0.05)  # a loaded tanker sails while the belief is below it
+    turnback_threshold: Dist = fixed(0.2)  # an inbound tanker comes in while below it
+    patience_days: Dist = fixed(30.0)  # a loaded tanker sails after waiting this long
+    outside_days: Dist = fixed(0.0)  # an inbound tanker waits outside this long, then turns back
+    go_dark_prob: Probability = 0.0  # share of departures sailing dark (AIS off)
+
+
+class Offer(_Model):
+    """The operator's inducement to come in and load when its tanks fill.
+
+    At storage fill f the pressure is (f - from_fill) / (full_fill - from_fill), clipped to
+    [0, 1]; an inbound tanker then comes in while the belief is below its turn-back
+    threshold times (1 + premium * pressure).
+    """
+
+    from_fill: Probability = 1.0
+    full_fill: Probability = 1.0
+    premium: Annotated[Real, Field(ge=0.0, le=MAX_COUNT)] = 0.0
+
+    @model_validator(mode="after")
+    def _ramp(self) -> Offer:
+        if self.full_fill < self.from_fill:
+            raise _bad("full_fill", f"must be >= from_fill ({self.from_fill:g})")
+        return self
+
+    def factor(self, fill: float) -> float:
+        """The multiple of a tanker's turn-back threshold at storage ``fill``."""
+        if self.premium == 0 or fill <= self.from_fill:
+            return 1.0
+        if fill >= self.full_fill:
+            return 1.0 + self.premium
+        return 1.0 + self.premium * (fill - self.from_fill) / (self.full_fill - self.from_fill)
+
+
+class Breakout(_Model):
+    """Loaded targets waiting in port sail out together, hoping to overwhelm the navy."""
+
+    group: PositiveCount | None = (
+        None  # when this many have waited min_wait_days (checked on every change)
+    )
+    min_wait_days: Days = 0.0
+    day: Days | None = None  # once, on this day (a timeline entry can set it)
+    after_escapes: PositiveCount | None = None  # once, when owners have heard of this many escapes
+
+
+def _default_groups() -> dict[str, OwnerGroup]:
+    return {"owners": OwnerGroup(statuses=("sanctioned", "unsanctioned"))}
+
+
+class Behaviour(_Model):
+    """Owners of targetable tankers: groups with their own beliefs, the offer, breakouts."""
+
     news_lag_days: Days = 0.0
-    risk_threshold: Probability = 0.05
-    patience_days: Dist = fixed(30.0)
-    turnback_threshold: Probability = 0.2
-    breakout_group: PositiveCount | None = None
+    groups: dict[GroupName, OwnerGroup] = Field(default_factory=_default_groups)
+    offer: Offer = Offer()
+    breakout: Breakout = Breakout()
+
+    @model_validator(mode="after")
+    def _cover(self) -> Behaviour:
+        seen: dict[str, str] = {}
+        for name, group in self.groups.items():
+            for status in group.statuses:
+                if status in seen:
+                    raise _bad(
+                        f"groups.{name}.statuses",
+                        f"'{status}' is already in group '{seen[status]}' (a status belongs "
+                        "to one group)",
+                    )
+                seen[status] = name
+        missing = [s for s in ("sanctioned", "unsanctioned") if s not in seen]
+        if missing:
+            raise _bad(
+                "groups",
+                f"every status the navy may target needs a group; none has {', '.join(missing)}",
+            )
+        return self
+
+    def group_of(self, status: str) -> str | None:
+        """The name of the group owning tankers of ``status`` (None: no group)."""
+        for name, group in self.groups.items():
+            if status in group.statuses:
+                return name
+        return None
 
 
 class Navy(_Model):
@@ -433,6 +565,9 @@ class Navy(_Model):
     boarding_days: Dist = fixed(1.0)
     escort_days: Dist = fixed(0.0)
     board_success_prob: Probability = 1.0
+    dark_detection_prob: Probability = 1.0  # detection of a departure sailing dark
+    pursuit_prob: Probability = 0.0  # share of detected targets chased beyond the zone
+    pursuit_days: Dist = fixed(0.0)  # how long a chase lasts after the zone
 
     def targets_status(self, status: str) -> bool:
         """Whether a tanker of this status is a target."""
@@ -685,7 +820,7 @@ class Config(_Model):
     @model_validator(mode="after")
     def _combinations(self) -> Config:
         fleet = self.fleet
-        for state in ("loaded_waiting", "loading", "waiting_berth"):
+        for state in INITIAL_STATES:
             for i, g in enumerate(getattr(self.initial, state)):
                 if g.tanker_class not in fleet.classes:
                     raise _bad(

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 #: Days of the ``stranded_dayN_bbl`` metrics: the ends of 31 Dec 2025 and 31 Jan 2026.
 STRANDED_DAYS: tuple[int, ...] = (21, 52)
+#: The days of the new-floating-storage metric (20-31 Dec 2025), and its key.
+FLOATING_DAYS = (10, 21)
+FLOATING_KEY = f"floating_d{FLOATING_DAYS[0]}_{FLOATING_DAYS[1]}_bbl"
 #: Prefixes of columns that hold a metric of the paired baseline or a difference.
 PREFIXES: tuple[str, ...] = ("baseline_", "diff_")
 
@@ -111,11 +114,34 @@ METRICS: tuple[Metric, ...] = (
         "tankers",
         "seized inside territorial waters (wait-time policy)",
     ),
+    _count(
+        "seizures_pursued",
+        "Seizures after a chase",
+        "tankers",
+        "seized beyond the interdiction zone, at the end of a pursuit",
+    ),
     _count("escapes", "Escapes", "tankers", "departures of targeted tankers that cleared the zone"),
     _count(
         "departures", "Departures", "tankers", "all departures, licensed and non-targeted included"
     ),
-    _count("turnbacks", "Turnbacks", "tankers", "turn-back events of inbound targets"),
+    _count(
+        "dark_departures",
+        "Dark departures",
+        "tankers",
+        "departures of targets sailing dark (AIS off, detected less often)",
+    ),
+    _count(
+        "turnbacks",
+        "Turnbacks",
+        "tankers",
+        "inbound targets that turned back, at once or after waiting outside",
+    ),
+    _count(
+        "breakouts",
+        "Breakouts",
+        "breakouts",
+        "times the loaded targets waiting in port sailed out together",
+    ),
     _count(
         "board_refusals", "Boarding refusals", "boardings", "boardings refused (the tanker escaped)"
     ),
@@ -132,6 +158,14 @@ METRICS: tuple[Metric, ...] = (
         "the highest level of that cargo at any moment of the run (day 0 included)",
     ),
     *(_stranded_day(d) for d in STRANDED_DAYS),
+    _m(
+        FLOATING_KEY,
+        f"Floating storage loaded days {FLOATING_DAYS[0]}-{FLOATING_DAYS[1]}",
+        MILLION_BBL,
+        f"cargo loaded on days {FLOATING_DAYS[0]}-{FLOATING_DAYS[1]} aboard targets still "
+        f"waiting in port at the end of day {FLOATING_DAYS[1]}: new floating storage; NaN past "
+        "the horizon",
+    ),
     _m(
         "afloat_end_bbl",
         "Afloat at end",

@@ -376,7 +376,7 @@ def test_parse_annotations_bundled_scenario() -> None:
     assert len(notes) == len(found) > 30
     assert notes["production.export_bpd"].kind == "source"
     assert notes["production.export_bpd"].note.startswith("F11 ")
-    assert notes["production.cut.delay_days"].kind == "assumption"
+    assert notes["production.cut.deepen_days"].kind == "assumption"
     assert notes["fleet.tankers[1]"].value.startswith("{class: VLCC, status: sanctioned")
     assert "initial.loaded_waiting[0]" in notes
     # Every annotated key is a key of the loaded config, with the file's value.

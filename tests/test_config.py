@@ -43,10 +43,10 @@ def test_config_error_is_a_value_error():
         ("navy.detection_prob=1.5", "navy.detection_prob", "1.5"),
         ("navy.detection_prob=-0.1", "navy.detection_prob", "-0.1"),
         ("court.approval_prob=2", "court.approval_prob", "2"),
-        ("behaviour.risk_threshold=-1", "behaviour.risk_threshold", "-1"),
+        ("behaviour.groups.shadow.prior_a=-1", "behaviour.groups.shadow.prior_a", "-1"),
         ("policy.in_waters_success_prob=1.01", "policy.in_waters_success_prob", "1.01"),
         ("navy.board_success_prob=7", "navy.board_success_prob", "7"),
-        ("production.cut.trigger_fill=1.2", "production.cut.trigger_fill", "1.2"),
+        ("production.cut.start_fill=1.2", "production.cut.start_fill", "1.2"),
         # negative (or zero) durations, capacities and counts
         ("horizon_days=-5", "horizon_days", "-5"),
         ("horizon_days=0", "horizon_days", "greater than 0"),
@@ -62,12 +62,12 @@ def test_config_error_is_a_value_error():
         ("terminal.berths=0", "terminal.berths", "0"),
         ("navy.boarding_teams=-1", "navy.boarding_teams", "-1"),
         ("court.capacity=0", "court.capacity", "0"),
-        ("behaviour.breakout_group=0", "behaviour.breakout_group", "0"),
+        ("behaviour.breakout.group=0", "behaviour.breakout.group", "0"),
         # storage consistency
         ("terminal.storage_init_bbl=1e9", "terminal.storage_init_bbl", "storage_capacity_bbl"),
         ("terminal.storage_min_bbl=4e7", "terminal.storage_min_bbl", "storage_init_bbl"),
         ("fleet.classes.VLCC=1e9", "fleet.classes", "fit in storage"),
-        ("production.cut.restore_fill=0.95", "production.cut.restore_fill", "trigger_fill"),
+        ("production.cut.full_fill=0.5", "production.cut.full_fill", "start_fill"),
         # distributions
         ("navy.boarding_days={dist: gamma, mean: 2}", "navy.boarding_days", "missing cv"),
         (
@@ -83,7 +83,11 @@ def test_config_error_is_a_value_error():
             "navy.escort_days",
             "mode",
         ),
-        ("behaviour.patience_days={dist: fixed}", "behaviour.patience_days", "missing value"),
+        (
+            "behaviour.groups.shadow.patience_days={dist: fixed}",
+            "behaviour.groups.shadow.patience_days",
+            "missing value",
+        ),
         # enumerations
         ("court.policy=sometimes", "court.policy", "sometimes"),
         ("navy.targets=everyone", "navy.targets", "everyone"),

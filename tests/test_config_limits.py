@@ -86,13 +86,13 @@ def error_of(*overrides: str) -> str:
             "1000000",
         ),
         (
-            ["behaviour.patience_days={dist: lognormal, median: 1e308, sigma: 1}"],
-            "behaviour.patience_days.median",
+            ["behaviour.groups.shadow.patience_days={dist: lognormal, median: 1e308, sigma: 1}"],
+            "behaviour.groups.shadow.patience_days.median",
             "1000000",
         ),
         (
-            ["behaviour.patience_days={dist: lognormal, median: 1, sigma: 1000}"],
-            "behaviour.patience_days.sigma",
+            ["behaviour.groups.shadow.patience_days={dist: lognormal, median: 1, sigma: 1000}"],
+            "behaviour.groups.shadow.patience_days.sigma",
             "10",
         ),
         (
@@ -120,13 +120,13 @@ def test_limit_names_the_key(overrides, key, detail):
 
 def test_horizon_message_states_the_estimate():
     message = error_of("horizon_days=1e9")
-    assert "134 GiB per replication" in message and "at most 14913 days" in message
+    assert "149 GiB per replication" in message and "at most 13421 days" in message
 
 
 def test_a_long_horizon_without_a_baseline_fits_twice_as_long():
     overrides = ["experiment.baseline=false", "horizon_days=20000"]
     assert sim.load_config(SCENARIO, overrides=overrides).horizon_days == 20_000
-    assert "at most 14913 days" in error_of("horizon_days=20000")
+    assert "at most 13421 days" in error_of("horizon_days=20000")
 
 
 @pytest.mark.parametrize(
@@ -151,8 +151,8 @@ def test_whole_floats_are_ints():
 
 
 def test_ints_are_fine_for_floats_and_limits_at_their_edge():
-    cfg = sim.load_config(SCENARIO, overrides=["horizon_days=14913"])
-    assert cfg.horizon_days == 14_913.0
+    cfg = sim.load_config(SCENARIO, overrides=["horizon_days=13421"])
+    assert cfg.horizon_days == 13_421.0
 
 
 def test_seed_below_2_64_accepted():
@@ -201,9 +201,18 @@ def test_extreme_accepted_distributions_draw_finite_values(dist):
 
 
 def _zero_voyage(cfg: sim.Config) -> sim.Config:
-    """``cfg`` with every voyage fixed at 0 days, bypassing validation."""
+    """``cfg`` with every voyage and wait outside fixed at 0 days, bypassing validation."""
     tankers = tuple(g.model_copy(update={"voyage_days": fixed(0.0)}) for g in cfg.fleet.tankers)
-    return cfg.model_copy(update={"fleet": cfg.fleet.model_copy(update={"tankers": tankers})})
+    groups = {
+        name: g.model_copy(update={"outside_days": fixed(0.0)})
+        for name, g in cfg.behaviour.groups.items()
+    }
+    return cfg.model_copy(
+        update={
+            "fleet": cfg.fleet.model_copy(update={"tankers": tankers}),
+            "behaviour": cfg.behaviour.model_copy(update={"groups": groups}),
+        }
+    )
 
 
 def test_zero_time_loop_stops_with_a_clear_error(monkeypatch):

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import copy
-import math
 from typing import Any
 
 import numpy as np
 import simpy
+from model_helpers import NO_INITIAL, make_tanker, owners_who_sail
 
 import sim
 from sim.config import validate
 from sim.model.court import Court
 from sim.model.ledger import Ledger
 from sim.model.streams import Streams
-from sim.model.tanker import Tanker
 
 BASE = sim.load_config("venezuela_dec2025").to_dict()
 
@@ -26,10 +25,14 @@ def one_tanker(**court: Any) -> sim.Config:
     d["fleet"]["tankers"] = [
         {"class": "Aframax", "status": "sanctioned", "count": 1, "voyage_days": 2}
     ]
-    d["initial"].update(loaded_waiting=[], loading=[], waiting_berth=[])
-    d["behaviour"].update(risk_threshold=1.0, turnback_threshold=1.0)
+    d["initial"].update(NO_INITIAL)
+    d["behaviour"] = owners_who_sail()
     d["navy"].update(
-        detection_prob=1.0, boarding_teams=0, territorial_transit_days=0.5, exposure_days=2.5
+        detection_prob=1.0,
+        boarding_teams=0,
+        territorial_transit_days=0.5,
+        exposure_days=2.5,
+        pursuit_prob=0.0,
     )
     d["court"].update(court)
     return validate(d)
@@ -51,12 +54,12 @@ def scripted_court(delay: float, approval: float, capacity: int = 1) -> Court:
     d.update(delay_days=delay, approval_prob=approval, capacity=capacity)
     cfg = validate({**copy.deepcopy(BASE), "court": d}).court
     streams = Streams(np.random.SeedSequence(0))
-    return Court(simpy.Environment(), cfg, streams, Ledger())
+    court = Court(simpy.Environment(), cfg, streams)
+    court.connect(ledger=Ledger())
+    return court
 
 
-def tanker(k: int = 0) -> Tanker:
-    """A targeted tanker with no voyage (only the court looks at it)."""
-    return Tanker(k, "Aframax", 720_000.0, "sanctioned", True, None, lambda: math.inf)
+tanker = make_tanker
 
 
 def test_a_late_denial_does_not_land_on_the_next_visit() -> None:

@@ -29,6 +29,7 @@ def two_vlcc_groups(short: int, long: int, placed: int) -> sim.Config:
     d["initial"]["loaded_waiting"] = [{"class": "VLCC", "status": "sanctioned", "count": placed}]
     d["initial"]["loading"] = []
     d["initial"]["waiting_berth"] = []
+    d["initial"]["waiting_outside"] = []
     return validate(d)
 
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 import sim
 from sim.config import validate
 from sim.model.ledger import FLOW_COLUMNS
-from sim.model.world import STRANDED_DAYS, stranded_day_key
+from sim.metrics import FLOATING_KEY, STRANDED_DAYS, stranded_day_key
 
 BASE = sim.load_config("venezuela_dec2025").to_dict()
 LARGEST_CARGO = max(BASE["fleet"]["classes"].values())
@@ -35,6 +35,7 @@ FLOW_METRICS = {
 MAY_BE_NAN = {"days_to_storage_full", "days_to_first_seizure", "team_utilization"}
 MAY_BE_NAN |= {"mean_berth_wait_days"}
 MAY_BE_NAN |= {stranded_day_key(d) for d in STRANDED_DAYS}  # NaN past the horizon
+MAY_BE_NAN |= {FLOATING_KEY}
 
 
 def rel_close(a: float, b: float, scale: float) -> bool:
@@ -74,26 +75,44 @@ def configs(draw: st.DrawFn, open_fleet: bool) -> sim.Config:
     policy["in_waters_success_prob"] = draw(st.one_of(st.just(0.8), st.floats(0.0, 1.0)))
 
     beh = d["behaviour"]
-    beh["breakout_group"] = draw(st.one_of(st.none(), st.integers(1, 12)))
+    beh["breakout"] = {
+        "group": draw(st.one_of(st.none(), st.integers(1, 12))),
+        "min_wait_days": draw(st.sampled_from([0.0, 3.0])),
+        "day": draw(st.one_of(st.none(), st.floats(0.0, 60.0))),
+        "after_escapes": draw(st.one_of(st.none(), st.integers(1, 5))),
+    }
     beh["news_lag_days"] = draw(st.sampled_from([0.0, 0.5, 1.0, 7.0]))
-    beh["risk_threshold"] = draw(st.sampled_from([0.0, 0.05, 0.1, 1.0]))
-    beh["turnback_threshold"] = draw(st.sampled_from([0.0, 0.08, 0.5, 1.0]))
-    beh["patience_days"] = draw(
-        st.sampled_from(
-            [
-                {"dist": "lognormal", "median": 30.0, "sigma": 0.6},
-                {"dist": "uniform", "low": 5.0, "high": 60.0},
-                0.0,
-                5.0,
-            ]
+    beh["offer"]["premium"] = draw(st.sampled_from([0.0, 1.0, 5.0]))
+    for group in beh["groups"].values():
+        group["risk_threshold"] = draw(
+            st.sampled_from([0.0, 0.05, 1.0, {"dist": "lognormal", "median": 0.06, "sigma": 0.5}])
         )
-    )
+        group["turnback_threshold"] = draw(
+            st.sampled_from([0.0, 0.08, 1.0, {"dist": "uniform", "low": 0.0, "high": 0.2}])
+        )
+        group["outside_days"] = draw(
+            st.sampled_from([0.0, 3.0, {"dist": "exponential", "mean": 5}])
+        )
+        group["go_dark_prob"] = draw(st.sampled_from([0.0, 0.3, 1.0]))
+        group["news_weight"] = draw(st.sampled_from([0.0, 1.0, 3.0]))
+        group["patience_days"] = draw(
+            st.sampled_from(
+                [
+                    {"dist": "lognormal", "median": 30.0, "sigma": 0.6},
+                    {"dist": "uniform", "low": 5.0, "high": 60.0},
+                    0.0,
+                    5.0,
+                ]
+            )
+        )
+    d["navy"]["pursuit_prob"] = draw(st.sampled_from([0.0, 0.5, 1.0]))
 
     prod = d["production"]
     prod["export_bpd"] = draw(st.sampled_from([0.0, 300_000.0, 800_000.0, 2_000_000.0]))
     prod["step_days"] = draw(st.sampled_from([0.5, 1.0, 2.5]))
     prod["cut"]["enabled"] = draw(st.booleans())
-    prod["cut"]["delay_days"] = draw(st.sampled_from([0.0, 5.0]))
+    prod["cut"]["deepen_days"] = draw(st.sampled_from([0.0, 5.0]))
+    prod["cut"]["restart_days"] = draw(st.sampled_from([0.0, 20.0]))
 
     term = d["terminal"]
     capacity = draw(st.floats(LARGEST_CARGO, 60e6))
@@ -146,7 +165,10 @@ def check_replication(cfg: sim.Config, rep: sim.Replication) -> None:
     assert m["produced_bbl"] == pytest.approx(
         cfg.production.export_bpd * cfg.horizon_days, rel=1e-9, abs=1e-6
     )
-    assert m["seizures_in_waters"] <= m["seizures"]
+    assert m["seizures_in_waters"] + m["seizures_pursued"] <= m["seizures"]
+    assert m["dark_departures"] <= m["departures"]
+    if not math.isnan(m[FLOATING_KEY]):
+        assert m[FLOATING_KEY] <= m[stranded_day_key(21)] + 1e-6
     assert m["escapes"] + m["seizures"] - m["seizures_in_waters"] <= m["departures"]
     assert m["warrants_issued"] + m["warrants_denied"] <= m["warrants_requested"]
     assert m["warrants_expired"] <= m["warrants_issued"]

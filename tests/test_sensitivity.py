@@ -43,7 +43,7 @@ def small_spec(**changes) -> dict:
     spec = {
         "parameters": {
             "navy.boarding_teams": {"range": [1, 6], "integer": True},
-            "behaviour.risk_threshold": [0.02, 0.15],
+            "behaviour.groups.shadow.risk_threshold.median": [0.02, 0.15],
             "court.delay_days.median": [0.5, 7.0],
         },
         "n": 3,
@@ -64,8 +64,8 @@ def test_default_spec_loads_resolves_and_cites_sources(venezuela):
         "navy.boarding_teams",
         "navy.detection_prob",
         "court.delay_days.median",
-        "behaviour.patience_days.median",
-        "behaviour.risk_threshold",
+        "behaviour.groups.shadow.patience_days.median",
+        "behaviour.groups.shadow.risk_threshold.median",
         "policy.enter_waters_after_days",
     ]
     params = {p.path: p for p in resolve_parameters(spec, venezuela)}
@@ -228,7 +228,7 @@ def test_morris_on_a_tiny_run_gives_one_finite_ranked_row_per_parameter(cfg30, t
         assert (tmp_path / name).is_file(), name
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "samples.parquet"), res.samples)
     assert not list(tmp_path.glob(".*tmp*"))
-    assert "behaviour.risk_threshold" in str(res)
+    assert "behaviour.groups.shadow.risk_threshold.median" in str(res)
     assert load_spec(tmp_path / "spec.yaml").names == load_spec().names
 
 
@@ -252,7 +252,7 @@ def test_a_parameter_without_effect_ranks_last(cfg30):
         t = res.table(output).reset_index().set_index("parameter")
         assert t.loc["court.delay_days.median", "mu_star"] == 0.0
         assert t.loc["court.delay_days.median", "rank"] == 3
-        assert t.loc["behaviour.risk_threshold", "mu_star"] > 0.0
+        assert t.loc["behaviour.groups.shadow.risk_threshold.median", "mu_star"] > 0.0
 
 
 def test_sobol_on_a_tiny_run(cfg30):
@@ -279,9 +279,9 @@ def test_the_baseline_ignores_the_blockade_sections(cfg30):
             "navy.boarding_teams": 9,
             "navy.detection_prob": 0.1,
             "court.delay_days.median": 9.0,
-            "behaviour.risk_threshold": 0.5,
-            "behaviour.turnback_threshold": 0.01,
-            "behaviour.patience_days.median": 1.0,
+            "behaviour.groups.shadow.risk_threshold.median": 0.5,
+            "behaviour.groups.shadow.turnback_threshold.median": 0.01,
+            "behaviour.groups.shadow.patience_days.median": 1.0,
             "policy.enter_waters_after_days": 1.0,
         },
     )
@@ -311,7 +311,7 @@ def test_cli_prints_the_ranked_table(tmp_path, capsys):
     spec.write_text(
         "parameters:\n"
         "  navy.boarding_teams: {range: [1, 4], integer: true}\n"
-        "  behaviour.risk_threshold: [0.02, 0.15]\n"
+        "  behaviour.groups.shadow.risk_threshold.median: [0.02, 0.15]\n"
     )
     code = sensitivity_main(
         [
@@ -334,7 +334,7 @@ def test_cli_prints_the_ranked_table(tmp_path, capsys):
     assert code == 0
     assert "Morris screening of venezuela_dec2025" in out
     assert "export_decline" in out and "seizures" in out
-    assert "behaviour.risk_threshold" in out
+    assert "behaviour.groups.shadow.risk_threshold.median" in out
     assert (tmp_path / "out" / "samples.parquet").is_file()
 
 

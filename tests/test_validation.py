@@ -193,7 +193,7 @@ def test_v4_little(validation, root_seed):
     """
     cfg = validation("v4_little")
     lam = cfg.fleet.arrival_rate_per_day
-    w_theory = cfg.behaviour.patience_days.mean_value
+    w_theory = cfg.behaviour.groups["owners"].patience_days.mean_value
     warmup, tail, n = 20, 30, 20
     end = cfg.horizon_days - tail
     ls, ws, gaps = [], [], []

@@ -69,7 +69,7 @@ def test_baseline_and_face_validity(report):
         "navy.detection_prob",
         "court.delay_days",
         "policy.enter_waters_after_days",
-        "behaviour.patience_days",
+        "behaviour.groups.shadow.patience_days",
     ):
         assert f"(`{key}`)" in text
     assert text.count("Expected because") == 5

@@ -1,44 +1,93 @@
-"""Owners' shared belief about seizure risk, and the loaded tankers waiting in port."""
+"""Owners of targetable tankers: groups with their own beliefs, and their decisions.
+
+Each decision is its own method: come in (or wait outside, or turn back), sail loaded (on
+risk or patience), break out together. Each tanker compares its group's belief with its own
+thresholds, so news moves tankers one by one, not a whole fleet at once.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Generator
+from typing import TYPE_CHECKING
 
 import simpy
 
-from sim.config import Behaviour
+from sim.config import Behaviour, OwnerGroup
+from sim.model.actor import Actor
 from sim.model.ledger import Ledger
 from sim.model.tanker import Tanker
+from sim.model.terminal import Terminal
 from sim.model.timers import call_later
 
+if TYPE_CHECKING:
+    from sim.model.navy import Navy
 
-class Owners:
-    """Owners of targetable tankers: a Beta(a, b) belief updated by news, and their waiting."""
+
+class Owners(Actor):
+    """Owner groups' Beta beliefs updated by news, and the tankers waiting in or outside port."""
+
+    NEIGHBOURS = ("terminal", "navy", "ledger")
+    terminal: Terminal
+    navy: Navy
+    ledger: Ledger
 
     def __init__(
         self,
         env: simpy.Environment,
         cfg: Behaviour,
-        ledger: Ledger,
         known_seizures: int = 0,
         known_escapes: int = 0,
     ) -> None:
         self.env = env
+        self.seizures_heard = known_seizures
+        self.escapes_heard = known_escapes
+        self.members: list[Tanker] = []
+        self.waiting: dict[int, Tanker] = {}  # loaded in port
+        self.outside: dict[int, Tanker] = {}  # inbound, at anchor outside
+        self._fired: set[str] = set()  # breakouts that fire once: "day", "escapes"
+        self._day_token = 0
+        self.reconfigure(cfg)
+
+    # ------------------------------------------------------------------ settings
+
+    def reconfigure(self, cfg: Behaviour) -> None:
+        """Take new behaviour settings (at build, or from a timeline entry)."""
         self.cfg = cfg
-        self.ledger = ledger
-        self.a = cfg.prior_a + known_seizures
-        self.b = cfg.prior_b + known_escapes
-        self.waiting: dict[int, Tanker] = {}
-        self.on_wait: Callable[[Tanker], None] | None = None  # called when a tanker starts waiting
+        self._group_of = {s: n for n, g in cfg.groups.items() for s in g.statuses}
+        self._risk = {n: self._belief(g) for n, g in cfg.groups.items()}
+        for t in self.members:
+            self.assign(t)
+        self._schedule_breakout_day()
+        if self.members:
+            self._recheck()
 
-    @property
-    def risk(self) -> float:
-        """The believed chance that a departure ends in seizure (the Beta mean)."""
-        return self.a / (self.a + self.b)
+    def join(self, t: Tanker) -> None:
+        """A new tanker: its owners decide for it from now on."""
+        self.members.append(t)
+        self.assign(t)
 
-    def turns_back(self) -> bool:
-        """Whether an inbound targetable tanker turns back now."""
-        return self.risk > self.cfg.turnback_threshold
+    def assign(self, t: Tanker) -> None:
+        """Put ``t`` in its status's owner group and set its thresholds from its quantiles."""
+        t.owners = self._group_of.get(t.status)
+        group = self.group(t)
+        if group is not None:
+            t.risk_threshold = group.risk_threshold.ppf(t.traits.risk_u)
+            t.turnback_threshold = group.turnback_threshold.ppf(t.traits.turnback_u)
+
+    def group(self, t: Tanker) -> OwnerGroup | None:
+        """The settings of ``t``'s owner group (None: its status has none)."""
+        return None if t.owners is None else self.cfg.groups[t.owners]
+
+    def _belief(self, g: OwnerGroup) -> float:
+        a = g.prior_a + g.news_weight * self.seizures_heard
+        b = g.prior_b + g.news_weight * self.escapes_heard
+        return a / (a + b)
+
+    def risk(self, t: Tanker) -> float:
+        """The believed chance, in ``t``'s group, that a departure ends in seizure."""
+        return self._risk[t.owners] if t.owners is not None else 0.0
+
+    # ------------------------------------------------------------------ news
 
     def hear(self, seized: bool) -> None:
         """News of one seizure (or escape) reaches owners after ``news_lag_days``."""
@@ -49,41 +98,126 @@ class Owners:
 
     def _update(self, seized: bool) -> None:
         if seized:
-            self.a += 1
+            self.seizures_heard += 1
         else:
-            self.b += 1
-        if self.risk < self.cfg.risk_threshold:
-            for t in list(self.waiting.values()):
-                self.release(t, "risk")
+            self.escapes_heard += 1
+        self._risk = {n: self._belief(g) for n, g in self.cfg.groups.items()}
+        self._recheck()
+        after = self.cfg.breakout.after_escapes
+        if after is not None and self.escapes_heard >= after:
+            self._breakout_once("escapes")
 
-    def release(self, t: Tanker, reason: str) -> None:
-        """Wake a waiting tanker: it leaves port (or is taken, for ``"seized"``)."""
-        if t.wake is not None and not t.wake.triggered:
-            t.wake.succeed(reason)
+    def _recheck(self) -> None:
+        """Everyone waiting decides again: loaded tankers may sail, those outside come in."""
+        for t in list(self.waiting.values()):
+            if self.risk(t) < t.risk_threshold:
+                self.release(t, "risk")
+        for t in list(self.outside.values()):
+            if self.comes_in(t):
+                self.release(t, "come_in")
+
+    def end_of_day(self) -> None:
+        """The daily look: the offer moves with storage, waits grow long enough to break out."""
+        if self.outside and self.cfg.offer.premium > 0:
+            for t in list(self.outside.values()):
+                if self.comes_in(t):
+                    self.release(t, "come_in")
+        if self.cfg.breakout.min_wait_days > 0:
+            self._check_group()
+
+    def floating_since(self, day: float) -> float:
+        """Cargo loaded since ``day`` aboard targets waiting in port now."""
+        return sum(t.cargo_bbl for t in self.waiting.values() if t.loaded_at >= day)
+
+    # ------------------------------------------------------------------ decisions
+
+    def comes_in(self, t: Tanker) -> bool:
+        """Whether inbound ``t`` comes in now: the belief is below its turn-back threshold,
+        raised by the operator's offer while storage is under pressure."""
+        offer = self.cfg.offer.factor(self.terminal.fill())
+        return self.risk(t) < t.turnback_threshold * offer
+
+    def arrive(self, t: Tanker) -> Generator[simpy.Event, object, bool]:
+        """Inbound ``t`` decides: come in (True), or wait outside and then turn back (False)."""
+        if self.comes_in(t):
+            return True
+        group = self.group(t)
+        outside = group.outside_days.ppf(t.traits.outside_u()) if group is not None else 0.0
+        if outside <= 0:
+            return False
+        wake = t.wake = self.env.event()
+        t.wait_start = self.env.now
+        self.outside[t.id] = t
+        result = yield wake | self.env.timeout(outside)
+        del self.outside[t.id]
+        t.wake = None
+        return wake in result  # type: ignore[operator]
 
     def wait_in_port(self, t: Tanker) -> Generator[simpy.Event, object, str]:
-        """Hold a loaded targetable tanker until it sails or is seized; returns why it ended."""
+        """Hold a loaded target until it sails or is seized; returns why the wait ended."""
         env, ledger = self.env, self.ledger
-        if self.risk < self.cfg.risk_threshold:
+        if self.risk(t) < t.risk_threshold:
             return "risk"
         wake = t.wake = env.event()
-        t.left_port = env.event()
+        left_port = t.left_port = env.event()
+        t.wait_start = env.now
         self.waiting[t.id] = t
         ledger.tankers_waiting += 1
-        cargo = t.cargo_bbl
-        ledger.strand(cargo)
-        if self.on_wait is not None:
-            self.on_wait(t)
-        group = self.cfg.breakout_group
-        if group is not None and len(self.waiting) >= group:
-            for other in list(self.waiting.values()):
-                self.release(other, "breakout")
+        cargo, new = t.cargo_bbl, t.cargo_new
+        ledger.strand(cargo, new)
+        self.navy.watch(t, left_port)
+        self._check_group()
+        group = self.group(t)
+        patience = group.patience_days.ppf(t.traits.patience_u()) if group is not None else 0.0
         # The patience timer wakes this wait only (a later visit has its own ``wake``).
-        call_later(env, t.patience_days(), lambda: wake.triggered or wake.succeed("patience"))
+        call_later(env, patience, lambda: wake.triggered or wake.succeed("patience"))
         reason = str((yield wake))
         del self.waiting[t.id]
         ledger.tankers_waiting -= 1
-        ledger.strand(-cargo)
+        ledger.strand(-cargo, new)
         t.wake = None
-        t.left_port.succeed(reason)
+        left_port.succeed(reason)
         return reason
+
+    def release(self, t: Tanker, reason: str) -> None:
+        """End ``t``'s wait (in port: it sails, or is taken for ``"seized"``; outside: it
+        comes in)."""
+        if t.wake is not None and not t.wake.triggered:
+            t.wake.succeed(reason)
+
+    # ------------------------------------------------------------------ breakouts
+
+    def _check_group(self) -> None:
+        """Break out when enough loaded targets have waited long enough."""
+        breakout = self.cfg.breakout
+        if breakout.group is None or len(self.waiting) < breakout.group:
+            return
+        since = self.env.now - breakout.min_wait_days
+        ready = sum(1 for t in self.waiting.values() if t.wait_start <= since)
+        if ready >= breakout.group:
+            self._breakout()
+
+    def _schedule_breakout_day(self) -> None:
+        day = self.cfg.breakout.day
+        if day is None or "day" in self._fired:
+            return
+        self._day_token += 1
+        token = self._day_token
+        call_later(self.env, max(0.0, day - self.env.now), lambda: self._breakout_day(token))
+
+    def _breakout_day(self, token: int) -> None:
+        if token == self._day_token:  # not replaced by a later day
+            self._breakout_once("day")
+
+    def _breakout_once(self, why: str) -> None:
+        if why not in self._fired:
+            self._fired.add(why)
+            self._breakout()
+
+    def _breakout(self) -> None:
+        """Every loaded target waiting in port sails now."""
+        if not self.waiting:
+            return
+        self.ledger.breakouts += 1
+        for t in list(self.waiting.values()):
+            self.release(t, "breakout")

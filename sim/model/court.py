@@ -7,26 +7,43 @@ from collections.abc import Generator
 import simpy
 
 from sim.config import Court as CourtConfig
+from sim.model.actor import Actor
 from sim.model.ledger import Ledger
 from sim.model.slots import Slots
 from sim.model.streams import Streams
 from sim.model.tanker import Tanker
 from sim.model.timers import call_later
 
+# The stage of a target's visit at which each warrant policy files its application.
+STAGE_OF_POLICY = {"blanket": "arrival", "on_loading": "berth", "on_departure": "detected"}
 
-class Court:
+
+class Court(Actor):
     """Issues one warrant per tanker; a warrant is valid for ``validity_days`` after issue."""
 
-    def __init__(
-        self, env: simpy.Environment, cfg: CourtConfig, streams: Streams, ledger: Ledger
-    ) -> None:
+    NEIGHBOURS = ("ledger",)
+    ledger: Ledger
+
+    def __init__(self, env: simpy.Environment, cfg: CourtConfig, streams: Streams) -> None:
         self.env = env
-        self.cfg = cfg
-        self.ledger = ledger
-        self.required = cfg.policy != "none"
+        self.streams = streams
         self.judges = Slots(env, cfg.capacity)
-        self._delay = streams.sampler("court.delay", cfg.delay_days)
         self._approve = streams.uniform("court.approval")
+        self.reconfigure(cfg)
+
+    def reconfigure(self, cfg: CourtConfig) -> None:
+        """Take new court settings (at build, or from a timeline entry)."""
+        self.cfg = cfg
+        self.required = cfg.policy != "none"
+        self._stage = STAGE_OF_POLICY.get(cfg.policy)
+        self.judges.resize(cfg.capacity)
+        self._delay = self.streams.sampler("court.delay", cfg.delay_days)
+
+    def at(self, tanker: Tanker, stage: str) -> None:
+        """A target reached ``stage`` of its visit (arrival, berth, detected): the policy
+        says whether an application is filed now."""
+        if stage == self._stage:
+            self.apply(tanker)
 
     def valid(self, tanker: Tanker) -> bool:
         """Whether ``tanker`` has a warrant in force now."""

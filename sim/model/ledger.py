@@ -18,6 +18,7 @@ TIMESERIES_COLUMNS: tuple[str, ...] = (
     "shut_in_bbl",
     "produced_bbl",
     "loaded_bbl",
+    "floating_new_bbl",
 )
 # Columns that are daily flows (differences of running totals); the rest are levels.
 FLOW_COLUMNS: frozenset[str] = frozenset(
@@ -60,8 +61,12 @@ class Ledger:
     seized_bbl: float = 0.0
     stranded_bbl: float = 0.0  # loaded and waiting in port, now
     stranded_peak_bbl: float = 0.0  # the highest stranded_bbl so far
+    floating_new_bbl: float = 0.0  # the part of stranded_bbl loaded during the run
     seizures: int = 0
     seizures_in_waters: int = 0
+    seizures_pursued: int = 0  # seized beyond the zone, at the end of a chase
+    dark_departures: int = 0
+    breakouts: int = 0
     escapes: int = 0
     turnbacks: int = 0
     departures: int = 0
@@ -76,6 +81,7 @@ class Ledger:
     tankers_waiting: int = 0
     first_seizure_day: float = math.nan
     storage_full_day: float = math.nan
+    record_events: bool = True
     events: list[tuple[float, int, str, float, str, str]] = field(default_factory=list)
     daily: list[tuple[float, ...]] = field(default_factory=list)
 
@@ -89,10 +95,18 @@ class Ledger:
         """Cargo on board tankers still in the theatre (waiting, loading or in transit)."""
         return self.afloat_init_bbl + self.loaded_bbl - self.exported_bbl - self.seized_bbl
 
-    def strand(self, bbl: float) -> None:
-        """Cargo of ``bbl`` starts (negative: stops) waiting loaded in port."""
+    def log(self, now: float, tanker: int, kind: str, bbl: float, status: str, cls: str) -> None:
+        """Record an event (a no-op unless events are recorded)."""
+        if self.record_events:
+            self.events.append((now, tanker, kind, bbl, status, cls))
+
+    def strand(self, bbl: float, new: bool) -> None:
+        """Cargo of ``bbl`` starts (negative: stops) waiting loaded in port; ``new``: it was
+        loaded during the run (floating storage), not on board at day 0."""
         self.stranded_bbl += bbl
         self.stranded_peak_bbl = max(self.stranded_peak_bbl, self.stranded_bbl)
+        if new:
+            self.floating_new_bbl += bbl
 
     def sample_day(self, storage_bbl: float) -> None:
         """Snapshot the running totals at the end of a day."""
@@ -107,6 +121,7 @@ class Ledger:
                 self.shut_in_bbl,
                 self.produced_bbl,
                 self.loaded_bbl,
+                self.floating_new_bbl,
             )
         )
 

@@ -1,21 +1,24 @@
-"""The blockading navy: detection, boarding teams, interception at sea and in port waters."""
+"""The blockading navy: detection, boarding teams, interception, pursuit, and going in."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from typing import TYPE_CHECKING
 
 import simpy
 
 from sim.config import Navy as NavyConfig
 from sim.config import Policy
+from sim.model.actor import Actor
+from sim.model.court import Court
+from sim.model.ledger import Ledger
 from sim.model.slots import Slots
 from sim.model.streams import Streams
 from sim.model.tanker import Tanker
 from sim.model.timers import call_later
 
 if TYPE_CHECKING:
-    from sim.model.world import World
+    from sim.model.fleet import Fleet
 
 
 # A team that falls free goes first to a tanker escaping at sea, which has a deadline,
@@ -23,33 +26,65 @@ if TYPE_CHECKING:
 AT_SEA, IN_WATERS = 0, 1
 
 
-class Navy:
+class Navy(Actor):
     """Boarding teams that seize detected targets, when a warrant allows, before they escape."""
 
-    def __init__(self, w: World, cfg: NavyConfig, policy: Policy, streams: Streams) -> None:
-        self.w = w
-        self.env = w.env
-        self.cfg = cfg
-        self.policy = policy
-        self.teams = Slots(w.env, cfg.boarding_teams) if cfg.boarding_teams else None
+    NEIGHBOURS = ("court", "fleet", "ledger")
+    court: Court
+    fleet: Fleet
+    ledger: Ledger
+
+    def __init__(
+        self, env: simpy.Environment, cfg: NavyConfig, policy: Policy, streams: Streams
+    ) -> None:
+        self.env = env
+        self.streams = streams
+        self.teams = Slots(env, cfg.boarding_teams)
         self._detect = streams.uniform("navy.detect")
         self._board = streams.uniform("navy.board")
         self._in_waters = streams.uniform("navy.in_waters")
-        self._boarding_days = streams.sampler("navy.boarding_days", cfg.boarding_days)
-        self._escort_days = streams.sampler("navy.escort_days", cfg.escort_days)
-        self.on_wait: Callable[[Tanker], None] | None = (
-            self._start_watch if policy.enter_waters_after_days is not None else None
-        )
+        self._pursue = streams.uniform("navy.pursue")
+        self._changed = env.event()  # fired (and replaced) when the policy changes
+        self.reconfigure(cfg, policy)
 
-    def detects(self) -> bool:
-        """Whether a departing target is detected."""
-        return self._detect() < self.cfg.detection_prob
+    def reconfigure(self, cfg: NavyConfig, policy: Policy) -> None:
+        """Take new navy and policy settings (at build, or from a timeline entry)."""
+        self.cfg, self.policy = cfg, policy
+        self.teams.resize(cfg.boarding_teams)
+        self._boarding_days = self.streams.sampler("navy.boarding_days", cfg.boarding_days)
+        self._escort_days = self.streams.sampler("navy.escort_days", cfg.escort_days)
+        self._pursuit_days = self.streams.sampler("navy.pursuit_days", cfg.pursuit_days)
+        changed, self._changed = self._changed, self.env.event()
+        changed.succeed()  # watches of tankers in port look at the new policy
 
-    def intercept(self, t: Tanker, deadline: float) -> Generator[simpy.Event, object, bool]:
-        """Try to seize ``t`` in the zone before ``deadline``; True if seized."""
-        env, court = self.env, self.w.court
-        if self.teams is None:
-            return False
+    def targets(self, status: str) -> bool:
+        """Whether tankers of ``status`` are targets now."""
+        return self.cfg.targets_status(status)
+
+    def detects(self, dark: bool) -> bool:
+        """Whether a departing target is detected (less likely when it sails dark)."""
+        p = self.cfg.dark_detection_prob if dark else self.cfg.detection_prob
+        return self._detect() < p
+
+    def intercept(self, t: Tanker, deadline: float) -> Generator[simpy.Event, object, float | None]:
+        """Try to seize ``t`` in the zone before ``deadline``, then maybe chase it beyond;
+        returns None if seized, else the time ``t`` is clear of the navy."""
+        chase = self._pursue() < self.cfg.pursuit_prob
+        if self.teams.capacity == 0:
+            return deadline
+        if (yield from self._board_before(t, deadline)):
+            return None
+        if not chase:
+            return deadline
+        chase_end = deadline + self._pursuit_days()
+        if (yield from self._board_before(t, chase_end)):
+            self.ledger.seizures_pursued += 1
+            return None
+        return chase_end
+
+    def _board_before(self, t: Tanker, deadline: float) -> Generator[simpy.Event, object, bool]:
+        """Get a warrant and a team and board ``t`` before ``deadline``; True if seized."""
+        env, court = self.env, self.court
         if not (yield from court.await_valid(t, deadline)):
             return False
         teams = self.teams
@@ -66,31 +101,49 @@ class Navy:
             return False
         boarding = self._boarding_days()
         if self._board() >= self.cfg.board_success_prob:
-            self.w.ledger.board_refusals += 1
-            self.w.log(t, "refused")
+            self.ledger.board_refusals += 1
+            self.fleet.log(t, "refused")
             self._hold(boarding)
             return False
         self._hold(boarding + self._escort_days())
-        self.w.seize(t, in_waters=False)
+        self.fleet.seize(t, in_waters=False)
         return True
 
     def _hold(self, days: float) -> None:
         """Keep the team just taken busy for ``days``."""
-        self.w.ledger.team_busy_days += max(0.0, min(days, self.w.horizon - self.env.now))
-        call_later(self.env, days, self.teams.release)  # type: ignore[union-attr]
+        horizon = self.fleet.horizon
+        self.ledger.team_busy_days += max(0.0, min(days, horizon - self.env.now))
+        call_later(self.env, days, self.teams.release)
 
-    def _start_watch(self, t: Tanker) -> None:
+    def watch(self, t: Tanker, left_port: simpy.Event) -> None:
+        """A loaded target starts waiting in port: the wait-time policy watches it."""
         if not t.in_waters_tried:
-            self.env.process(self._watch(t, t.left_port))  # type: ignore[arg-type]
+            self.env.process(self._watch(t, left_port))
 
     def _watch(self, t: Tanker, left_port: simpy.Event) -> Generator:
-        """The wait-time policy: after T days in port, seek a warrant and go in."""
-        env, court = self.env, self.w.court
-        result = yield env.timeout(self.policy.enter_waters_after_days) | left_port
-        if left_port in result or self.teams is None:
+        """The wait-time policy: after T days in port (T as the policy says now), go in."""
+        env = self.env
+        while True:
+            after, changed = self.policy.enter_waters_after_days, self._changed
+            if after is not None and t.wait_start + after <= env.now:
+                break
+            if after is None:
+                yield left_port | changed
+            else:
+                yield left_port | changed | env.timeout(t.wait_start + after - env.now)
+            if left_port.triggered:
+                return
+            if not changed.triggered:
+                break
+        yield from self._go_in(t, left_port)
+
+    def _go_in(self, t: Tanker, left_port: simpy.Event) -> Generator:
+        """Seek a warrant and a team, and board ``t`` in port waters unless it leaves first."""
+        if self.teams.capacity == 0:
             return
+        court = self.court
         t.in_waters_tried = True
-        self.w.log(t, "go_in")
+        self.fleet.log(t, "go_in")
         if court.required:
             court.apply(t)
             if t.warrant_pending is not None:
@@ -109,9 +162,8 @@ class Navy:
             return
         boarding = self._boarding_days()
         if self._in_waters() >= self.policy.in_waters_success_prob:
-            self.w.log(t, "in_waters_failed")
+            self.fleet.log(t, "in_waters_failed")
             self._hold(boarding)
             return
         self._hold(boarding + self._escort_days())
-        self.w.seize(t, in_waters=True)
-        self.w.owners.release(t, "seized")
+        self.fleet.seize(t, in_waters=True)

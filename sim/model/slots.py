@@ -17,7 +17,8 @@ class Slots:
 
     def __init__(self, env: simpy.Environment, capacity: int) -> None:
         self.env = env
-        self.free = capacity
+        self.capacity = capacity
+        self.free = capacity  # negative after a shrink: servers in use that will not return
         self._line: list[tuple[int, int, simpy.Event]] = []  # heap of (priority, order, event)
         self._order = 0
 
@@ -37,8 +38,19 @@ class Slots:
         heapq.heapify(self._line)
 
     def release(self) -> None:
-        """Give a server back: to the first in line if anyone waits."""
-        if self._line:
+        """Give a server back: to the first in line if anyone waits (and it is still needed)."""
+        if self.free < 0:
+            self.free += 1
+        elif self._line:
             heapq.heappop(self._line)[2].succeed()
         else:
             self.free += 1
+
+    def resize(self, capacity: int) -> None:
+        """Change the number of servers: new ones serve the line at once; servers taken away
+        are removed as they fall free."""
+        self.free += capacity - self.capacity
+        self.capacity = capacity
+        while self.free > 0 and self._line:
+            self.free -= 1
+            heapq.heappop(self._line)[2].succeed()

@@ -71,6 +71,11 @@ class Family:
         self._block: list[list[float]] = []  # entity -> its draws still to come, reversed
         self._more: dict[int, Callable[[], float]] = {}
 
+    @property
+    def size(self) -> int:
+        """How many entities the family has."""
+        return self._size
+
     def sampler(self, k: int) -> Callable[[], float]:
         """The sampler of entity ``k``."""
         dist = self._dist

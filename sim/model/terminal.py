@@ -44,10 +44,17 @@ class Terminal:
         self.stock = cfg.storage_init_bbl - self.floor
         self.queue: deque[tuple[simpy.Event, float]] = deque()
         self.berths = Slots(env, cfg.berths)
-        self.cut_active = False
-        self._cut_from = math.inf  # when a decided cut takes effect (inf: none pending)
+        self.cut_share = 0.0  # the share of output cut now (moves gradually toward the aim)
         self.n_steps = math.ceil(horizon / production.step_days - 1e-12)
         ledger.storage_init_bbl = cfg.storage_init_bbl
+
+    def reconfigure(self, production: Production) -> None:
+        """Take new production settings (a timeline entry) from the next step on."""
+        self.production = production
+
+    def fill(self) -> float:
+        """The share of storage capacity in use."""
+        return self.level() / self.capacity
 
     def berth_priority(self, status: str) -> int:
         """Queue priority at the berths (lower first): licensed first when so configured."""
@@ -83,12 +90,11 @@ class Terminal:
     def produce_step(self, k: int) -> None:
         """Add production step ``k``'s output to storage; cut or shut in what cannot be stored."""
         production, ledger = self.production, self.ledger
-        step, cut = production.step_days, production.cut
+        step = production.step_days
         now = k * step
         potential = production.export_bpd * min(step, self.horizon - now)
-        if cut.enabled:
-            self._apply_cut_policy(now, self.level() / self.capacity)
-        withheld = potential * cut.cut_fraction if self.cut_active else 0.0
+        self._move_cut(step)
+        withheld = potential * self.cut_share
         offered = potential - withheld
         room = self.room_total - self.stock
         stored = min(offered, room)
@@ -101,16 +107,16 @@ class Terminal:
         if math.isnan(ledger.storage_full_day) and offered > room:
             ledger.storage_full_day = now
 
-    def _apply_cut_policy(self, now: float, fill: float) -> None:
-        """Cut output ``delay_days`` after storage reaches ``trigger_fill``; restore it below
-        ``restore_fill``. A cut decided at ``t`` applies from the first step at or after
-        ``t + delay_days``."""
+    def _move_cut(self, step: float) -> None:
+        """Move the cut toward the one aimed at for the fill now, at the ramp's pace."""
         cut = self.production.cut
-        restore = cut.trigger_fill if cut.restore_fill is None else cut.restore_fill
-        if self._cut_from <= now:
-            self._cut_from = math.inf
-            self.cut_active = True
-        if not self.cut_active and self._cut_from == math.inf and fill >= cut.trigger_fill:
-            self._cut_from = now + cut.delay_days
-        elif self.cut_active and fill < restore:
-            self.cut_active = False
+        aim = cut.aimed(self.fill())
+        days = cut.deepen_days if aim > self.cut_share else cut.restart_days
+        if days <= 0 or cut.max_fraction == 0:
+            self.cut_share = aim
+            return
+        pace = cut.max_fraction * step / days
+        if aim > self.cut_share:
+            self.cut_share = min(aim, self.cut_share + pace)
+        else:
+            self.cut_share = max(aim, self.cut_share - pace)

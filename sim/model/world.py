@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import gc
 import itertools
 import math
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import simpy
 
-from sim.config import STATUSES, Config, Dist
-from sim.metrics import METRIC_KEYS, STRANDED_DAYS, stranded_day_key
+from sim.config import Config
+from sim.metrics import FLOATING_DAYS, FLOATING_KEY, METRIC_KEYS, STRANDED_DAYS, stranded_day_key
 from sim.model.behaviour import Owners
 from sim.model.court import Court
+from sim.model.fleet import Fleet
 from sim.model.ledger import TIMESERIES_COLUMNS, Ledger, event_frame, timeseries_frame
 from sim.model.navy import Navy
 from sim.model.streams import Streams
-from sim.model.tanker import Tanker, lifecycle
+from sim.model.tanker import Tanker
 from sim.model.terminal import Terminal
 
 SeedLike = int | np.random.SeedSequence
@@ -75,179 +74,62 @@ def seed_sequence(seed: SeedLike, replication: int | None = None) -> np.random.S
 
 
 class World:
-    """The environment and every actor of one replication."""
+    """The environment and every actor of one replication: build, connect, run, collect."""
 
     def __init__(self, cfg: Config, seed: np.random.SeedSequence, record_events: bool) -> None:
         self.cfg = cfg
         self.horizon = cfg.horizon_days
-        self.env = simpy.Environment()
-        self.streams = Streams(seed)
-        self.record_events = record_events
-        self.ledger = Ledger()
-        self.terminal = Terminal(self.env, cfg.terminal, cfg.production, self.ledger, self.horizon)
+        env = self.env = simpy.Environment()
+        streams = self.streams = Streams(seed)
+        self.ledger = Ledger(record_events=record_events)
+        self.terminal = Terminal(env, cfg.terminal, cfg.production, self.ledger, self.horizon)
         self.owners = Owners(
-            self.env,
+            env,
             cfg.behaviour,
-            self.ledger,
             known_seizures=cfg.initial.known_seizures,
             known_escapes=cfg.initial.known_escapes,
         )
-        self.court = Court(self.env, cfg.court, self.streams, self.ledger)
-        self.navy = Navy(self, cfg.navy, cfg.policy, self.streams)
-        self.owners.on_wait = self.navy.on_wait if cfg.navy.enabled else None
-        self.transit_days = self.streams.sampler(
-            "voyage.transit", cfg.navy.territorial_transit_days
-        )
-        self.exposure_days = self.streams.sampler("voyage.exposure", cfg.navy.exposure_days)
-        self.initial_fraction = self.streams.uniform("initial.loading_left")
-        self.tankers: list[Tanker] = []
-        self._capacity = dict(cfg.fleet.classes)
-        self._targeted = {s: cfg.navy.targets_status(s) for s in STATUSES}
-        self._place_fleet()
-        if cfg.court.policy == "blanket":  # every target in theatre at day 0; arrivals later
-            for t in self.tankers:
-                if t.targeted and t.in_theatre:
-                    self.court.apply(t)
+        self.court = Court(env, cfg.court, streams)
+        self.navy = Navy(env, cfg.navy, cfg.policy, streams)
+        self.fleet = Fleet(env, cfg, streams)
+        self._connect()
+        self.fleet.launch(cfg)
+        self._floating = math.nan  # the floating-storage metric, set at its day
 
-    # ------------------------------------------------------------------ building
-
-    def new_tanker(
-        self, tanker_class: str, status: str, voyage: Callable[[], float] | None
-    ) -> Tanker:
-        """Create and register a tanker; ``voyage`` None: it leaves after one visit."""
-        k = len(self.tankers)
-        patience = (
-            self._patience.sampler(k)
-            if self._patience is not None
-            else self.streams.sampler(f"tanker{k}.patience", self.cfg.behaviour.patience_days, 4)
-        )
-        t = Tanker(
-            k,
-            tanker_class,
-            self._capacity[tanker_class],
-            status,
-            self._targeted[status],
-            voyage,
-            patience,
-        )
-        self.tankers.append(t)
-        return t
-
-    def _place_fleet(self) -> None:
-        """Create the day-0 fleet: the ``initial`` placements, then (closed) the rest at sea.
-
-        Placements of a (class, status) are charged to its fleet groups in config order: the
-        first group until its count is used up, then the next. Every group keeps exactly its
-        count, and every tanker draws its voyages from its own group's distribution.
-        """
-        cfg = self.cfg
-        closed = cfg.fleet.mode == "closed"
-        size = sum(g.count for g in cfg.fleet.tankers) if closed else cfg.initial_count()
-        # Closed fleets know every tanker in advance: per-tanker draws come from one block
-        # per purpose (and per voyage group), so tanker k's draws match across worlds.
-        self._patience = self.streams.family(
-            "fleet.patience", cfg.behaviour.patience_days, size, depth=2
-        )
-        self._voyages = [
-            self.streams.family(f"fleet.voyage.{i}", g.voyage_days, g.count, depth=4)
-            for i, g in enumerate(cfg.fleet.tankers)
-        ]
-        self._voyage_used = [0] * len(self._voyages)
-        left = [g.count for g in cfg.fleet.tankers] if closed else []
-        for state, g in cfg.initial.groups():
-            for _ in range(g.count):
-                group = self._take_group(left, g.tanker_class, g.status)
-                t = self.new_tanker(g.tanker_class, g.status, self._voyage(group))
-                if state in ("loaded_waiting", "loading"):
-                    t.cargo_bbl = t.capacity_bbl * g.cargo_fraction
-                    self.ledger.afloat_init_bbl += t.cargo_bbl
-                start = {"loaded_waiting": "loaded"}.get(state, state)
-                t.in_theatre = True
-                self.env.process(lifecycle(self, t, start))
-        if closed:
-            # Tankers at sea at day 0 arrive somewhere within their first voyage.
-            first_arrival = self.streams.uniform("fleet.first_arrival", batch=size or 1)
-            for i, g in enumerate(cfg.fleet.tankers):
-                for _ in range(left[i]):
-                    t = self.new_tanker(g.tanker_class, g.status, self._voyage(i))
-                    first = first_arrival() * t.voyage_days()  # type: ignore[misc]
-                    self.env.process(lifecycle(self, t, "arriving", first))
-        else:
-            self._patience = None  # arrivals get their own streams, created as they come
-            self.env.process(self._arrivals())
-
-    def _take_group(self, left: list[int], tanker_class: str, status: str) -> int | None:
-        """The first fleet group of (class, status) with tankers left, one fewer; None if none."""
-        for i, g in enumerate(self.cfg.fleet.tankers):
-            if left and left[i] > 0 and (g.tanker_class, g.status) == (tanker_class, status):
-                left[i] -= 1
-                return i
-        return None
-
-    def _voyage(self, group: int | None) -> Callable[[], float] | None:
-        """The voyage sampler of the next tanker of fleet ``group`` (None: one visit only)."""
-        if group is None:
-            return None
-        self._voyage_used[group] += 1
-        return self._voyages[group].sampler(self._voyage_used[group] - 1)
-
-    def _arrivals(self) -> Any:
-        fleet = self.cfg.fleet
-        if fleet.arrival_rate_per_day <= 0:
-            return
-        gap = self.streams.sampler(
-            "arrivals.gap",
-            Dist(dist="exponential", mean=1.0 / fleet.arrival_rate_per_day),
-            batch=256,
-        )
-        pick = self.streams.uniform("arrivals.mix", batch=256)
-        weights = np.cumsum([m.weight for m in fleet.arrival_mix])
-        cum = (weights / weights[-1]).tolist()
-        last = len(cum) - 1
-        while True:
-            yield self.env.timeout(gap())
-            mix = fleet.arrival_mix[min(bisect.bisect_right(cum, pick()), last)]
-            t = self.new_tanker(mix.tanker_class, mix.status, None)
-            self.env.process(lifecycle(self, t, "arriving"))
-
-    # ------------------------------------------------------------------ shared actions
-
-    def log(self, t: Tanker, kind: str, bbl: float = 0.0) -> None:
-        """Record an event of tanker ``t`` (a no-op unless events are recorded)."""
-        if self.record_events:
-            self.ledger.events.append((self.env.now, t.id, kind, bbl, t.status, t.tanker_class))
-
-    def clear(self, t: Tanker) -> None:
-        """``t`` left the interdiction zone: its cargo is exported."""
+    def _connect(self) -> None:
+        """Name each actor's neighbours, and check that none is missing."""
         ledger = self.ledger
-        ledger.exported_bbl += t.cargo_bbl
-        if t.status == "licensed":
-            ledger.exported_licensed_bbl += t.cargo_bbl
-        if t.targeted:
-            ledger.escapes += 1
-            self.owners.hear(seized=False)
-        self.log(t, "exported", t.cargo_bbl)
-        t.cargo_bbl = 0.0
-        self._leave(t)
+        self.court.connect(ledger=ledger)
+        self.owners.connect(terminal=self.terminal, navy=self.navy, ledger=ledger)
+        self.navy.connect(court=self.court, fleet=self.fleet, ledger=ledger)
+        self.fleet.connect(
+            terminal=self.terminal,
+            owners=self.owners,
+            court=self.court,
+            navy=self.navy,
+            ledger=ledger,
+        )
+        for actor in (self.court, self.owners, self.navy, self.fleet):
+            actor.check_connected()
 
-    def seize(self, t: Tanker, in_waters: bool) -> None:
-        """``t`` and its cargo are seized; it leaves the fleet for good."""
-        ledger = self.ledger
-        ledger.seizures += 1
-        ledger.seizures_in_waters += in_waters
-        ledger.seized_bbl += t.cargo_bbl
-        if math.isnan(ledger.first_seizure_day):
-            ledger.first_seizure_day = self.env.now
-        t.warrant_used = True
-        self._leave(t)
-        self.owners.hear(seized=True)
-        self.log(t, "seized_in_waters" if in_waters else "seized", t.cargo_bbl)
-        t.cargo_bbl = 0.0
+    @property
+    def tankers(self) -> list[Tanker]:
+        """Every tanker created so far."""
+        return self.fleet.tankers
 
-    def _leave(self, t: Tanker) -> None:
-        """``t`` leaves the theatre: any application still undecided for it is withdrawn."""
-        t.in_theatre = False
-        self.court.withdraw(t)
+    def reconfigure(self, cfg: Config) -> None:
+        """Hand each actor the sections of ``cfg`` that changed (a timeline entry fired)."""
+        old, self.cfg = self.cfg, cfg
+        if cfg.production != old.production:
+            self.terminal.reconfigure(cfg.production)
+        if cfg.court != old.court:
+            self.court.reconfigure(cfg.court)
+        if cfg.navy != old.navy or cfg.policy != old.policy:
+            self.navy.reconfigure(cfg.navy, cfg.policy)
+        if cfg.fleet != old.fleet:
+            self.fleet.reconfigure(cfg.fleet)
+        if cfg.behaviour != old.behaviour:
+            self.owners.reconfigure(cfg.behaviour)
 
     def _periodic_work(self) -> Generator[float, None, None]:
         """End-of-day snapshots and production steps, in time order, without SimPy events.
@@ -268,6 +150,9 @@ class World:
             yield due
             if t_day == due:
                 ledger.sample_day(terminal.level())
+                self.owners.end_of_day()
+                if day == FLOATING_DAYS[1] + 1:  # the end of the window's last day
+                    self._floating = self.owners.floating_since(FLOATING_DAYS[0])
                 day += 1
             if t_step == due:
                 terminal.produce_step(k)
@@ -329,6 +214,9 @@ class World:
             "seizures": ledger.seizures,
             "seized_bbl": ledger.seized_bbl,
             "seizures_in_waters": ledger.seizures_in_waters,
+            "seizures_pursued": ledger.seizures_pursued,
+            "dark_departures": ledger.dark_departures,
+            "breakouts": ledger.breakouts,
             "escapes": ledger.escapes,
             "departures": ledger.departures,
             "turnbacks": ledger.turnbacks,
@@ -336,6 +224,7 @@ class World:
             "stranded_bbl": ledger.stranded_bbl,
             "stranded_peak_bbl": ledger.stranded_peak_bbl,
             **self._stranded_by_day(daily),
+            FLOATING_KEY: self._floating,
             "afloat_end_bbl": afloat_end,
             "storage_end_bbl": storage_end,
             "days_to_storage_full": ledger.storage_full_day,
@@ -361,13 +250,16 @@ class World:
         )
 
     def _stranded_by_day(self, daily: np.ndarray) -> dict[str, float]:
-        """The stranded level at the end of each of :data:`STRANDED_DAYS` (NaN if past the
-        horizon)."""
-        col = TIMESERIES_COLUMNS.index("stranded_bbl")
+        """The stranded level at the end of each of :data:`STRANDED_DAYS`."""
         return {
-            stranded_day_key(d): float(daily[d, col]) if d + 1 <= self.horizon else math.nan
-            for d in STRANDED_DAYS
+            stranded_day_key(d): self._level_at(daily, "stranded_bbl", d) for d in STRANDED_DAYS
         }
+
+    def _level_at(self, daily: np.ndarray, column: str, day: int) -> float:
+        """The level of ``column`` at the end of ``day`` (NaN if past the horizon)."""
+        if day + 1 > self.horizon:
+            return math.nan
+        return float(daily[day, TIMESERIES_COLUMNS.index(column)])
 
 
 def simulate(

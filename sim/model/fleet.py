@@ -1,0 +1,303 @@
+"""The tankers and their lifecycle: arrive, queue, load, wait, depart, transit, clear or be
+seized."""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Callable, Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from sim.config import Config, Dist
+from sim.config import Fleet as FleetConfig
+from sim.model.actor import Actor
+from sim.model.behaviour import Owners
+from sim.model.court import Court
+from sim.model.ledger import Ledger
+from sim.model.navy import Navy
+from sim.model.streams import Family, Streams
+from sim.model.tanker import Tanker, Traits
+from sim.model.terminal import Terminal
+
+UNIT = Dist(dist="uniform", low=0.0, high=1.0)
+
+
+class Fleet(Actor):
+    """Every tanker of one replication, each a SimPy process of its own."""
+
+    NEIGHBOURS = ("terminal", "owners", "court", "navy", "ledger")
+    terminal: Terminal
+    owners: Owners
+    court: Court
+    navy: Navy
+    ledger: Ledger
+
+    def __init__(self, env: simpy.Environment, cfg: Config, streams: Streams) -> None:
+        self.env = env
+        self.cfg = cfg.fleet
+        self.horizon = cfg.horizon_days
+        self.streams = streams
+        self.tankers: list[Tanker] = []
+        self.transit_days = streams.sampler("voyage.transit", cfg.navy.territorial_transit_days)
+        self.exposure_days = streams.sampler("voyage.exposure", cfg.navy.exposure_days)
+        self.initial_fraction = streams.uniform("initial.loading_left")
+        self._families: dict[str, Family] = {}
+
+    # ------------------------------------------------------------------ building
+
+    def launch(self, cfg: Config) -> None:
+        """Create the day-0 fleet and start every tanker (and, open, the arrivals)."""
+        closed = self.cfg.mode == "closed"
+        size = sum(g.count for g in self.cfg.tankers) if closed else cfg.initial_count()
+        # Per-tanker draws come from one block per purpose, so tanker k's draws match
+        # across worlds (common random numbers) whatever the config.
+        for purpose, depth in (("traits", 2), ("patience", 4), ("outside", 4), ("dark", 8)):
+            self._families[purpose] = self.streams.family(f"fleet.{purpose}", UNIT, size, depth)
+        self._voyages = [
+            self.streams.family(f"fleet.voyage.{i}", g.voyage_days, g.count, depth=4)
+            for i, g in enumerate(self.cfg.tankers)
+        ]
+        self._voyage_used = [0] * len(self._voyages)
+        left = [g.count for g in self.cfg.tankers] if closed else []
+        for state, g in cfg.initial.groups():
+            for _ in range(g.count):
+                group = self._take_group(left, g.tanker_class, g.status)
+                t = self.new_tanker(g.tanker_class, g.status, group)
+                if state in ("loaded_waiting", "loading"):
+                    t.cargo_bbl = t.capacity_bbl * g.cargo_fraction
+                    self.ledger.afloat_init_bbl += t.cargo_bbl
+                start = {"loaded_waiting": "loaded", "waiting_outside": "arriving"}.get(
+                    state, state
+                )
+                t.in_theatre = start != "arriving"
+                self.env.process(self._life(t, start))
+        if cfg.court.policy == "blanket":  # every target in theatre at day 0
+            for t in self.tankers:
+                if t.in_theatre and self.targeted(t):
+                    self.court.at(t, "arrival")
+        if closed:
+            # Tankers at sea at day 0 arrive somewhere within their first voyage.
+            first_arrival = self.streams.uniform("fleet.first_arrival", batch=size or 1)
+            for i, g in enumerate(self.cfg.tankers):
+                for _ in range(left[i]):
+                    t = self.new_tanker(g.tanker_class, g.status, i)
+                    first = first_arrival() * t.voyage_days()  # type: ignore[misc]
+                    self.env.process(self._life(t, "arriving", first))
+        else:
+            self.env.process(self._arrivals())
+
+    def new_tanker(self, tanker_class: str, status: str, group: int | None) -> Tanker:
+        """Create and register a tanker of fleet ``group`` (None: it leaves after one visit)."""
+        k = len(self.tankers)
+        t = Tanker(
+            k,
+            tanker_class,
+            self.cfg.classes[tanker_class],
+            status,
+            group,
+            self._voyage(group),
+            self._traits(k),
+        )
+        self.tankers.append(t)
+        self.owners.join(t)
+        return t
+
+    def _traits(self, k: int) -> Traits:
+        """Tanker ``k``'s draws: from the fleet's blocks, or (open-fleet arrivals) its own."""
+        if k < self._families["traits"].size:
+            sampler = {p: f.sampler(k) for p, f in self._families.items()}
+        else:
+            sampler = {p: self.streams.uniform(f"tanker{k}.{p}", batch=4) for p in self._families}
+        pick = sampler["traits"]
+        return Traits(pick(), pick(), sampler["patience"], sampler["outside"], sampler["dark"])
+
+    def _take_group(self, left: list[int], tanker_class: str, status: str) -> int | None:
+        """The first fleet group of (class, status) with tankers left, one fewer; None if none."""
+        for i, g in enumerate(self.cfg.tankers):
+            if left and left[i] > 0 and (g.tanker_class, g.status) == (tanker_class, status):
+                left[i] -= 1
+                return i
+        return None
+
+    def _voyage(self, group: int | None) -> Callable[[], float] | None:
+        """The voyage sampler of the next tanker of fleet ``group`` (None: one visit only)."""
+        if group is None:
+            return None
+        self._voyage_used[group] += 1
+        return self._voyages[group].sampler(self._voyage_used[group] - 1)
+
+    def _arrivals(self) -> Any:
+        fleet = self.cfg
+        if fleet.arrival_rate_per_day <= 0:
+            return
+        gap = self.streams.sampler(
+            "arrivals.gap",
+            Dist(dist="exponential", mean=1.0 / fleet.arrival_rate_per_day),
+            batch=256,
+        )
+        pick = self.streams.uniform("arrivals.mix", batch=256)
+        weights = np.cumsum([m.weight for m in fleet.arrival_mix])
+        cum = (weights / weights[-1]).tolist()
+        last = len(cum) - 1
+        while True:
+            yield self.env.timeout(gap())
+            mix = fleet.arrival_mix[min(bisect.bisect_right(cum, pick()), last)]
+            t = self.new_tanker(mix.tanker_class, mix.status, None)
+            self.env.process(self._life(t, "arriving"))
+
+    def reconfigure(self, cfg: FleetConfig) -> None:
+        """Take new fleet settings from a timeline entry: a group's status (a licence)."""
+        for i, (old, new) in enumerate(zip(self.cfg.tankers, cfg.tankers, strict=True)):
+            if old.status != new.status:
+                for t in self.tankers:
+                    if t.fleet_group == i:
+                        t.status = new.status
+                        self.owners.assign(t)
+        self.cfg = cfg
+
+    # ------------------------------------------------------------------ shared actions
+
+    def targeted(self, t: Tanker) -> bool:
+        """Whether the navy is after ``t`` now."""
+        return self.navy.targets(t.status)
+
+    def log(self, t: Tanker, kind: str, bbl: float = 0.0) -> None:
+        """Record an event of tanker ``t``."""
+        self.ledger.log(self.env.now, t.id, kind, bbl, t.status, t.tanker_class)
+
+    def clear(self, t: Tanker) -> None:
+        """``t`` is clear of the navy: its cargo is exported, and owners hear of it."""
+        ledger = self.ledger
+        ledger.exported_bbl += t.cargo_bbl
+        if t.status == "licensed":
+            ledger.exported_licensed_bbl += t.cargo_bbl
+        if self.targeted(t):
+            ledger.escapes += 1
+            self.owners.hear(seized=False)
+        self.log(t, "exported", t.cargo_bbl)
+        t.cargo_bbl = 0.0
+        self._leave(t)
+
+    def seize(self, t: Tanker, in_waters: bool) -> None:
+        """``t`` and its cargo are seized; it leaves the fleet for good."""
+        ledger = self.ledger
+        ledger.seizures += 1
+        ledger.seizures_in_waters += in_waters
+        ledger.seized_bbl += t.cargo_bbl
+        if math.isnan(ledger.first_seizure_day):
+            ledger.first_seizure_day = self.env.now
+        t.warrant_used = True
+        self._leave(t)
+        self.owners.hear(seized=True)
+        if in_waters:
+            self.owners.release(t, "seized")
+        self.log(t, "seized_in_waters" if in_waters else "seized", t.cargo_bbl)
+        t.cargo_bbl = 0.0
+
+    def _leave(self, t: Tanker) -> None:
+        """``t`` leaves the theatre: any application still undecided for it is withdrawn."""
+        t.in_theatre = False
+        self.court.withdraw(t)
+
+    # ------------------------------------------------------------------ the lifecycle
+
+    def _life(self, t: Tanker, start: str, delay: float = 0.0) -> Generator:
+        """The tanker's process, starting in state ``start`` after ``delay`` days."""
+        env = self.env
+        if delay > 0:
+            yield env.timeout(delay)
+        state = start
+        while True:
+            if state == "arriving":
+                t.new_visit()
+                self.log(t, "arrive")
+                if self.targeted(t) and not (yield from self.owners.arrive(t)):
+                    self.ledger.turnbacks += 1
+                    self.log(t, "turnback")
+                    if t.voyage_days is None:
+                        return
+                    yield env.timeout(t.voyage_days())
+                    continue
+                t.in_theatre = True
+                if self.targeted(t):
+                    self.court.at(t, "arrival")
+                state = "waiting_berth"
+            if state == "waiting_berth":
+                yield from self._load(t)
+                state = "loaded"
+            elif state == "loading":  # initial state: cargo already on board, berth held
+                yield from self._finish_loading(t)
+                state = "loaded"
+            if state == "loaded":
+                self.log(t, "loaded", t.cargo_bbl)
+                if self.targeted(t):
+                    reason = yield from self.owners.wait_in_port(t)
+                    if reason == "seized":
+                        return
+                state = "departing"
+            if state == "departing":
+                outcome = yield from self._depart(t)
+                if outcome == "seized" or t.voyage_days is None:
+                    return
+                yield env.timeout(t.voyage_days())
+                state = "arriving"
+
+    def _load(self, t: Tanker) -> Generator:
+        """Queue for a berth, take a cargo from storage, load it, free the berth."""
+        env, terminal = self.env, self.terminal
+        arrived = env.now
+        turn = terminal.berths.acquire(terminal.berth_priority(t.status))
+        if turn is not None:
+            yield turn
+        self.ledger.berth_waits.append(env.now - arrived)
+        self.log(t, "berth")
+        if self.targeted(t):
+            self.court.at(t, "berth")
+        cargo = terminal.take(t.capacity_bbl)
+        if cargo is not None:  # not in storage now, or others queued first
+            yield cargo
+        t.cargo_bbl, t.cargo_new, t.loaded_at = t.capacity_bbl, True, env.now
+        self.ledger.loaded_bbl += t.cargo_bbl
+        self.log(t, "load", t.cargo_bbl)
+        yield env.timeout(terminal.loading_days(t.cargo_bbl))
+        terminal.berths.release()
+
+    def _finish_loading(self, t: Tanker) -> Generator:
+        """A tanker placed at a berth at day 0 with its cargo aboard finishes loading."""
+        terminal = self.terminal
+        turn = terminal.berths.acquire(terminal.berth_priority(t.status))
+        if turn is not None:
+            yield turn
+        self.log(t, "berth")
+        yield self.env.timeout(terminal.loading_days(t.cargo_bbl) * self.initial_fraction())
+        terminal.berths.release()
+
+    def _depart(self, t: Tanker) -> Generator:
+        """Leave port, cross the territorial sea and the zone; returns the outcome."""
+        env = self.env
+        self.ledger.departures += 1
+        self.log(t, "depart", t.cargo_bbl)
+        detected = False
+        if self.targeted(t):
+            group = self.owners.group(t)
+            dark = t.traits.dark_u() < (group.go_dark_prob if group is not None else 0.0)
+            self.ledger.dark_departures += dark
+            detected = self.navy.detects(dark)
+        if detected:
+            self.log(t, "detected")
+            self.court.at(t, "detected")
+        transit, exposure = self.transit_days(), self.exposure_days()
+        if detected:
+            yield env.timeout(transit)
+            clear_at = yield from self.navy.intercept(t, env.now + exposure)
+            if clear_at is None:
+                return "seized"
+            if env.now < clear_at:
+                yield env.timeout(clear_at - env.now)
+        else:  # nobody is after it: one event for the whole crossing
+            yield env.timeout(transit + exposure)
+        self.clear(t)
+        return "exported"
