@@ -414,7 +414,7 @@ class Initial(_Model):
     loaded_waiting: InitialGroups = ()
     loading: InitialGroups = ()
     waiting_berth: InitialGroups = ()
-    waiting_outside: InitialGroups = ()  # empty, at anchor outside: decide at day 0 whether to come in
+    waiting_outside: InitialGroups = ()  # empty, at anchor outside: decide at day 0 to come in
     # Seizures and escapes the owners already know of at day 0 (e.g. the first seizure).
     known_seizures: Count = 0
     known_escapes: Count = 0

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 import sim
 from sim.config import validate
-from sim.model.ledger import FLOW_COLUMNS
 from sim.metrics import FLOATING_KEY, STRANDED_DAYS, stranded_day_key
+from sim.model.ledger import FLOW_COLUMNS
 
 BASE = sim.load_config("venezuela_dec2025").to_dict()
 LARGEST_CARGO = max(BASE["fleet"]["classes"].values())
