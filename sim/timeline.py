@@ -136,9 +136,9 @@ class TimelineEntry(_Model):
             raise ValueError("must be a non-empty mapping {KEY: VALUE, ...} of config keys to set")
         for key in v:
             error = settable_error(key)
+            if error is not None and (not isinstance(key, str) or not _KEY.fullmatch(key)):
+                raise ValueError(error)  # named in the message, not in the path
             if error is not None:
-                if not isinstance(key, str):
-                    raise ValueError(error)
                 raise _bad(key, error)
         return _plain(v)
 

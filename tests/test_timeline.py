@@ -254,14 +254,21 @@ REFUSALS = [
     ({"day": 1}, "@.set: required key is missing"),
     ({"day": 1, "set": 5}, f"@.set: {MAPPING} (got 5)"),
     ({"day": 1, "set": {}}, f"@.set: {MAPPING}"),
+    (
+        {"day": 1, "set": {"a: b\nc": 1}},
+        f"@.set: 'a: b\\nc' is not a dotted config key such as navy.boarding_teams ({ALLOWED})",
+    ),
+    (
+        {"day": 1, "set": {3: 1}},
+        f"@.set: 3 is not a dotted config key such as navy.boarding_teams ({ALLOWED})",
+    ),
     (at(1, terrain__x=1), f"@.set.terrain.x: {CANNOT}"),
     (at(1, horizon_days=30), f"@.set.horizon_days: {CANNOT}"),
     (at(1, terminal__berths=2), f"@.set.terminal.berths: {CANNOT}"),
     (at(1, fleet__tankers__1__count=2), f"@.set.fleet.tankers.1.count: {CANNOT}"),
     (
         at(1, navy____x=1),
-        f"@.set.navy..x: 'navy..x' is not a dotted config key such as navy.boarding_teams "
-        f"({ALLOWED})",
+        f"@.set: 'navy..x' is not a dotted config key such as navy.boarding_teams ({ALLOWED})",
     ),
     (
         at(1, navy__boarding_team=1),
