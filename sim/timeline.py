@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+# sim.config imports this module for Config.timeline, so sim.config (ConfigError, _bad,
+# validate) and sim.model.ledger are imported inside the functions that use them.
 if TYPE_CHECKING:
     from sim.config import Config
 
