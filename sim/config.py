@@ -31,6 +31,8 @@ from pydantic import (
 )
 from scipy import special
 
+from sim.timeline import TimelineEntry, timeline_error
+
 # --------------------------------------------------------------------------- limits
 
 GIB = 2**30
@@ -806,6 +808,7 @@ class Config(_Model):
     policy: Policy = Policy()
     initial: Initial = Initial()
     experiment: Experiment = Experiment()
+    timeline: Annotated[tuple[TimelineEntry, ...], BeforeValidator(_as_tuple)] = ()
 
     @field_validator("start_date", mode="before")
     @classmethod
@@ -881,6 +884,14 @@ class Config(_Model):
     def to_dict(self) -> dict[str, Any]:
         """A plain, YAML-friendly mapping that validates back to this config."""
         return self.model_dump(mode="json", by_alias=True)
+
+    @model_validator(mode="after")
+    def _timeline(self) -> Config:
+        """Every timeline entry can be applied (:func:`sim.timeline.timeline_error`)."""
+        error = timeline_error(self)
+        if error is not None:
+            raise error
+        return self
 
 
 # --------------------------------------------------------------------------- loading
