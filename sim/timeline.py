@@ -269,7 +269,9 @@ def _follow_statuses(data: dict[str, Any], statuses: Sequence[str]) -> None:
         return  # validation refuses the status itself
     left = [g["count"] for g in groups]
     initial = data["initial"]
-    for state in ("loaded_waiting", "loading", "waiting_berth"):
+    from sim.config import INITIAL_STATES
+
+    for state in INITIAL_STATES:
         placed: list[dict[str, Any]] = []
         for p in initial[state]:
             need = p["count"]

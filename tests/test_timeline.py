@@ -92,7 +92,7 @@ def test_entries_round_trip_through_to_dict(cfg):
             "when": {"series": "stranded_bbl", "above": 15_000_000},
             "set": {"navy.boarding_teams": 6},
         },
-        {"day": 0, "set": {"court.delay_days.median": 4, "behaviour.risk_threshold": 0.1}},
+        {"day": 0, "set": {"court.delay_days.median": 4, "behaviour.groups.shadow.prior_b": 30}},
     ]
     tl = with_timeline(cfg, *entries)
     data = tl.to_dict()
@@ -159,8 +159,8 @@ def test_every_daily_series_can_trigger():
         "navy.boarding_days.low",
         "court.delay_days",
         "policy.enter_waters_after_days",
-        "behaviour.patience_days.median",
-        "production.cut.restore_fill",
+        "behaviour.groups.shadow.patience_days.median",
+        "production.cut.full_fill",
         "fleet.tankers.3.status",
     ],
 )
@@ -321,9 +321,9 @@ REFUSALS = [
     ),
     # set: a cross-field check of the schema
     (
-        at(1, production__cut__trigger_fill=0.7),
-        "@.set.production.cut.trigger_fill: makes production.cut.restore_fill invalid: "
-        "must be <= trigger_fill (0.7)",
+        at(1, production__cut__start_fill=0.97),
+        "@.set.production.cut.start_fill: makes production.cut.full_fill invalid: "
+        "must be >= start_fill (0.97)",
     ),
     (
         at(1, court__renew=True, court__validity_days=0.001),
@@ -351,23 +351,23 @@ def test_a_combination_names_the_change_that_fails_alone(cfg):
 
 
 def test_cumulative_scheduled_changes_are_checked_in_day_order(cfg):
-    # Each alone is fine against the scenario (trigger_fill 0.85, restore_fill 0.75); together
-    # restore_fill 0.82 > trigger_fill 0.8. Day order decides which one is blamed.
-    lower = {"day": 10, "set": {"production.cut.trigger_fill": 0.8}}
-    raise_ = {"day": 20, "set": {"production.cut.restore_fill": 0.82}}
+    # Each alone is fine against the scenario (start_fill 0.75, full_fill 0.95); together
+    # full_fill 0.85 < start_fill 0.9. Day order decides which one is blamed.
+    lower = {"day": 10, "set": {"production.cut.start_fill": 0.9}}
+    raise_ = {"day": 20, "set": {"production.cut.full_fill": 0.85}}
     for entry in (lower, raise_):
         with_timeline(cfg, entry)
     assert error_of(cfg, lower, raise_) == (
-        "timeline[1].set.production.cut.restore_fill: must be <= trigger_fill (0.8), "
+        "timeline[1].set.production.cut.full_fill: must be >= start_fill (0.9), "
         "with timeline[0] (day 10) applied before it"
     )
     early = {**raise_, "day": 5}
     assert error_of(cfg, lower, early) == (
-        "timeline[0].set.production.cut.trigger_fill: makes production.cut.restore_fill "
-        "invalid: must be <= trigger_fill (0.8), with timeline[1] (day 5) applied before it"
+        "timeline[0].set.production.cut.start_fill: makes production.cut.full_fill "
+        "invalid: must be >= start_fill (0.9), with timeline[1] (day 5) applied before it"
     )
-    # Raising trigger_fill first instead makes the same restore_fill fine.
-    higher = {"day": 10, "set": {"production.cut.trigger_fill": 0.9}}
+    # Lowering start_fill first instead makes the same full_fill fine.
+    higher = {"day": 10, "set": {"production.cut.start_fill": 0.8}}
     assert with_timeline(cfg, higher, raise_).timeline[1].changes == raise_["set"]
 
 
@@ -382,14 +382,14 @@ def test_cumulative_ties_apply_in_list_order(cfg):
 
 
 def test_a_trigger_is_checked_on_top_of_every_scheduled_step(cfg):
-    lower = {"day": 10, "set": {"production.cut.trigger_fill": 0.8}}
+    lower = {"day": 10, "set": {"production.cut.start_fill": 0.9}}
     trigger = {
         "when": {"series": "storage_bbl", "above": 3e7},
-        "set": {"production.cut.restore_fill": 0.82},
+        "set": {"production.cut.full_fill": 0.85},
     }
     with_timeline(cfg, trigger)
     assert error_of(cfg, trigger, lower) == (
-        "timeline[0].set.production.cut.restore_fill: must be <= trigger_fill (0.8), "
+        "timeline[0].set.production.cut.full_fill: must be >= start_fill (0.9), "
         "if it fires after timeline[1] (day 10)"
     )
 
@@ -437,7 +437,9 @@ def test_apply_changes_sets_a_distribution_or_its_parameter(cfg):
 def test_apply_changes_sets_a_fleet_groups_status(cfg):
     new = apply_changes(cfg, {"fleet.tankers.4.status": "licensed"})
     assert [g.status for g in new.fleet.tankers][3:6] == ["sanctioned", "licensed", "unsanctioned"]
-    assert new.initial == cfg.initial  # no tanker of that group was placed at day 0
+    placed = [(s, g.tanker_class, g.status, g.count) for s, g in new.initial.groups()]
+    assert ("waiting_outside", "VLCC", "licensed", 6) in placed  # group 4's, at anchor at day 0
+    assert new.initial.loaded_waiting == cfg.initial.loaded_waiting  # none of group 4's
 
 
 def test_placed_tankers_follow_their_groups_status(cfg):
@@ -451,6 +453,7 @@ def test_placed_tankers_follow_their_groups_status(cfg):
     placed = [(s, g.tanker_class, g.status, g.count) for s, g in new.initial.groups()]
     assert ("loaded_waiting", "VLCC", "licensed", 5) in placed
     assert ("waiting_berth", "VLCC", "licensed", 3) in placed
+    assert ("waiting_outside", "VLCC", "licensed", 4) in placed
     assert not any(c == "VLCC" and st == "sanctioned" for _, c, st, _ in placed)
 
 
@@ -460,12 +463,15 @@ def test_placements_split_between_groups_of_one_class_and_status(cfg):
     data["fleet"]["tankers"][1:2] = [{**vlcc, "count": 6}, {**vlcc, "count": 8}]
     two = validate(data)
     new = apply_changes(two, {"fleet.tankers.2.status": "unsanctioned"})
-    # loaded_waiting (5) comes from group 1, waiting_berth (3): 1 from group 1, 2 from group 2.
+    # loaded_waiting (5) comes from group 1, waiting_berth (3): 1 from group 1, 2 from group 2,
+    # waiting_outside (4): all from group 2 (the 6 unsanctioned VLCCs outside are group 5's).
     placed = [(s, g.status, g.count) for s, g in new.initial.groups() if g.tanker_class == "VLCC"]
     assert placed == [
         ("loaded_waiting", "sanctioned", 5),
         ("waiting_berth", "sanctioned", 1),
         ("waiting_berth", "unsanctioned", 2),
+        ("waiting_outside", "unsanctioned", 4),
+        ("waiting_outside", "unsanctioned", 6),
     ]
 
 
