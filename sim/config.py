@@ -878,8 +878,20 @@ class Config(_Model):
         return sum(g.count for _, g in self.initial.groups())
 
     def baseline(self) -> Config:
-        """The same world without the blockade (navy disabled), for paired comparisons."""
-        return self.model_copy(update={"navy": self.navy.model_copy(update={"enabled": False})})
+        """The same world without the blockade (navy disabled), for paired comparisons.
+
+        Its timeline keeps every change but the navy's switching on (``navy.enabled``)."""
+        timeline = []
+        for entry in self.timeline:
+            kept = {k: v for k, v in entry.changes.items() if not k.startswith("navy.enabled")}
+            if kept:
+                timeline.append(entry.model_copy(update={"changes": kept}))
+        return self.model_copy(
+            update={
+                "navy": self.navy.model_copy(update={"enabled": False}),
+                "timeline": tuple(timeline),
+            }
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """A plain, YAML-friendly mapping that validates back to this config."""

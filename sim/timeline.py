@@ -47,6 +47,11 @@ SETTABLE: tuple[str, ...] = (
     "fleet.tankers.<i>.status",
 )
 
+#: Keys under a settable section that still cannot change during a run, and why.
+FIXED_IN_RUN: dict[str, str] = {
+    "production.step_days": "the production steps are laid out when the run starts",
+}
+
 _ALLOWED = f"allowed: {', '.join(SETTABLE)}"
 _KEY = re.compile(r"[A-Za-z_]\w*(?:\.(?:[A-Za-z_]\w*|[0-9]+))*")
 # The key path at the start of a sim.config._first_error line ("fleet.tankers[1].status: ...").
@@ -163,6 +168,9 @@ def settable_error(key: Any) -> str | None:
     if not isinstance(key, str) or not _KEY.fullmatch(key):
         return f"{key!r} is not a dotted config key such as navy.boarding_teams ({_ALLOWED})"
     parts = key.split(".")
+    for fixed, why in FIXED_IN_RUN.items():
+        if key == fixed or key.startswith(fixed + "."):
+            return f"fixed for the whole run: {why}"
     if any(_matches(parts, pattern.split(".")) for pattern in SETTABLE):
         return None
     return f"not a key a run can change ({_ALLOWED})"

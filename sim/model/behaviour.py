@@ -116,8 +116,14 @@ class Owners(Actor):
             if self.comes_in(t):
                 self.release(t, "come_in")
 
-    def end_of_day(self) -> None:
-        """The daily look: the offer moves with storage, waits grow long enough to break out."""
+    def end_of_day(self, now: float) -> None:
+        """At the end of the day (time ``now``, which the clock may not show yet: the world
+        samples days between events), look again if the offer or the waits may have moved."""
+        if (self.outside and self.cfg.offer.premium > 0) or self.cfg.breakout.min_wait_days > 0:
+            call_later(self.env, now - self.env.now, self._daily_look)
+
+    def _daily_look(self) -> None:
+        """The offer moves with storage; waits grow long enough to break out."""
         if self.outside and self.cfg.offer.premium > 0:
             for t in list(self.outside.values()):
                 if self.comes_in(t):

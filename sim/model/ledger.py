@@ -67,6 +67,7 @@ class Ledger:
     seizures_pursued: int = 0  # seized beyond the zone, at the end of a chase
     dark_departures: int = 0
     breakouts: int = 0
+    timeline_changes: int = 0
     escapes: int = 0
     turnbacks: int = 0
     departures: int = 0

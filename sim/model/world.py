@@ -17,6 +17,7 @@ import simpy
 from sim.config import Config
 from sim.metrics import FLOATING_DAYS, FLOATING_KEY, METRIC_KEYS, STRANDED_DAYS, stranded_day_key
 from sim.model.behaviour import Owners
+from sim.model.changes import Changes
 from sim.model.court import Court
 from sim.model.fleet import Fleet
 from sim.model.ledger import TIMESERIES_COLUMNS, Ledger, event_frame, timeseries_frame
@@ -92,13 +93,16 @@ class World:
         self.court = Court(env, cfg.court, streams)
         self.navy = Navy(env, cfg.navy, cfg.policy, streams)
         self.fleet = Fleet(env, cfg, streams)
+        self.changes = Changes(env, cfg, self.reconfigure)
         self._connect()
-        self.fleet.launch(cfg)
+        self.changes.start()
+        self.fleet.launch(self.cfg)
         self._floating = math.nan  # the floating-storage metric, set at its day
 
     def _connect(self) -> None:
         """Name each actor's neighbours, and check that none is missing."""
         ledger = self.ledger
+        self.changes.connect(ledger=ledger)
         self.court.connect(ledger=ledger)
         self.owners.connect(terminal=self.terminal, navy=self.navy, ledger=ledger)
         self.navy.connect(court=self.court, fleet=self.fleet, ledger=ledger)
@@ -109,7 +113,7 @@ class World:
             navy=self.navy,
             ledger=ledger,
         )
-        for actor in (self.court, self.owners, self.navy, self.fleet):
+        for actor in (self.changes, self.court, self.owners, self.navy, self.fleet):
             actor.check_connected()
 
     @property
@@ -150,7 +154,8 @@ class World:
             yield due
             if t_day == due:
                 ledger.sample_day(terminal.level())
-                self.owners.end_of_day()
+                self.owners.end_of_day(t_day)
+                self.changes.end_of_day(t_day)
                 if day == FLOATING_DAYS[1] + 1:  # the end of the window's last day
                     self._floating = self.owners.floating_since(FLOATING_DAYS[0])
                 day += 1
