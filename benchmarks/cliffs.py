@@ -444,7 +444,7 @@ def figure(results: Sequence[Result], path: str | os.PathLike[str], dpi: int = 9
     next to a bar as tall as the limit (green: within it, red: beyond)."""
     cols = min(3, len(results))
     nrows = math.ceil(len(results) / cols)
-    fig = new_figure(4.0 * cols, 3.2 * nrows + 0.5)
+    fig = new_figure(max(4.5, 4.0 * cols), 3.2 * nrows + 0.8)
     axes = np.atleast_1d(fig.subplots(nrows, cols, squeeze=False)).ravel()
     for ax, r in zip(axes, results, strict=False):
         x = np.array([p.value for p in r.points])
@@ -481,8 +481,8 @@ def figure(results: Sequence[Result], path: str | os.PathLike[str], dpi: int = 9
         ax.set_visible(False)
     n = sorted({r.replications for r in results})
     fig.suptitle(
-        f"{SCENARIO}: mean export decline and 95% band, {'/'.join(map(str, n))} paired "
-        f"replications per point, same seeds; thick: largest step; grey bar: the "
+        f"{SCENARIO}: mean export decline and 95% band,\n{'/'.join(map(str, n))} paired "
+        f"replications per point on the same seeds\nthick: the largest step; grey bar: the "
         f"{LIMIT_PP:g} pp limit",
         fontsize=9,
     )
