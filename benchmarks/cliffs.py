@@ -227,7 +227,8 @@ def verdict(
 
 
 def paired_step(prev: pd.DataFrame, cur: pd.DataFrame, metric: str) -> dict[str, float]:
-    """Paired difference ``cur - prev`` of ``metric`` (mean, std, ci_low, ci_high, n).
+    """Paired difference ``cur - prev`` of ``metric`` (mean, std, ci_low, ci_high, n), and
+    ``unchanged``: how many replications gave exactly the same value at both points.
 
     Both frames must hold the same replications on the same seeds (common random numbers):
     replication i of each saw the same random streams, or the pairing means nothing.
@@ -240,7 +241,12 @@ def paired_step(prev: pd.DataFrame, cur: pd.DataFrame, metric: str) -> dict[str,
     if (keys["seed_a"] != keys["seed_b"]).any():
         raise AssertionError("paired step: replication seeds differ between the two points")
     d = paired_difference(cur, prev, [metric]).loc[metric]
-    return {k: float(d[k]) for k in ("mean", "std", "ci_low", "ci_high")} | {"n": int(d["n"])}
+    same = prev[["replication", metric]].merge(cur[["replication", metric]], on="replication")
+    unchanged = int((same[f"{metric}_x"] == same[f"{metric}_y"]).sum())
+    return {k: float(d[k]) for k in ("mean", "std", "ci_low", "ci_high")} | {
+        "n": int(d["n"]),
+        "unchanged": unchanged,
+    }
 
 
 @dataclass
@@ -272,6 +278,23 @@ class Result:
     def verdict(self) -> Verdict:
         return verdict([p.value for p in self.points], [p.decline_pp for p in self.points])
 
+    @property
+    def flat_steps(self) -> int:
+        """Steps that changed no replication's decline at all: the lever did nothing there."""
+        return sum(p.step is not None and p.step["unchanged"] == p.step["n"] for p in self.points)
+
+    @property
+    def note(self) -> str | None:
+        """A warning when the response is a staircase: flat steps between jumps, whatever
+        the verdict (a jump smaller than the limit passes it)."""
+        flat, steps = self.flat_steps, len(self.points) - 1
+        if not flat:
+            return None
+        return (
+            f"staircase: {flat} of {steps} steps leave every replication's decline unchanged, "
+            "so the response moves in jumps at thresholds, not smoothly"
+        )
+
 
 def run_sweep(sweep: Sweep, replications: int, workers: int, seed: int | None = None) -> Result:
     """Every point of ``sweep`` on the same root seed, each with its paired baseline."""
@@ -286,7 +309,8 @@ def run_sweep(sweep: Sweep, replications: int, workers: int, seed: int | None = 
         point = Point(x, overrides, df, stats)
         if points:
             step = paired_step(points[-1].frame, df, "export_decline")
-            point.step = {k: (100.0 * v if k != "n" else v) for k, v in step.items()}
+            pp = ("mean", "std", "ci_low", "ci_high")  # fraction -> percentage points
+            point.step = {k: 100.0 * v if k in pp else v for k, v in step.items()}
         points.append(point)
     seeds = {int(v) for p in points for v in p.frame["seed"].unique()}
     if len(seeds) != 1:
@@ -376,6 +400,8 @@ def text_table(result: Result) -> str:
     for r in cells:
         lines.append("  " + "  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)).rstrip())
     lines.append(result.verdict.text)
+    if result.note:
+        lines.append(result.note)
     return "\n".join(lines)
 
 
@@ -414,7 +440,7 @@ def markdown_lines(
         ]
         header = [f"{sweep.key}{unit}", *HEADER[1:-1]]
         lines += table(header, body)
-        lines += ["", r.verdict.format(bold=True), ""]
+        lines += ["", r.verdict.format(bold=True) + (f"; {r.note}." if r.note else ""), ""]
     return lines
 
 
@@ -515,6 +541,8 @@ def to_json(results: Sequence[Result], seconds: float | None = None) -> dict[str
                     "from": r.verdict.a,
                     "to": r.verdict.b,
                     "text": r.verdict.text,
+                    "flat_steps": r.flat_steps,
+                    "note": r.note,
                 },
                 "points": [
                     {

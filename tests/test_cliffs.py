@@ -68,6 +68,16 @@ def test_steps_are_paired_on_the_same_seeds(result):
         cliffs.paired_step(a, frames[1].iloc[1:], "export_decline")
 
 
+def test_a_lever_that_changes_nothing_is_flagged_as_a_staircase(result):
+    # Below the owners' day-0 belief (2/21) the risk threshold changes no decision at all.
+    flat = cliffs.run_sweep(cliffs.parse_sweep("behaviour.risk_threshold=0.02:0.05:3"), N, 1)
+    assert flat.flat_steps == 2
+    assert all(p.step["unchanged"] == N for p in flat.points[1:])
+    assert flat.verdict.passed and flat.note and flat.note.startswith("staircase: 2 of 2")
+    assert cliffs.text_table(flat).splitlines()[-1] == flat.note
+    assert result.flat_steps == 0 and result.note is None  # detection moves every point
+
+
 def test_verdict():
     fail = cliffs.verdict([1, 2, 3, 4], [10.0, 12.0, 21.0, 20.0])
     assert not fail.passed
