@@ -3,7 +3,7 @@
     python -m benchmarks.validation                      # full run, 1-3 minutes on 2 cores
     python -m benchmarks.validation --quick --out DIR/validation.md --img-dir DIR/img
 
-Four sections, all computed here (nothing in the page is typed by hand but the fixed prose):
+Five sections, all computed here (nothing in the page is typed by hand but the fixed prose):
 
 1. **Analytic cases** (V1-V4 of docs/sources.md): degenerate configs of
    ``scenarios/validation/`` against their closed forms, with a 95% confidence interval from
@@ -13,7 +13,9 @@ Four sections, all computed here (nothing in the page is typed by hand but the f
    no-blockade baseline, against F10-F12 and F19 of docs/sources.md.
 3. **Face validity**: responses of export decline and seizures to five levers, every point
    on the same seeds (common random numbers), with 95% bands and paired differences.
-4. **Known limitations**: those of docs/model.md, and what the experiments above reveal.
+4. **Cliffs**: the largest paired step of the mean export decline between adjacent values of
+   each lever of ``benchmarks/cliffs.py`` (``SWEEPS``), against its 8 pp limit.
+5. **Known limitations**: those of docs/model.md, and what the experiments above reveal.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from sim.analysis._common import new_figure, save_png
 from sim.experiment import paired_difference
 from sim.experiment.executors import make_executor
 from sim.experiment.stats import describe
+from sim.experiment.store import write_text_atomic
 
 ROOT_SEED = 20251210  # the root seed of the statistical tests (tests/conftest.py)
 SCENARIO = "venezuela_dec2025"
@@ -214,11 +217,16 @@ class Sizes:
     v4: int = 40
     scenario: int = 400
     face: int = 200
+    cliffs: int = 150  # replications per point of the cliff sweeps (the criterion's minimum)
+    cliff_points: int | None = None  # at most this many points per cliff sweep (None: all)
     horizon_scale: float = 1.0  # analytic horizons are multiplied by this (quick: shorter)
     quick: bool = False
 
 
-QUICK = Sizes(v1=4, v2=4, v3=20, v4=4, scenario=12, face=8, horizon_scale=0.2, quick=True)
+QUICK = Sizes(
+    v1=4, v2=4, v3=20, v4=4, scenario=12, face=8, cliffs=8, cliff_points=3, horizon_scale=0.2,
+    quick=True,
+)  # fmt: skip
 
 
 def _horizon(name: str, sizes: Sizes, minimum: float) -> list[str]:
@@ -1022,6 +1030,7 @@ def render(
     rows: list[Row],
     base_lines: list[str],
     face_lines: list[str],
+    cliff_lines: list[str],
     surprises: list[str],
     images: dict[str, str],
     sizes: Sizes,
@@ -1048,13 +1057,14 @@ def render(
         f"Replications: analytic cases V1 {sizes.v1} per load, V2 {sizes.v2} per variant, "
         f"V3 {sizes.v3}, V4 {sizes.v4} (root seed {ROOT_SEED}, replication i on "
         f"`SeedSequence({ROOT_SEED}, (i,))`, as in `tests/test_validation.py`); Venezuela "
-        f"reference {sizes.scenario}; face validity {sizes.face} per point, every point on the "
-        "same seeds (`experiment.seed`, common random numbers) with its paired no-blockade "
-        "baseline.",
+        f"reference {sizes.scenario}; face validity {sizes.face} and cliffs {sizes.cliffs} per "
+        "point, every point on the same seeds (`experiment.seed`, common random numbers) with "
+        "its paired no-blockade baseline.",
         "",
         "Contents: [Analytic cases](#1-analytic-cases) · "
         "[Venezuela baseline](#2-venezuela-baseline-against-the-facts) · "
-        "[Face validity](#3-face-validity) · [Known limitations](#4-known-limitations)",
+        "[Face validity](#3-face-validity) · [Cliffs](#4-cliffs) · "
+        "[Known limitations](#5-known-limitations)",
         "",
         "## 1. Analytic cases",
         "",
@@ -1129,7 +1139,8 @@ def render(
         f"![Face validity]({images['face']})",
         "",
         *face_lines,
-        "## 4. Known limitations",
+        *cliff_lines,
+        "## 5. Known limitations",
         "",
         "From docs/model.md (*Known limitations*), in short:",
         "",
@@ -1177,8 +1188,17 @@ def main(argv: list[str] | None = None) -> None:
     say("face validity")
     run_levers(items, ref, sizes.face, args.workers)
     face_lines, found, findings = face_section(items)
+
+    from benchmarks import cliffs  # here: benchmarks.cliffs imports this module
+
+    say("cliffs")
+    sweeps = cliffs.SWEEPS
+    if sizes.cliff_points is not None:
+        sweeps = [cliffs.thin(s, sizes.cliff_points) for s in sweeps]
+    cliff_results = cliffs.run(sweeps, sizes.cliffs, args.workers)
     surprises = [
         *findings,
+        *cliffs.failures(cliff_results),
         *(
             f"Analytic case outside its 95% CI: {r.case} {r.quantity} (1 in 20 is expected by "
             "chance; rerun with more replications before suspecting the model)."
@@ -1196,13 +1216,18 @@ def main(argv: list[str] | None = None) -> None:
         ("analytic", lambda p: analytic_figure(rows, p)),
         ("baseline", lambda p: baseline_figure(facts, p)),
         ("face", lambda p: face_figure(items, p)),
+        ("cliffs", lambda p: cliffs.figure(cliff_results, p)),
     ):
         path = draw(img_dir / f"{name}.png")
         images[name] = f"{rel}/{path.name}".replace(os.sep, "/")
+    cliff_lines = cliffs.markdown_lines(
+        cliff_results, images["cliffs"], heading="## 4. Cliffs", command=cliffs.COMMAND
+    )
     seconds = time.perf_counter() - t0
-    text = render(rows, base_lines, face_lines, surprises, images, sizes, seconds, args.workers)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    text = render(
+        rows, base_lines, face_lines, cliff_lines, surprises, images, sizes, seconds, args.workers
+    )
+    write_text_atomic(out, text)
     say(f"wrote {out} and {len(images)} figures in {img_dir}")
 
 

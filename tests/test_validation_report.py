@@ -33,7 +33,8 @@ def test_sections_and_provenance(report):
         "## 1. Analytic cases",
         "## 2. Venezuela baseline against the facts",
         "## 3. Face validity",
-        "## 4. Known limitations",
+        "## 4. Cliffs",
+        "## 5. Known limitations",
     ):
         assert heading in text
     assert "python -m benchmarks.validation" in text
@@ -78,9 +79,27 @@ def test_baseline_and_face_validity(report):
 def test_figures_exist_and_are_small(report):
     text, folder = report
     links = re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", text)
-    assert len(links) == 3
+    assert len(links) == 4
     for link in links:
         png = folder / link
         assert png.is_file(), link
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert png.stat().st_size < 200_000
+
+
+def test_cliffs(report):
+    from benchmarks import cliffs
+
+    text, _ = report
+    section = text.split("## 4. Cliffs", 1)[1].split("## 5. Known limitations", 1)[0]
+    for sweep in cliffs.SWEEPS:
+        assert f"### {sweep.label} (`{sweep.key}`)" in section
+    verdicts = re.findall(r"^max step .* pp at .*: \*\*(PASS|FAIL)\*\* \([≤>] 8 pp\)(;|$)", section,
+                          re.MULTILINE)  # fmt: skip
+    assert len(verdicts) == len(cliffs.SWEEPS)
+    # quick: three points per sweep, so a header, a rule and three rows per table
+    assert section.count("\n|---|") == len(cliffs.SWEEPS)
+    assert len(re.findall(r"^\| (\*\*)?[0-9.]+(\*\*)? \|", section, re.MULTILINE)) == 3 * len(
+        cliffs.SWEEPS
+    )
+    assert "![Cliffs](img/validation/cliffs.png)" in section
