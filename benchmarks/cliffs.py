@@ -3,7 +3,7 @@
     python -m benchmarks.cliffs                                  # every sweep, 150 replications
     python -m benchmarks.cliffs --quick                          # smoke run: 3 points, 10 reps
     python -m benchmarks.cliffs --only navy.detection_prob --workers 2 --json out.json
-    python -m benchmarks.cliffs --sweep 'behaviour.prior_b=5:50:11' --only behaviour.prior_b
+    python -m benchmarks.cliffs --sweep 'behaviour.groups.shadow.prior_b=5:50:11' --only behaviour.groups.shadow.prior_b
 
 The acceptance criterion of model v2: with 150+ paired replications per point (common random
 numbers: every point on the same root seed, each replication with its paired no-blockade
@@ -82,8 +82,59 @@ def lognormal(key: str, sigma: float) -> Callable[[float], list[str]]:
     return lambda x: [f"{key}={{dist: lognormal, median: {number(x)}, sigma: {number(sigma)}}}"]
 
 
-# Edit this list when the model's levers change (model v2: the owner parameters). Ranges:
-# scenarios/sensitivity/default.yaml where it has one, else the scenario's comments.
+def _owner_sweeps(group: str) -> list[Sweep]:
+    """The owner parameters of ``group`` over their documented ranges (docs/model.md,
+    "Owners"), 11 points each; a threshold's median moves, its spread (σ 0.5) stays."""
+    key = f"behaviour.groups.{group}"
+    return [
+        Sweep(
+            f"{key}.risk_threshold.median",
+            f"{group}: risk threshold, median",
+            "believed risk",
+            linspace(0.02, 0.15, 11),
+            set_key(f"{key}.risk_threshold.median"),
+        ),
+        Sweep(
+            f"{key}.turnback_threshold.median",
+            f"{group}: turn-back threshold, median",
+            "believed risk",
+            linspace(0.03, 0.20, 11),
+            set_key(f"{key}.turnback_threshold.median"),
+        ),
+        Sweep(
+            f"{key}.prior_b",
+            f"{group}: prior weight b of Beta(1, b)",
+            "pseudo-escapes",
+            linspace(9, 39, 11),
+            set_key(f"{key}.prior_b"),
+        ),
+        Sweep(
+            f"{key}.news_weight",
+            f"{group}: weight of each news item",
+            "pseudo-voyages",
+            linspace(0.5, 3.0, 11),
+            set_key(f"{key}.news_weight"),
+        ),
+        Sweep(
+            f"{key}.patience_days.median",
+            f"{group}: patience, median",
+            "days",
+            linspace(7, 60, 11),
+            set_key(f"{key}.patience_days.median"),
+        ),
+        Sweep(
+            f"{key}.outside_days.median",
+            f"{group}: wait outside, median",
+            "days",
+            linspace(2, 30, 11),
+            set_key(f"{key}.outside_days.median"),
+        ),
+    ]
+
+
+OWNER_SWEEPS: list[Sweep] = [*_owner_sweeps("shadow"), *_owner_sweeps("mainstream")]
+
+# Edit this list when the model's levers change.
 SWEEPS: list[Sweep] = [
     Sweep(
         "court.delay_days",
@@ -100,33 +151,14 @@ SWEEPS: list[Sweep] = [
         set_key("navy.detection_prob"),
     ),
     Sweep(
-        "behaviour.risk_threshold",
-        "Owners' risk threshold",
-        "perceived risk",
-        linspace(0.02, 0.15, 11),
-        set_key("behaviour.risk_threshold"),
+        "behaviour.offer.premium",
+        "Operator's offer at tank tops",
+        "× threshold",
+        linspace(0.0, 2.0, 11),
+        set_key("behaviour.offer.premium"),
     ),
-    Sweep(
-        "behaviour.turnback_threshold",
-        "Owners' turn-back threshold",
-        "perceived risk",
-        linspace(0.05, 0.15, 11),
-        set_key("behaviour.turnback_threshold"),
-    ),
-    Sweep(
-        "behaviour.prior_b",
-        "Prior weight b of Beta(1, b)",
-        "pseudo-escapes",
-        linspace(9, 39, 11),
-        set_key("behaviour.prior_b"),
-    ),
-    Sweep(
-        "behaviour.patience_days",
-        "Owners' patience, lognormal median (σ 0.6)",
-        "days",
-        linspace(7, 60, 11),
-        lognormal("behaviour.patience_days", 0.6),
-    ),
+    # the owners' parameters of each group, over the ranges argued in docs/model.md
+    *OWNER_SWEEPS,
 ]
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
@@ -139,7 +171,7 @@ def parse_sweep(spec: str) -> Sweep:
     parts = rng.split(":")
     if not eq or not _KEY.fullmatch(key) or len(parts) != 3:
         raise argparse.ArgumentTypeError(
-            f"{spec!r}: expected KEY=LOW:HIGH:POINTS, e.g. behaviour.prior_b=9:39:11"
+            f"{spec!r}: expected KEY=LOW:HIGH:POINTS, e.g. behaviour.groups.shadow.prior_b=9:39:11"
         )
     try:
         low, high = float(parts[0]), float(parts[1])

@@ -69,8 +69,8 @@ def test_steps_are_paired_on_the_same_seeds(result):
 
 
 def test_a_lever_that_changes_nothing_is_flagged_as_a_staircase(result):
-    # Below the owners' day-0 belief (2/21) the risk threshold changes no decision at all.
-    flat = cliffs.run_sweep(cliffs.parse_sweep("behaviour.risk_threshold=0.02:0.05:3"), N, 1)
+    # The scenario never goes into waters, so the in-waters success changes no decision.
+    flat = cliffs.run_sweep(cliffs.parse_sweep("policy.in_waters_success_prob=0.2:0.8:3"), N, 1)
     assert flat.flat_steps == 2
     assert all(p.step["unchanged"] == N for p in flat.points[1:])
     assert flat.verdict.passed and flat.note and flat.note.startswith("staircase: 2 of 2")
@@ -94,16 +94,21 @@ def test_verdict():
 
 def test_sweep_spec_parsing():
     args = cliffs.build_parser().parse_args(
-        ["--sweep", "behaviour.prior_b=9:39:11", "--sweep", "navy.boarding_teams=1:8:8"]
+        [
+            "--sweep",
+            "behaviour.groups.shadow.prior_b=9:39:11",
+            "--sweep",
+            "navy.boarding_teams=1:8:8",
+        ]
     )
     prior, teams = args.sweep
-    assert prior.key == "behaviour.prior_b"
+    assert prior.key == "behaviour.groups.shadow.prior_b"
     assert prior.values == (9, 12, 15, 18, 21, 24, 27, 30, 33, 36, 39)
-    assert prior.overrides(12.0) == ["behaviour.prior_b=12"]
+    assert prior.overrides(12.0) == ["behaviour.groups.shadow.prior_b=12"]
     assert teams.values == tuple(range(1, 9))
     merged = cliffs.select(cliffs.SWEEPS, [prior], None)
     assert len(merged) == len(cliffs.SWEEPS)  # a declared key is replaced, not duplicated
-    assert next(s for s in merged if s.key == "behaviour.prior_b") is prior
+    assert next(s for s in merged if s.key == "behaviour.groups.shadow.prior_b") is prior
     assert [s.key for s in cliffs.select(cliffs.SWEEPS, [teams], ["navy.boarding_teams"])] == [
         "navy.boarding_teams"
     ]
@@ -112,7 +117,7 @@ def test_sweep_spec_parsing():
 
 @pytest.mark.parametrize(
     "spec",
-    ["behaviour.prior_b=9:39", "behaviour.prior_b", "=1:2:3", "a b=1:2:3", "x=1:two:3",
+    ["behaviour.groups.shadow.prior_b=9:39", "behaviour.groups.shadow.prior_b", "=1:2:3", "a b=1:2:3", "x=1:two:3",
      "x=1:2:1", "x=1:1:5", "x=1:2:3.5"],
 )  # fmt: skip
 def test_malformed_sweep_is_a_one_line_error(spec, capsys):
