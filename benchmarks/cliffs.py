@@ -3,7 +3,8 @@
     python -m benchmarks.cliffs                                  # every sweep, 150 replications
     python -m benchmarks.cliffs --quick                          # smoke run: 3 points, 10 reps
     python -m benchmarks.cliffs --only navy.detection_prob --workers 2 --json out.json
-    python -m benchmarks.cliffs --sweep 'behaviour.groups.shadow.prior_b=5:50:11' --only behaviour.groups.shadow.prior_b
+    python -m benchmarks.cliffs --sweep 'behaviour.groups.shadow.prior_b=5:50:11' \
+        --only behaviour.groups.shadow.prior_b
 
 The acceptance criterion of model v2: with 150+ paired replications per point (common random
 numbers: every point on the same root seed, each replication with its paired no-blockade

@@ -117,8 +117,8 @@ def test_sweep_spec_parsing():
 
 @pytest.mark.parametrize(
     "spec",
-    ["behaviour.groups.shadow.prior_b=9:39", "behaviour.groups.shadow.prior_b", "=1:2:3", "a b=1:2:3", "x=1:two:3",
-     "x=1:2:1", "x=1:1:5", "x=1:2:3.5"],
+    ["behaviour.groups.shadow.prior_b=9:39", "behaviour.groups.shadow.prior_b", "=1:2:3",
+     "a b=1:2:3", "x=1:two:3", "x=1:2:1", "x=1:1:5", "x=1:2:3.5"],
 )  # fmt: skip
 def test_malformed_sweep_is_a_one_line_error(spec, capsys):
     with pytest.raises(SystemExit) as exc:
