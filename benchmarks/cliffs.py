@@ -504,12 +504,12 @@ def _step_ci(r: Result) -> tuple[float, float]:
 # --------------------------------------------------------------------------- figure
 
 
-def figure(results: Sequence[Result], path: str | os.PathLike[str], dpi: int = 90) -> Path:
+def figure(results: Sequence[Result], path: str | os.PathLike[str], dpi: int = 60) -> Path:
     """One panel per sweep: mean decline with its 95% band; the largest step highlighted
     next to a bar as tall as the limit (green: within it, red: beyond)."""
-    cols = min(3, len(results))
+    cols = min(4, len(results))
     nrows = math.ceil(len(results) / cols)
-    fig = new_figure(max(4.5, 4.0 * cols), 3.2 * nrows + 0.8)
+    fig = new_figure(max(4.5, 3.6 * cols), 2.8 * nrows + 0.8)
     axes = np.atleast_1d(fig.subplots(nrows, cols, squeeze=False)).ravel()
     for ax, r in zip(axes, results, strict=False):
         x = np.array([p.value for p in r.points])

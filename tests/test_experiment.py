@@ -186,7 +186,7 @@ def test_sequential_stopping_reaches_target(cfg: sim.Config) -> None:
         update={
             "replications": 10,
             "batch_size": 10,
-            "target_rel_halfwidth": 0.02,
+            "target_rel_halfwidth": 0.01,
             "max_replications": 300,
         }
     )
@@ -197,10 +197,10 @@ def test_sequential_stopping_reaches_target(cfg: sim.Config) -> None:
     decline = res.replications["export_decline"].to_numpy()
     assert res.manifest["target_met"] is True and res.summary.attrs["target_met"] is True
     assert n % 10 == 0 and 20 <= n < 300
-    assert rel_halfwidth(decline) <= 0.02
-    assert rel_halfwidth(decline[: n - 10]) > 0.02  # it stopped at the first batch that met it
+    assert rel_halfwidth(decline) <= 0.01
+    assert rel_halfwidth(decline[: n - 10]) > 0.01  # it stopped at the first batch that met it
     s = res.summary.loc["export_decline"]
-    assert (s["ci_high"] - s["ci_low"]) / 2 <= 0.02 * abs(s["mean"])
+    assert (s["ci_high"] - s["ci_low"]) / 2 <= 0.01 * abs(s["mean"])
     assert res.manifest["achieved_rel_halfwidth"] == pytest.approx(rel_halfwidth(decline))
 
 

@@ -448,28 +448,27 @@ def test_placed_tankers_follow_their_groups_status(cfg):
     assert [(g.tanker_class, g.status, g.count) for g in new.initial.loading] == [
         ("Aframax", "sanctioned", 1)
     ]
-    # Licensing the sanctioned VLCCs (group 1, 14 tankers): the 8 placed VLCCs go with them.
+    # Licensing the sanctioned VLCCs (group 1, 14 tankers): the 10 placed VLCCs go with them.
     new = apply_changes(cfg, {"fleet.tankers.1.status": "licensed"})
     placed = [(s, g.tanker_class, g.status, g.count) for s, g in new.initial.groups()]
     assert ("loaded_waiting", "VLCC", "licensed", 5) in placed
-    assert ("waiting_berth", "VLCC", "licensed", 3) in placed
+    assert ("waiting_berth", "VLCC", "licensed", 1) in placed
     assert ("waiting_outside", "VLCC", "licensed", 4) in placed
     assert not any(c == "VLCC" and st == "sanctioned" for _, c, st, _ in placed)
 
 
 def test_placements_split_between_groups_of_one_class_and_status(cfg):
     data = cfg.to_dict()
-    vlcc = data["fleet"]["tankers"][1]  # VLCC sanctioned x14; 5 + 3 of them placed
-    data["fleet"]["tankers"][1:2] = [{**vlcc, "count": 6}, {**vlcc, "count": 8}]
+    vlcc = data["fleet"]["tankers"][1]  # VLCC sanctioned x14; 5 + 1 + 4 of them placed
+    data["fleet"]["tankers"][1:2] = [{**vlcc, "count": 5}, {**vlcc, "count": 9}]
     two = validate(data)
     new = apply_changes(two, {"fleet.tankers.2.status": "unsanctioned"})
-    # loaded_waiting (5) comes from group 1, waiting_berth (3): 1 from group 1, 2 from group 2,
-    # waiting_outside (4): all from group 2 (the 6 unsanctioned VLCCs outside are group 5's).
+    # loaded_waiting (5) uses up group 1; waiting_berth (1) and waiting_outside (4) come from
+    # group 2 (the 6 unsanctioned VLCCs outside are group 5's and keep their status).
     placed = [(s, g.status, g.count) for s, g in new.initial.groups() if g.tanker_class == "VLCC"]
     assert placed == [
         ("loaded_waiting", "sanctioned", 5),
-        ("waiting_berth", "sanctioned", 1),
-        ("waiting_berth", "unsanctioned", 2),
+        ("waiting_berth", "unsanctioned", 1),
         ("waiting_outside", "unsanctioned", 4),
         ("waiting_outside", "unsanctioned", 6),
     ]
