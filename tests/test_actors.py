@@ -320,3 +320,26 @@ def test_a_tanker_that_goes_dark_is_detected_with_the_dark_detection_prob(
     assert depart_log(fleet) == expected
     assert fleet.ledger.dark_departures == int(go_dark_prob)
     assert fleet.owners.heard == [expected[-1][0] == "seized"]  # type: ignore[attr-defined]
+
+
+def test_a_tanker_that_sailed_licensed_is_no_escape_when_its_licence_goes_in_transit() -> None:
+    """Escapes are departures of targeted tankers that cleared the zone: a licensed tanker
+    made a target while crossing (a licence revoked) was never one, and no news of it."""
+    fleet = departing_fleet(0.0)
+    t = make_tanker(0, status="licensed")
+    t.cargo_bbl = t.capacity_bbl
+    env = fleet.env
+    env.process(fleet._depart(t))
+
+    def revoke() -> Generator:
+        yield env.timeout(1.0)
+        t.status = "sanctioned"  # as Fleet.reconfigure does to the group's tankers
+
+    env.process(revoke())
+    env.run()
+    assert [(kind, now) for now, _, kind, *_ in fleet.ledger.events] == [
+        ("depart", 0.0),
+        ("exported", 3.0),
+    ]
+    assert fleet.ledger.escapes == 0
+    assert fleet.owners.heard == []  # type: ignore[attr-defined]
