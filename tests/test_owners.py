@@ -257,6 +257,17 @@ def test_a_breakout_by_day_fires_once_at_that_day() -> None:
     assert owners.ledger.breakouts == 1
 
 
+def test_a_breakout_day_taken_away_by_reconfigure_does_not_fire() -> None:
+    """Day 10, then (day 5) no breakout day: the tanker waiting from 1 sails on patience."""
+    owners = make_owners(behaviour(breakout={"day": 10.0}, **PATIENT))
+    log: Log = []
+    loaded(owners, tanker(owners, 0), "a", 1.0, log)
+    at(owners.env, 5.0, lambda: owners.reconfigure(behaviour(**PATIENT)))
+    owners.env.run()
+    assert log == [("a patience", 101.0)]
+    assert owners.ledger.breakouts == 0
+
+
 def test_a_breakout_after_escapes_fires_once() -> None:
     """After 2 escapes heard (at 3 and 6): a and b sail at 6; c, waiting from 7, does not
     sail at the third escape (8)."""
