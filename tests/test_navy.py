@@ -223,3 +223,12 @@ def test_the_watch_follows_a_change_of_the_wait_time(
     )
     navy.env.run(until=60.0)
     assert go_ins(navy) == expected
+
+
+def test_a_watch_overdue_while_the_navy_had_no_team_goes_in_when_teams_come_back() -> None:
+    """T = 5 but no team until day 10: the tanker waiting from 0 is sent in at 10."""
+    navy = make_navy(after=5.0, boarding_teams=0)
+    waiting(navy, 0, 0.0)
+    reconfigure_at(navy, 10.0, 5.0, boarding_teams=1)
+    navy.env.run(until=50.0)
+    assert log_of(navy) == [("0 go_in", 10.0), ("0 seized_in_waters", 10.0)]
