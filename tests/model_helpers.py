@@ -13,9 +13,17 @@ def never() -> float:
     return 0.5
 
 
-def make_tanker(k: int = 0, status: str = "sanctioned", capacity: float = 720_000.0) -> Tanker:
-    """A tanker with no voyage and median traits (the scripted tests set what they need)."""
-    return Tanker(k, "Aframax", capacity, status, None, None, Traits(0.5, 0.5, never, never, never))
+def make_tanker(
+    k: int = 0,
+    status: str = "sanctioned",
+    capacity: float = 720_000.0,
+    risk_u: float = 0.5,
+    turnback_u: float = 0.5,
+) -> Tanker:
+    """A tanker with no voyage and median traits (the scripted tests set what they need):
+    ``risk_u`` and ``turnback_u`` are its quantiles of its group's two thresholds."""
+    traits = Traits(risk_u, turnback_u, never, never, never)
+    return Tanker(k, "Aframax", capacity, status, None, None, traits)
 
 
 def owners_who_sail(**group: Any) -> dict[str, Any]:

@@ -204,11 +204,11 @@ class Owners(Actor):
             self._breakout()
 
     def _schedule_breakout_day(self) -> None:
+        self._day_token += 1  # a day scheduled before no longer counts, even if none is now
+        token = self._day_token
         day = self.cfg.breakout.day
         if day is None or "day" in self._fired:
             return
-        self._day_token += 1
-        token = self._day_token
         call_later(self.env, max(0.0, day - self.env.now), lambda: self._breakout_day(token))
 
     def _breakout_day(self, token: int) -> None:

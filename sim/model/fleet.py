@@ -168,13 +168,14 @@ class Fleet(Actor):
         """Record an event of tanker ``t``."""
         self.ledger.log(self.env.now, t.id, kind, bbl, t.status, t.tanker_class)
 
-    def clear(self, t: Tanker) -> None:
-        """``t`` is clear of the navy: its cargo is exported, and owners hear of it."""
+    def clear(self, t: Tanker, targeted: bool) -> None:
+        """``t`` is clear of the navy: its cargo is exported, and owners hear of it if it
+        was a target when it sailed (``targeted``: an escape)."""
         ledger = self.ledger
         ledger.exported_bbl += t.cargo_bbl
         if t.status == "licensed":
             ledger.exported_licensed_bbl += t.cargo_bbl
-        if self.targeted(t):
+        if targeted:
             ledger.escapes += 1
             self.owners.hear(seized=False)
         self.log(t, "exported", t.cargo_bbl)
@@ -281,7 +282,8 @@ class Fleet(Actor):
         self.ledger.departures += 1
         self.log(t, "depart", t.cargo_bbl)
         detected = False
-        if self.targeted(t):
+        targeted = self.targeted(t)  # an escape if it clears, whatever its status by then
+        if targeted:
             group = self.owners.group(t)
             dark = t.traits.dark_u() < (group.go_dark_prob if group is not None else 0.0)
             self.ledger.dark_departures += dark
@@ -299,5 +301,5 @@ class Fleet(Actor):
                 yield env.timeout(clear_at - env.now)
         else:  # nobody is after it: one event for the whole crossing
             yield env.timeout(transit + exposure)
-        self.clear(t)
+        self.clear(t, targeted)
         return "exported"

@@ -121,20 +121,22 @@ class Navy(Actor):
             self.env.process(self._watch(t, left_port))
 
     def _watch(self, t: Tanker, left_port: simpy.Event) -> Generator:
-        """The wait-time policy: after T days in port (T as the policy says now), go in."""
+        """The wait-time policy: after T days in port (T as the policy says now), go in; if
+        there is no team then, when the navy next changes."""
         env = self.env
         while True:
             after, changed = self.policy.enter_waters_after_days, self._changed
-            if after is not None and t.wait_start + after <= env.now:
+            wait = None if after is None else t.wait_start + after - env.now
+            if wait is not None and wait <= 0 and self.teams.capacity > 0:
                 break
-            if after is None:
+            if wait is None or wait <= 0:  # no wait-time policy, or overdue with no team
                 yield left_port | changed
             else:
-                yield left_port | changed | env.timeout(t.wait_start + after - env.now)
+                yield left_port | changed | env.timeout(wait)
             if left_port.triggered:
                 return
-            if not changed.triggered:
-                break
+            if not changed.triggered and self.teams.capacity > 0:
+                break  # waited T days
         yield from self._go_in(t, left_port)
 
     def _go_in(self, t: Tanker, left_port: simpy.Event) -> Generator:
