@@ -8,7 +8,6 @@ import math
 from functools import cache
 
 import pandas as pd
-import pytest
 
 import sim
 
@@ -123,12 +122,6 @@ def test_revoking_chevrons_licence_stops_its_licensed_exports_in_both_worlds() -
     assert licensed_exports(scenario(), 0).max() > 60
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Fleet.reconfigure moves the tankers to their new group but nobody tells the "
-    "owners: a tanker licensed while it waits loaded in port (or outside) keeps waiting "
-    "as a target until its patience runs out or news makes the owners look again",
-)
 def test_a_licence_granted_in_port_lets_the_waiting_tankers_sail() -> None:
     """The 5 sanctioned VLCCs waiting loaded at day 0 (tankers 0-4) are licensed on day 5:
     no longer targets, they sail then."""

@@ -116,18 +116,41 @@ class Owners(Actor):
             if self.comes_in(t):
                 self.release(t, "come_in")
 
+    def retarget(self) -> None:
+        """The navy's targets changed (a licence, ``navy.targets``, ``navy.enabled``): a
+        tanker waiting only because it was a target no longer waits."""
+        for t in list(self.waiting.values()):
+            if not self.navy.targets(t.status):
+                self.release(t, "not_targeted")
+        for t in list(self.outside.values()):
+            if not self.navy.targets(t.status):
+                self.release(t, "come_in")
+
     def end_of_day(self, now: float) -> None:
         """At the end of the day (time ``now``, which the clock may not show yet: the world
-        samples days between events), look again if the offer or the waits may have moved."""
-        if (self.outside and self.cfg.offer.premium > 0) or self.cfg.breakout.min_wait_days > 0:
+        samples days between events), look again if the offer or the waits may have moved.
+
+        The look is an event at ``now`` only when it has something to do: a tanker outside
+        that the offer now brings in, or a breakout that waits for waits to grow long.
+        """
+        if self.cfg.breakout.min_wait_days > 0 or self._offer_brings_in():
             call_later(self.env, now - self.env.now, self._daily_look)
+
+    def _offer_brings_in(self) -> bool:
+        """Whether the offer, as the tanks stand now, brings in a tanker waiting outside."""
+        if not self.outside or self.cfg.offer.premium == 0:
+            return False
+        factor, risk = self.cfg.offer.factor(self.terminal.fill()), self._risk
+        return any(
+            risk[t.owners] < t.turnback_threshold * factor  # type: ignore[index]
+            for t in self.outside.values()
+        )
 
     def _daily_look(self) -> None:
         """The offer moves with storage; waits grow long enough to break out."""
-        if self.outside and self.cfg.offer.premium > 0:
-            for t in list(self.outside.values()):
-                if self.comes_in(t):
-                    self.release(t, "come_in")
+        for t in list(self.outside.values()):
+            if self.comes_in(t):
+                self.release(t, "come_in")
         if self.cfg.breakout.min_wait_days > 0:
             self._check_group()
 
@@ -154,10 +177,11 @@ class Owners(Actor):
         wake = t.wake = self.env.event()
         t.wait_start = self.env.now
         self.outside[t.id] = t
-        result = yield wake | self.env.timeout(outside)
+        call_later(self.env, outside, lambda: wake.triggered or wake.succeed("turn_back"))
+        reason = yield wake
         del self.outside[t.id]
         t.wake = None
-        return wake in result  # type: ignore[operator]
+        return reason == "come_in"
 
     def wait_in_port(self, t: Tanker) -> Generator[simpy.Event, object, str]:
         """Hold a loaded target until it sails or is seized; returns why the wait ended."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable, Generator
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -107,12 +108,20 @@ class Fleet(Actor):
 
     def _traits(self, k: int) -> Traits:
         """Tanker ``k``'s draws: from the fleet's blocks, or (open-fleet arrivals) its own."""
-        if k < self._families["traits"].size:
-            sampler = {p: f.sampler(k) for p, f in self._families.items()}
-        else:
-            sampler = {p: self.streams.uniform(f"tanker{k}.{p}", batch=4) for p in self._families}
-        pick = sampler["traits"]
-        return Traits(pick(), pick(), sampler["patience"], sampler["outside"], sampler["dark"])
+        fam = self._families
+        if k < fam["traits"].size:
+            pick = fam["traits"].draw
+            return Traits(
+                pick(k),
+                pick(k),
+                partial(fam["patience"].draw, k),
+                partial(fam["outside"].draw, k),
+                partial(fam["dark"].draw, k),
+            )
+        own = {p: self.streams.uniform(f"tanker{k}.{p}", batch=4) for p in fam}
+        return Traits(
+            own["traits"](), own["traits"](), own["patience"], own["outside"], own["dark"]
+        )
 
     def _take_group(self, left: list[int], tanker_class: str, status: str) -> int | None:
         """The first fleet group of (class, status) with tankers left, one fewer; None if none."""
@@ -165,8 +174,9 @@ class Fleet(Actor):
         return self.navy.targets(t.status)
 
     def log(self, t: Tanker, kind: str, bbl: float = 0.0) -> None:
-        """Record an event of tanker ``t``."""
-        self.ledger.log(self.env.now, t.id, kind, bbl, t.status, t.tanker_class)
+        """Record an event of tanker ``t`` (the check first: most runs record nothing)."""
+        if self.ledger.record_events:
+            self.ledger.log(self.env.now, t.id, kind, bbl, t.status, t.tanker_class)
 
     def clear(self, t: Tanker, targeted: bool) -> None:
         """``t`` is clear of the navy: its cargo is exported, and owners hear of it if it

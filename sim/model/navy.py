@@ -45,6 +45,7 @@ class Navy(Actor):
         self._in_waters = streams.uniform("navy.in_waters")
         self._pursue = streams.uniform("navy.pursue")
         self._changed = env.event()  # fired (and replaced) when the policy changes
+        self._noted: dict[int, tuple[Tanker, simpy.Event]] = {}  # waiting, not watched
         self.reconfigure(cfg, policy)
 
     def reconfigure(self, cfg: NavyConfig, policy: Policy) -> None:
@@ -56,6 +57,8 @@ class Navy(Actor):
         self._pursuit_days = self.streams.sampler("navy.pursuit_days", cfg.pursuit_days)
         changed, self._changed = self._changed, self.env.event()
         changed.succeed()  # watches of tankers in port look at the new policy
+        if policy.enter_waters_after_days is not None:
+            self._start_noted()
 
     def targets(self, status: str) -> bool:
         """Whether tankers of ``status`` are targets now."""
@@ -116,9 +119,25 @@ class Navy(Actor):
         call_later(self.env, days, self.teams.release)
 
     def watch(self, t: Tanker, left_port: simpy.Event) -> None:
-        """A loaded target starts waiting in port: the wait-time policy watches it."""
-        if not t.in_waters_tried:
+        """A loaded target starts waiting in port: the wait-time policy watches it.
+
+        With no wait-time policy the tanker is only noted (no process, no event): a timeline
+        entry that sets one starts the watches of the tankers noted then.
+        """
+        if t.in_waters_tried:
+            return
+        if self.policy.enter_waters_after_days is None:
+            self._noted[t.id] = (t, left_port)
+            left_port.callbacks.append(lambda _e: self._noted.pop(t.id, None))  # type: ignore[union-attr]
+        else:
             self.env.process(self._watch(t, left_port))
+
+    def _start_noted(self) -> None:
+        """A wait-time policy now applies: watch every tanker noted while there was none."""
+        noted, self._noted = self._noted, {}
+        for t, left_port in noted.values():
+            if not left_port.triggered:
+                self.env.process(self._watch(t, left_port))
 
     def _watch(self, t: Tanker, left_port: simpy.Event) -> Generator:
         """The wait-time policy: after T days in port (T as the policy says now), go in; if

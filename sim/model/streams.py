@@ -84,9 +84,10 @@ class Family:
             return lambda: value
         if not 0 <= k < self._size:
             raise IndexError(f"entity {k} outside family {self._name} of {self._size}")
-        return functools.partial(self._draw, k)
+        return functools.partial(self.draw, k)
 
-    def _draw(self, k: int) -> float:
+    def draw(self, k: int) -> float:
+        """Entity ``k``'s next draw (``0 <= k < size``; a fixed dist is not drawn)."""
         if not self._block:
             rng = self._streams.rng(self._name)
             block = self._dist.draw(rng, self._size * self._depth)

@@ -134,6 +134,8 @@ class World:
             self.fleet.reconfigure(cfg.fleet)
         if cfg.behaviour != old.behaviour:
             self.owners.reconfigure(cfg.behaviour)
+        if cfg.fleet != old.fleet or cfg.navy != old.navy:
+            self.owners.retarget()
 
     def _periodic_work(self) -> Generator[float, None, None]:
         """End-of-day snapshots and production steps, in time order, without SimPy events.
