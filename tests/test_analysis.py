@@ -23,6 +23,7 @@ from sim.analysis import (
     distributions_chart,
     exports_fan_chart,
     parse_annotations,
+    plots,
     storage_chart,
     stranded_chart,
     sweep_heatmap,
@@ -609,3 +610,30 @@ def test_report_renders_in_headless_chromium(run_dir: Path, tmp_path: Path) -> N
     assert len(np.unique(rgb.reshape(-1, 3), axis=0)) > 500
     dark = (rgb.sum(axis=2) < 200).mean()
     assert dark > 0.002
+
+
+def test_timeline_changes_are_marked_on_the_time_charts(tmp_path: Path) -> None:
+    """A scheduled change is a dashed line on the aggregate charts; the change a replication
+    applied (scheduled or triggered) is a dashed line at its time on its Gantt."""
+    entries = (
+        "timeline=[{day: 20, set: {policy.enter_waters_after_days: 0}, label: go in},"
+        " {when: {series: stranded_bbl, above: 12000000}, set: {navy.boarding_teams: 4}}]"
+    )
+    cfg = sim.load_config("venezuela_dec2025", [entries, "horizon_days=40"])
+    res = _run(cfg, tmp_path / "run", n=4)
+    for chart in (plots.storage_chart, plots.exports_fan_chart, plots.stranded_chart):
+        assert "day 20: go in" in _legend_labels(chart(res))
+    rep = sim.simulate(cfg, seed=cfg.experiment.seed, replication=0)
+    fired = rep.events.loc[rep.events["kind"] == "timeline", "time"].tolist()
+    assert 20.0 in fired and len(fired) == 2  # the trigger fired too, on a day of its own
+    fig = plots.timeline_chart(rep, cfg)
+    dashed = {
+        float(line.get_xdata()[0])  # type: ignore[index]
+        for line in fig.axes[0].get_lines()
+        if line.get_linestyle() == "--"
+    }
+    assert set(fired) <= dashed
+    assert "timeline change" in _legend_labels(fig)
+    segments, _ = plots.timeline_segments(rep.events, cfg.horizon_days)
+    assert (segments["tanker"] >= 0).all()  # the change is no tanker's row
+    assert "wait_outside" in set(segments["phase"])

@@ -35,6 +35,7 @@ from sim.analysis._common import (
     new_figure,
     save_png,
 )
+from sim.model.changes import TIMELINE_KIND
 
 PathLike = str | os.PathLike[str]
 
@@ -97,6 +98,29 @@ def _format_time_axis(ax: Axes, dates: bool, start: Any = None) -> None:
         ax.set_xlabel("date")
     else:
         ax.set_xlabel("day of the simulation (days)")
+
+
+CHANGE_COLOUR = "#7a1fa2"
+
+
+def _mark_changes(ax: Axes, cfg: Any, dates: bool) -> None:
+    """Dashed lines at the days of the config's scheduled timeline entries (a trigger's day
+    differs between replications: it is marked on a single replication's timeline)."""
+    entries = [e for e in getattr(cfg, "timeline", ()) if e.day is not None]
+    for n, entry in enumerate(entries):
+        x = pd.Timestamp(cfg.start_date) + pd.Timedelta(days=entry.day) if dates else entry.day
+        label = entry.label or ", ".join(f"{k}={v}" for k, v in entry.changes.items())
+        ax.axvline(
+            x,  # type: ignore[arg-type]
+            color=CHANGE_COLOUR,
+            linestyle="--",
+            linewidth=1.0,
+            label=f"day {entry.day:g}: {label}"
+            if len(label) < 60
+            else f"day {entry.day:g}: change",
+        )
+        if n > 5:
+            break
 
 
 def _finish_axes(ax: Axes, legend_loc: str = "upper right") -> None:
@@ -210,6 +234,7 @@ def exports_fan_chart(result: Any, rolling: int | None = 7) -> Figure:
     )
     ax.set_ylabel("exports (thousand bpd)")
     _format_time_axis(ax, dates)
+    _mark_changes(ax, cfg, dates)
     _finish_axes(ax, "upper right")
     return fig
 
@@ -260,6 +285,7 @@ def storage_chart(result: Any) -> Figure:
     )
     ax.set_ylabel("crude (million bbl)")
     _format_time_axis(ax, dates)
+    _mark_changes(ax, cfg, dates)
     _finish_axes(ax, "upper left")
     return fig
 
@@ -286,6 +312,7 @@ def stranded_chart(result: Any) -> Figure:
     bottom.set_title("loaded tankers waiting to sail", fontsize=10)
     bottom.set_ylabel("tankers waiting (tankers)")
     for ax in (top, bottom):
+        _mark_changes(ax, getattr(result, "config", None), dates)
         _finish_axes(ax)
     bottom.yaxis.set_major_locator(MaxNLocator(integer=True))
     _format_time_axis(bottom, dates)
@@ -381,6 +408,7 @@ def distributions_chart(result: Any) -> Figure:
 # --------------------------------------------------------------------------- (e) timeline
 
 PHASES: dict[str, dict[str, Any]] = {
+    "wait_outside": {"label": "at anchor outside, deciding", "alpha": 0.12, "hatch": "--"},
     "wait_berth": {"label": "waiting for a berth", "alpha": 0.25, "hatch": "...."},
     "loading": {"label": "at berth, loading", "alpha": 1.0, "hatch": None},
     "wait_loaded": {"label": "loaded, waiting in port", "alpha": 0.55, "hatch": "////"},
@@ -429,7 +457,7 @@ def timeline_segments(
     is_target = targets or (lambda status: status != "licensed")
     segments: list[tuple[Any, ...]] = []
     markers: list[tuple[Any, ...]] = []
-    ordered = events.reset_index(drop=True)
+    ordered = events[events["tanker"] >= 0].reset_index(drop=True)  # -1: timeline changes
     ordered = ordered.assign(_order=np.arange(len(ordered))).sort_values(
         ["tanker", "time", "_order"], kind="stable"
     )
@@ -455,6 +483,8 @@ def timeline_segments(
 # The phase each event starts; None ends the current phase (the tanker is away or gone).
 _PHASE_AFTER: dict[str, str | None] = {
     "arrive": "wait_berth",
+    "outside": "wait_outside",
+    "come_in": "wait_berth",
     "turnback": None,
     "berth": "loading",
     "loaded": "wait_loaded",
@@ -581,6 +611,9 @@ def timeline_chart(
         top.xaxis.set_major_locator(locator)
         top.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
 
+    changes = events[events["kind"] == TIMELINE_KIND] if len(events) else events
+    for when in changes["time"] if len(changes) else []:
+        ax.axvline(float(when), color=CHANGE_COLOUR, linestyle="--", linewidth=1.2)
     shown = f"{len(row)} of {total} tankers" if len(row) < total else f"{total} tankers"
     if title is None:
         title = f"Timeline of one replication — {shown}"
@@ -616,6 +649,8 @@ def timeline_chart(
                     label=spec["label"],
                 )
             )
+    if len(changes):
+        handles.append(Line2D([], [], color=CHANGE_COLOUR, linestyle="--", label="timeline change"))
     fig.legend(handles=handles, loc="outside right upper", fontsize=8, title="status / phase")
     return fig
 

@@ -177,10 +177,13 @@ class Owners(Actor):
         wake = t.wake = self.env.event()
         t.wait_start = self.env.now
         self.outside[t.id] = t
+        self.ledger.tanker_event(self.env.now, t, "outside")
         call_later(self.env, outside, lambda: wake.triggered or wake.succeed("turn_back"))
         reason = yield wake
         del self.outside[t.id]
         t.wake = None
+        if reason == "come_in":
+            self.ledger.tanker_event(self.env.now, t, "come_in")
         return reason == "come_in"
 
     def wait_in_port(self, t: Tanker) -> Generator[simpy.Event, object, str]:

@@ -175,8 +175,7 @@ class Fleet(Actor):
 
     def log(self, t: Tanker, kind: str, bbl: float = 0.0) -> None:
         """Record an event of tanker ``t`` (the check first: most runs record nothing)."""
-        if self.ledger.record_events:
-            self.ledger.log(self.env.now, t.id, kind, bbl, t.status, t.tanker_class)
+        self.ledger.tanker_event(self.env.now, t, kind, bbl)
 
     def clear(self, t: Tanker, targeted: bool) -> None:
         """``t`` is clear of the navy: its cargo is exported, and owners hear of it if it

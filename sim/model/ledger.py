@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from sim.model.tanker import Tanker
 
 TIMESERIES_COLUMNS: tuple[str, ...] = (
     "exported_bbl",
@@ -100,6 +104,11 @@ class Ledger:
         """Record an event (a no-op unless events are recorded)."""
         if self.record_events:
             self.events.append((now, tanker, kind, bbl, status, cls))
+
+    def tanker_event(self, now: float, t: Tanker, kind: str, bbl: float = 0.0) -> None:
+        """Record an event of tanker ``t`` (a no-op unless events are recorded)."""
+        if self.record_events:
+            self.events.append((now, t.id, kind, bbl, t.status, t.tanker_class))
 
     def strand(self, bbl: float, new: bool) -> None:
         """Cargo of ``bbl`` starts (negative: stops) waiting loaded in port; ``new``: it was
