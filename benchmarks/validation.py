@@ -1031,6 +1031,7 @@ def render(
     base_lines: list[str],
     face_lines: list[str],
     cliff_lines: list[str],
+    december_lines: list[str],
     surprises: list[str],
     images: dict[str, str],
     sizes: Sizes,
@@ -1122,6 +1123,7 @@ def render(
         "",
         f"![Venezuela against the facts]({images['baseline']})",
         "",
+        *december_lines,
         "## 3. Face validity",
         "",
         f"Each lever is swept with everything else as in `{SCENARIO}`; every point runs "
@@ -1223,9 +1225,22 @@ def main(argv: list[str] | None = None) -> None:
     cliff_lines = cliffs.markdown_lines(
         cliff_results, images["cliffs"], heading="## 4. Cliffs", command=cliffs.COMMAND
     )
+    from benchmarks import december  # here: benchmarks.december imports this module
+
+    say("December 2025")
+    december_lines = december.markdown_lines(sizes.scenario)
     seconds = time.perf_counter() - t0
     text = render(
-        rows, base_lines, face_lines, cliff_lines, surprises, images, sizes, seconds, args.workers
+        rows,
+        base_lines,
+        face_lines,
+        cliff_lines,
+        december_lines,
+        surprises,
+        images,
+        sizes,
+        seconds,
+        args.workers,
     )
     write_text_atomic(out, text)
     say(f"wrote {out} and {len(images)} figures in {img_dir}")
