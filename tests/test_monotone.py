@@ -71,6 +71,26 @@ def test_more_detection_never_lowers_mean_seizures_with_a_slow_court(lower, high
     )
 
 
+@pytest.mark.parametrize(("lower", "higher"), list(itertools.pairwise((0.5, 0.7, 0.9, 1.0))))
+def test_more_detection_never_lowers_mean_seizures(lower, higher):
+    """In the reference scenario: a departure the navy misses cannot be seized."""
+    assert_not_lower(
+        seizures(f"navy.detection_prob={higher}"),
+        seizures(f"navy.detection_prob={lower}"),
+        f"detection {higher} vs {lower}",
+    )
+
+
+@pytest.mark.parametrize(("faster", "slower"), list(itertools.pairwise((0.5, 1.5, 4.0, 8.0))))
+def test_a_faster_court_never_lowers_mean_seizures(faster, slower):
+    """A warrant that comes sooner catches more targets before they clear the zone."""
+    assert_not_lower(
+        seizures(f"court.delay_days.median={faster}"),
+        seizures(f"court.delay_days.median={slower}"),
+        f"court delay median {faster} vs {slower} days",
+    )
+
+
 def test_teams_matter():
     """Sanity: from 1 to 5 teams seizures clearly rise, and with no team there are none."""
     mean, se = paired(seizures("navy.boarding_teams=5"), seizures("navy.boarding_teams=1"))
