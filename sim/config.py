@@ -21,7 +21,6 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -31,6 +30,7 @@ from pydantic import (
 )
 from scipy import special
 
+from sim.fields import Real, StrictModel
 from sim.timeline import TimelineEntry, timeline_error
 
 # --------------------------------------------------------------------------- limits
@@ -137,21 +137,11 @@ def _whole(v: Any) -> Any:
     return v
 
 
-def _real(v: Any) -> Any:
-    """A numpy number as a Python one; anything else as it is, for strict checks."""
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.floating):
-        return float(v)
-    return v
-
-
 def _as_tuple(v: Any) -> Any:
     """A list (from YAML or JSON) as a tuple."""
     return tuple(v) if isinstance(v, list) else v
 
 
-Real = Annotated[float, BeforeValidator(_real)]
 Probability = Annotated[Real, Field(ge=0.0, le=1.0)]
 Days = Annotated[Real, Field(ge=0.0, le=MAX_DURATION_DAYS)]
 PositiveDays = Annotated[Real, Field(gt=0.0, le=MAX_DURATION_DAYS)]
@@ -164,10 +154,7 @@ TankerCount = Annotated[int, BeforeValidator(_whole), Field(ge=0, le=MAX_TANKERS
 Replications = Annotated[int, BeforeValidator(_whole), Field(ge=1, le=MAX_REPLICATIONS)]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, validate_default=True, strict=True, allow_inf_nan=False
-    )
+_Model = StrictModel
 
 
 _ALIASED = ConfigDict(

@@ -29,7 +29,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from sim.fields import Real, StrictModel
 
 # sim.config imports this module for Config.timeline, so sim.config (ConfigError, _bad,
 # validate) and sim.model.ledger are imported inside the functions that use them.
@@ -58,15 +60,6 @@ _KEY = re.compile(r"[A-Za-z_]\w*(?:\.(?:[A-Za-z_]\w*|[0-9]+))*")
 _LOC = re.compile(r"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[[0-9]+\])*): ")
 
 
-def _real(v: Any) -> Any:
-    """A numpy number as a Python one (as ``sim.config``'s ``Real``); anything else as it is."""
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.floating):
-        return float(v)
-    return v
-
-
 def _plain(v: Any) -> Any:
     """``v`` with numpy scalars made Python ones, at any depth (so the entry dumps as JSON)."""
     if isinstance(v, np.generic):
@@ -78,28 +71,19 @@ def _plain(v: Any) -> Any:
     return v
 
 
-_Real = Annotated[float, BeforeValidator(_real)]
-_Day = Annotated[_Real, Field(ge=0.0)]
+_Day = Annotated[Real, Field(ge=0.0)]
 
 
-class _Model(BaseModel):
-    # As sim.config._Model: frozen, unknown keys refused, strict types, finite numbers.
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        validate_default=True,
-        strict=True,
-        allow_inf_nan=False,
-        populate_by_name=True,
-    )
+class _Model(StrictModel):
+    model_config = ConfigDict(**StrictModel.model_config, populate_by_name=True)
 
 
 class Trigger(_Model):
     """``{series: NAME, above: X}`` or ``{series: NAME, below: X}``: a daily series crosses X."""
 
     series: str
-    above: _Real | None = None
-    below: _Real | None = None
+    above: Real | None = None
+    below: Real | None = None
 
     @model_validator(mode="after")
     def _one_side(self) -> Trigger:
