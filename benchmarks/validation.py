@@ -452,11 +452,11 @@ def levers(quick: bool) -> list[Lever]:
             "Owners' patience (median)",
             "days",
             [5, 10, 15, 20, 30, 45, 60],
-            30,
+            45,
             +1,
             -1,
             "patient owners keep loaded tankers (and their cargo) in port instead of sailing",
-            _lognormal("behaviour.groups.shadow.patience_days", 0.6),
+            _lognormal("behaviour.groups.shadow.patience_days", 0.5),
             probes=[("ample", ["court.capacity=20", "navy.boarding_teams=20"])],
         ),
     ]
@@ -994,23 +994,20 @@ def baseline_section(ref: pd.DataFrame, horizon: float) -> tuple[list[str], list
 # --------------------------------------------------------------------------- the page
 
 LIMITATIONS = [
-    "**One terminal, one storage pool, one berth queue**: no separate terminals or per-terminal "
-    "cargo limits (F35); Chevron's cargoes are Aframax-sized.",
+    "**One storage pool, one berth queue**: the facts and observations are national, not per "
+    "terminal (F16-F18, O1-O4); the berths are Jose's (F35).",
     "**Full cargoes only, served first come, first served from storage**: a big tanker waiting "
     "for a full cargo holds its berth and blocks smaller tankers behind it.",
-    "**Empty tankers placed in port at day 0 load whatever the risk**; the turn-back decision "
-    "is only taken on arrival, and a tanker that turns back sails a whole voyage (60-90 days) "
-    "before it can come back.",
-    "**One shared Beta belief** for all owners and all targets: no learning by status, and no "
-    "going dark, ship-to-ship transfers or rerouting (F61) beyond `navy.detection_prob`.",
-    "**Patience clocks start at day 0** for tankers already waiting before the first seizure.",
+    "**Owners' news is shared**: every group hears every seizure and escape (weighted by its "
+    "`news_weight`); no learning by route or flag. No ship-to-ship transfers or rerouting (F61).",
+    "**The offer is a multiplier of the turn-back threshold**, not a price; waiting outside "
+    "costs nothing, and a tanker that turns back sails a whole voyage before it can return.",
     "**A seizure happens the moment a team is free**; boarding and escort times only keep the "
-    "team busy. In-waters attempts have no deadline and are served after at-sea "
-    "interceptions only when both wait at once.",
-    "**Production is constant** (no decline, diluent shortage or restart lag); a cut is a "
-    "single fraction of output, and shut-in output is lost, not deferred.",
-    "**Exports are counted when a tanker clears the zone**; no buyers, prices or revenue.",
-    "**Policy is fixed for the 90-day horizon**: no escalation, negotiation or licence change.",
+    "team busy. A chase beyond the zone is a longer deadline, not a position at sea.",
+    "**Production is constant** apart from the gradual cut; shut-in output is lost, not deferred.",
+    "**Exports are counted when a tanker is clear of the navy**; no buyers, prices or revenue.",
+    "**Timeline triggers are checked at the end of each day**; two triggers firing together "
+    "are not validated together before the run.",
 ]
 
 
@@ -1131,7 +1128,7 @@ def render(
         "differences between points are paired (common random numbers). "
         "`export_decline = 1 − exported_bbl / baseline_exported_bbl` per replication. "
         "Warrant delay: `court.delay_days={dist: lognormal, median: X, sigma: 0.5}`; patience: "
-        "`behaviour.groups.shadow.patience_days={dist: lognormal, median: X, sigma: 0.6}`. "
+        "`behaviour.groups.shadow.patience_days={dist: lognormal, median: X, sigma: 0.5}`. "
         "A verdict is "
         "*as expected* when the paired difference between the two ends of the sweep has the "
         "expected sign and its 95% CI excludes zero; a step back between neighbouring values "

@@ -267,6 +267,45 @@ class Dist(_Model):
                 shape = 1.0 / self.cv**2
                 return float(special.gammaincinv(shape, u)) * self.mean / shape
 
+    def cdf(self, x: float) -> float:
+        """P(X <= x)."""
+        match self.dist:
+            case "fixed":
+                return 1.0 if x >= self.value else 0.0  # type: ignore[operator]
+            case "exponential":
+                return 1.0 if not self.mean else max(0.0, 1.0 - math.exp(-x / self.mean))
+            case "lognormal":
+                if x <= 0:
+                    return 0.0
+                return (
+                    _NORMAL.cdf(math.log(x / self.median) / self.sigma)
+                    if self.sigma
+                    else float(x >= self.median)
+                )  # type: ignore[operator, arg-type]
+            case "uniform":
+                if self.high == self.low:
+                    return float(x >= self.low)  # type: ignore[operator]
+                return min(1.0, max(0.0, (x - self.low) / (self.high - self.low)))  # type: ignore[operator]
+            case "triangular":
+                lo, mode, hi = float(self.low), float(self.mode), float(self.high)  # type: ignore[arg-type]
+                if x <= lo:
+                    return 0.0
+                if x >= hi:
+                    return 1.0
+                if x <= mode:
+                    return (x - lo) ** 2 / ((hi - lo) * (mode - lo))
+                return 1.0 - (hi - x) ** 2 / ((hi - lo) * (hi - mode))
+            case _:
+                if not self.mean or not self.cv:
+                    return float(x >= (self.mean or 0.0))
+                shape = 1.0 / self.cv**2
+                return float(special.gammainc(shape, max(0.0, x) * shape / self.mean))
+
+    def ppf_beyond(self, u: float, x: float) -> float:
+        """The ``u``-quantile of the distribution given that the value exceeds ``x``."""
+        below = self.cdf(x)
+        return max(x, self.ppf(below + u * (1.0 - below)))
+
     def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Draw ``n`` values from ``rng`` (always consumes the stream the same way)."""
         match self.dist:
@@ -390,6 +429,8 @@ class InitialGroup(_Model):
     status: Status
     count: TankerCount
     cargo_fraction: Probability = 1.0  # share of the class capacity on board
+    # loaded_waiting only: how long each had already waited at day 0 (its clocks run from then)
+    waited_days: Dist = fixed(0.0)
 
     model_config = _ALIASED
 
@@ -812,6 +853,11 @@ class Config(_Model):
         fleet = self.fleet
         for state in INITIAL_STATES:
             for i, g in enumerate(getattr(self.initial, state)):
+                if state != "loaded_waiting" and g.waited_days != fixed(0.0):
+                    raise _bad(
+                        f"initial.{state}[{i}].waited_days",
+                        "only tankers in loaded_waiting have waited before day 0",
+                    )
                 if g.tanker_class not in fleet.classes:
                     raise _bad(
                         f"initial.{state}[{i}].class",

@@ -100,6 +100,11 @@ def test_config_error_is_a_value_error():
             "fleet.tankers has only",
         ),
         ("fleet.tankers.0.class=ULCC", "fleet.tankers[0].class", "ULCC"),
+        (
+            "initial.waiting_berth.0.waited_days=5",
+            "initial.waiting_berth[0].waited_days",
+            "only tankers in loaded_waiting",
+        ),
         # dates
         ("start_date=2025-13-45", "start_date", "YYYY-MM-DD"),
         ("start_date=yesterday", "start_date", "YYYY-MM-DD"),

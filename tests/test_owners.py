@@ -339,3 +339,35 @@ def test_a_tanker_keeps_its_quantile_when_its_groups_thresholds_change() -> None
     group = new.groups["owners"]
     assert t.turnback_threshold == group.turnback_threshold.ppf(0.25) == pytest.approx(0.1)
     assert t.risk_threshold == group.risk_threshold.ppf(0.25) < 0.1
+
+
+@pytest.mark.parametrize(("patience", "waited", "ends"), [(30.0, 10.0, 20.0), (5.0, 10.0, 0.0)])
+def test_a_wait_placed_at_day_0_runs_from_when_it_began(patience, waited, ends) -> None:
+    """A tanker that had waited 10 days by day 0 leaves when its patience, counted from its
+    own start (day -10), runs out: at 20 with patience 30, at once with patience 5."""
+    owners = make_owners(behaviour(risk_threshold=0.01, patience_days=patience))
+    env, log = owners.env, []
+    t = tanker(owners, 0)
+    t.waited_before = waited
+    loaded(owners, t, "a", 0.0, log)
+    env.run()
+    assert log == [("a patience", ends)]
+    assert t.wait_start == -waited and t.waited_before == 0.0
+
+
+def test_patience_already_waited_is_drawn_beyond_the_wait() -> None:
+    """Lognormal patience, median 30: a tanker that has waited 40 days draws a patience
+    beyond 40 (it is one of those that last), from the same quantile."""
+    owners = make_owners(
+        behaviour(
+            risk_threshold=0.01, patience_days={"dist": "lognormal", "median": 30, "sigma": 0.5}
+        )
+    )
+    env, log = owners.env, []
+    t = tanker(owners, 0)
+    t.waited_before = 40.0
+    loaded(owners, t, "a", 0.0, log)
+    env.run()
+    group = owners.cfg.groups["owners"]
+    total = group.patience_days.ppf_beyond(0.5, 40.0)  # make_tanker's draws are all 0.5
+    assert total > 40.0 and log == [("a patience", pytest.approx(total - 40.0))]

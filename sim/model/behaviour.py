@@ -193,17 +193,20 @@ class Owners(Actor):
             return "risk"
         wake = t.wake = env.event()
         left_port = t.left_port = env.event()
-        t.wait_start = env.now
+        waited, t.waited_before = t.waited_before, 0.0
+        t.wait_start = env.now - waited  # a tanker placed at day 0 may have waited already
         self.waiting[t.id] = t
         ledger.tankers_waiting += 1
         cargo, new = t.cargo_bbl, t.cargo_new
         ledger.strand(cargo, new)
         self.navy.watch(t, left_port)
         self._check_group()
-        group = self.group(t)
-        patience = group.patience_days.ppf(t.traits.patience_u()) if group is not None else 0.0
+        # Patience runs from the start of this wait; one already waited is a tanker's that
+        # has lasted that long (drawn beyond it), so waits placed at day 0 do not end together.
+        group, u = self.group(t), t.traits.patience_u()
+        patience = group.patience_days.ppf_beyond(u, waited) if group is not None else 0.0
         # The patience timer wakes this wait only (a later visit has its own ``wake``).
-        call_later(env, patience, lambda: wake.triggered or wake.succeed("patience"))
+        call_later(env, patience - waited, lambda: wake.triggered or wake.succeed("patience"))
         reason = str((yield wake))
         del self.waiting[t.id]
         ledger.tankers_waiting -= 1

@@ -63,13 +63,16 @@ class Fleet(Actor):
         ]
         self._voyage_used = [0] * len(self._voyages)
         left = [g.count for g in self.cfg.tankers] if closed else []
-        for state, g in cfg.initial.groups():
+        for j, (state, g) in enumerate(cfg.initial.groups()):
+            waited = self.streams.sampler(f"initial.waited.{j}", g.waited_days)
             for _ in range(g.count):
                 group = self._take_group(left, g.tanker_class, g.status)
                 t = self.new_tanker(g.tanker_class, g.status, group)
                 if state in ("loaded_waiting", "loading"):
                     t.cargo_bbl = t.capacity_bbl * g.cargo_fraction
                     self.ledger.afloat_init_bbl += t.cargo_bbl
+                if state == "loaded_waiting":
+                    t.waited_before = waited()
                 start = {"loaded_waiting": "loaded", "waiting_outside": "arriving"}.get(
                     state, state
                 )

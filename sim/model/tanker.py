@@ -46,6 +46,7 @@ class Tanker:
     warrant_used: bool = False
     in_waters_tried: bool = False
     wait_start: float = math.nan  # when its current wait (in port or outside) began
+    waited_before: float = 0.0  # placed loaded at day 0: how long it had waited by then
     wake: simpy.Event | None = None
     left_port: simpy.Event | None = None
 
