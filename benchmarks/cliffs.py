@@ -155,7 +155,7 @@ SWEEPS: list[Sweep] = [
         "behaviour.offer.premium",
         "Operator's offer at tank tops",
         "× threshold",
-        linspace(0.0, 2.0, 11),
+        linspace(0.0, 4.0, 11),
         set_key("behaviour.offer.premium"),
     ),
     # the owners' parameters of each group, over the ranges argued in docs/model.md

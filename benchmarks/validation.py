@@ -768,15 +768,13 @@ def _note_enter(lv: Lever) -> Note:
         if not lo <= MODEL_MD_ENTER_14 <= hi:
             finding = (
                 f"docs/model.md (*Policy variants*) gives enter_after_14d − wait_outside = "
-                f"{MODEL_MD_ENTER_14:+.3f} ± 0.004 (200 seeds) and explains it by in-waters "
-                f"requests being served before at-sea interceptions; this run finds {m:+.3f} "
-                f"[{fmt(lo)}, {fmt(hi)}], and the model now serves at-sea interceptions first "
-                "(docs/model.md, *Navy*). That table and explanation look stale."
+                f"{MODEL_MD_ENTER_14:+.3f} (200 seeds); this run finds {m:+.3f} "
+                f"[{fmt(lo)}, {fmt(hi)}]. That table looks stale."
             )
     return text, finding
 
 
-MODEL_MD_ENTER_14 = -0.016  # docs/model.md, Policy variants: paired difference over 200 seeds
+MODEL_MD_ENTER_14 = +0.031  # docs/model.md, Policy variants: paired difference over 200 seeds
 
 
 def _note_patience(lv: Lever) -> Note:

@@ -126,6 +126,17 @@ def test_without_a_chase_a_target_with_no_team_is_clear_at_the_zone_deadline() -
     assert log == [("0 taken", 0.0), ("1 clear at 3", 3.0)]
 
 
+def test_a_refused_boarding_ends_the_attempt_and_no_chase_follows() -> None:
+    """Every crew resists (board_success_prob 0): the one boarding at 0 is refused and the
+    tanker is clear at the zone deadline (2), though a chase would have had a free team."""
+    navy = make_navy(pursuit_prob=1.0, pursuit_days=4.0, board_success_prob=0.0)
+    log: Log = []
+    intercept(navy, make_tanker(0), 0.0, 2.0, log)
+    navy.env.run()
+    assert log == [("0 clear at 2", 0.0)]  # refused at 0; it sails on to the zone edge (2)
+    assert (navy.ledger.board_refusals, navy.ledger.seizures_pursued) == (1, 0)
+
+
 def test_a_navy_with_no_team_never_seeks_a_warrant() -> None:
     """No team: intercept returns the deadline at once and going in does nothing, so the
     court (which would file on either) is never asked."""

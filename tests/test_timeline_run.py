@@ -130,3 +130,24 @@ def test_a_licence_granted_in_port_lets_the_waiting_tankers_sail() -> None:
     departs = ev[(ev["kind"] == "depart") & ev["tanker"].between(0, 4)].groupby("tanker")["time"]
     first = departs.min()
     assert len(first) == 5 and all(math.isclose(day, 5.0) for day in first)
+
+
+def test_a_crossing_changed_at_day_0_is_the_same_as_the_override() -> None:
+    """The zone's crossing times are the navy's: a day-0 entry gives the override's run."""
+    entry = "timeline=[{day: 0, set: {navy.exposure_days: 0.5}}]"
+    with_entry = sim.load_config("venezuela_dec2025", [entry])
+    plain = sim.load_config("venezuela_dec2025", ["navy.exposure_days=0.5"])
+    reference = sim.load_config("venezuela_dec2025")
+    for i in range(5):
+        a = sim.simulate(with_entry, seed=SEED, replication=i, record_events=False).metrics
+        b = sim.simulate(plain, seed=SEED, replication=i, record_events=False).metrics
+        assert a["exported_bbl"] == b["exported_bbl"] and a["seizures"] == b["seizures"]
+    ref = [
+        sim.simulate(reference, seed=SEED, replication=i, record_events=False).metrics
+        for i in range(5)
+    ]
+    assert any(
+        r["seizures"]
+        != sim.simulate(plain, seed=SEED, replication=i, record_events=False).metrics["seizures"]
+        for i, r in enumerate(ref)
+    )

@@ -42,8 +42,6 @@ class Fleet(Actor):
         self.horizon = cfg.horizon_days
         self.streams = streams
         self.tankers: list[Tanker] = []
-        self.transit_days = streams.sampler("voyage.transit", cfg.navy.territorial_transit_days)
-        self.exposure_days = streams.sampler("voyage.exposure", cfg.navy.exposure_days)
         self.initial_fraction = streams.uniform("initial.loading_left")
         self._families: dict[str, Family] = {}
 
@@ -303,7 +301,7 @@ class Fleet(Actor):
         if detected:
             self.log(t, "detected")
             self.court.at(t, "detected")
-        transit, exposure = self.transit_days(), self.exposure_days()
+        transit, exposure = self.navy.transit_days(), self.navy.exposure_days()
         if detected:
             yield env.timeout(transit)
             clear_at = yield from self.navy.intercept(t, env.now + exposure)

@@ -55,6 +55,9 @@ class Navy(Actor):
         self._boarding_days = self.streams.sampler("navy.boarding_days", cfg.boarding_days)
         self._escort_days = self.streams.sampler("navy.escort_days", cfg.escort_days)
         self._pursuit_days = self.streams.sampler("navy.pursuit_days", cfg.pursuit_days)
+        # The crossing of every departure (the navy's zone), watched or not.
+        self.transit_days = self.streams.sampler("voyage.transit", cfg.territorial_transit_days)
+        self.exposure_days = self.streams.sampler("voyage.exposure", cfg.exposure_days)
         changed, self._changed = self._changed, self.env.event()
         changed.succeed()  # watches of tankers in port look at the new policy
         if policy.enter_waters_after_days is not None:
@@ -75,21 +78,23 @@ class Navy(Actor):
         chase = self._pursue() < self.cfg.pursuit_prob
         if self.teams.capacity == 0:
             return deadline
-        if (yield from self._board_before(t, deadline)):
+        outcome = yield from self._board_before(t, deadline)
+        if outcome == "seized":
             return None
-        if not chase:
+        if outcome == "refused" or not chase:  # a refused boarding ends the attempt
             return deadline
         chase_end = deadline + self._pursuit_days()
-        if (yield from self._board_before(t, chase_end)):
+        if (yield from self._board_before(t, chase_end)) == "seized":
             self.ledger.seizures_pursued += 1
             return None
         return chase_end
 
-    def _board_before(self, t: Tanker, deadline: float) -> Generator[simpy.Event, object, bool]:
-        """Get a warrant and a team and board ``t`` before ``deadline``; True if seized."""
+    def _board_before(self, t: Tanker, deadline: float) -> Generator[simpy.Event, object, str]:
+        """Get a warrant and a team and board ``t`` before ``deadline``: "seized", "refused"
+        (the crew resisted: it sails on) or "missed"."""
         env, court = self.env, self.court
         if not (yield from court.await_valid(t, deadline)):
-            return False
+            return "missed"
         teams = self.teams
         turn = teams.acquire(AT_SEA)
         if turn is not None:
@@ -98,19 +103,19 @@ class Navy(Actor):
                 yield turn | env.timeout(remaining)
             if not turn.triggered:
                 teams.cancel(turn)
-                return False
-        if not court.allows(t):  # expired while waiting for a team
+                return "missed"
+        if not court.allows(t) or not self.targets(t.status):  # expired, or no longer a target
             teams.release()
-            return False
+            return "missed"
         boarding = self._boarding_days()
         if self._board() >= self.cfg.board_success_prob:
             self.ledger.board_refusals += 1
             self.fleet.log(t, "refused")
             self._hold(boarding)
-            return False
+            return "refused"
         self._hold(boarding + self._escort_days())
         self.fleet.seize(t, in_waters=False)
-        return True
+        return "seized"
 
     def _hold(self, days: float) -> None:
         """Keep the team just taken busy for ``days``."""
@@ -178,7 +183,7 @@ class Navy(Actor):
             if not turn.triggered:
                 teams.cancel(turn)
                 return
-        if left_port.triggered or not court.allows(t):
+        if left_port.triggered or not court.allows(t) or not self.targets(t.status):
             teams.release()
             return
         boarding = self._boarding_days()
