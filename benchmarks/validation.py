@@ -774,7 +774,7 @@ def _note_enter(lv: Lever) -> Note:
     return text, finding
 
 
-MODEL_MD_ENTER_14 = +0.031  # docs/model.md, Policy variants: paired difference over 200 seeds
+MODEL_MD_ENTER_14 = +0.038  # docs/model.md, Policy variants: paired difference over 200 seeds
 
 
 def _note_patience(lv: Lever) -> Note:
