@@ -837,6 +837,7 @@ class Config(_Model):
     initial: Initial = Initial()
     experiment: Experiment = Experiment()
     timeline: Annotated[tuple[TimelineEntry, ...], BeforeValidator(_as_tuple)] = ()
+    uncertain: dict[str, Dist] = Field(default_factory=dict)  # key -> its distribution
 
     @field_validator("start_date", mode="before")
     @classmethod
@@ -938,6 +939,16 @@ class Config(_Model):
             raise error
         return self
 
+    @model_validator(mode="after")
+    def _uncertain(self) -> Config:
+        """Every uncertain key names a number and its range validates (:mod:`sim.uncertain`)."""
+        from sim import uncertain
+
+        error = uncertain.check(self)
+        if error is not None:
+            raise error
+        return self
+
 
 # --------------------------------------------------------------------------- loading
 
@@ -1035,12 +1046,26 @@ def compose_config(
     extra = [f"hydra.searchpath=[file://{user}]"] if user else []
     cfg = _compose([*plain, *hydra_overrides, *extra], overrides)
     apply_mapping_overrides(cfg, replace)
+    _fix_overridden(cfg, [p.key_or_group for p in parse_overrides(task)])
     raw = OmegaConf.to_container(cfg, resolve=False)
     assert isinstance(raw, dict)
     hydra_node = raw.pop("hydra", {})
     safety.check_values(raw)
     safety.check_hydra(hydra_node, safety.reference_hydra(tuple(hydra_overrides)), user)
     return cfg
+
+
+def _fix_overridden(cfg: Any, keys: Sequence[str]) -> None:
+    """A key set on the command line is no longer uncertain (nor the keys under it)."""
+    from omegaconf import open_dict
+
+    drawn = cfg.get("uncertain") if hasattr(cfg, "get") else None
+    if not drawn or not hasattr(drawn, "keys"):
+        return
+    with open_dict(cfg):
+        for name in list(drawn.keys()):
+            if any(name == k or str(name).startswith(f"{k}.") for k in keys):
+                del drawn[name]
 
 
 def _check_arguments(scenario: Any, overrides: Any, config_dir: Any) -> None:

@@ -138,6 +138,8 @@ def prepare(argv: list[str], args: argparse.Namespace) -> Plan:
                     "(blockade -m ...)"
                 )
     points = _sweep_points(task, multirun)
+    if multirun:
+        _check_swept_not_uncertain(task, user_dir, hydra_only)
     composed = [
         compose_config(overrides=pt, config_dir=user_dir, hydra_overrides=hydra_only)
         for pt in points
@@ -146,6 +148,25 @@ def prepare(argv: list[str], args: argparse.Namespace) -> Plan:
     if multirun:
         return _plan_sweep(hydra_argv, composed, configs, points)
     return _plan_run(hydra_argv, composed[0], configs[0])
+
+
+def _check_swept_not_uncertain(task: list[str], user_dir: str | None, hydra: list[str]) -> None:
+    """A swept key may not also be drawn per replication (``uncertain``)."""
+    parsed = parse_overrides(task)
+    swept = [p.key_or_group for p in parsed if p.is_sweep_override()]
+    if not swept:
+        return
+    fixed = [o for o, p in zip(task, parsed, strict=True) if not p.is_sweep_override()]
+    base = from_composed(
+        compose_config(overrides=fixed, config_dir=user_dir, hydra_overrides=hydra)
+    )
+    for key in base.uncertain:
+        if any(key == k or key.startswith(f"{k}.") for k in swept):
+            raise CliError(
+                f"uncertain.{key}: is also swept, and a sweep point would fix it; sweep it "
+                "with 'uncertain={}' (nothing drawn) or keep it uncertain and sweep "
+                "something else"
+            )
 
 
 def _plan_run(hydra_argv: list[str], composed: Any, cfg: Config) -> Plan:

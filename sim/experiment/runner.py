@@ -113,12 +113,12 @@ class ExperimentResult:
         )
 
 
-def replication_columns(baseline: bool) -> list[str]:
-    """Column order of ``ExperimentResult.replications``."""
+def replication_columns(baseline: bool, parameters: Sequence[str] = ()) -> list[str]:
+    """Column order of ``ExperimentResult.replications``: then one column per uncertain key."""
     cols = ["replication", "seed", *METRIC_KEYS]
     if baseline:
         cols += [f"baseline_{k}" for k in METRIC_KEYS] + ["export_decline"]
-    return cols
+    return [*cols, *parameters]
 
 
 # --------------------------------------------------------------------------- the task
@@ -138,6 +138,7 @@ def run_chunk(cfg: Config, root: int, indices: Sequence[int], baseline: bool) ->
         worlds.append(("baseline", cfg.baseline()))
     n = len(indices)
     metrics = np.empty((n, len(worlds), len(METRIC_KEYS)), dtype=float)
+    drawn = np.empty((n, len(cfg.uncertain)), dtype=float)  # the same in both worlds
     series: np.ndarray | None = None
     failure = None
     done = 0
@@ -154,6 +155,7 @@ def run_chunk(cfg: Config, root: int, indices: Sequence[int], baseline: bool) ->
                 }
                 break
             metrics[j, w] = [rep.metrics[k] for k in METRIC_KEYS]
+            drawn[j] = [rep.parameters[k] for k in cfg.uncertain]
             ts = rep.daily  # columns in TIMESERIES_COLUMNS order
             if series is None:
                 series = np.empty((n, len(worlds), *ts.shape), dtype=float)
@@ -164,6 +166,7 @@ def run_chunk(cfg: Config, root: int, indices: Sequence[int], baseline: bool) ->
     return {
         "indices": np.asarray(indices[:done], dtype=np.int64),
         "metrics": metrics[:done],
+        "parameters": drawn[:done],
         "series": series[:done] if series is not None else None,
         "failure": failure,
         "seconds": time.perf_counter() - t0,
@@ -222,7 +225,9 @@ class _Run:
         vals = frame[self.target_metric].to_numpy(dtype=float)
         self.target_values.update(zip(reps.tolist(), vals.tolist(), strict=True))
 
-    def frame_of(self, indices: np.ndarray, metrics: np.ndarray) -> pd.DataFrame:
+    def frame_of(
+        self, indices: np.ndarray, metrics: np.ndarray, drawn: np.ndarray | None = None
+    ) -> pd.DataFrame:
         n = len(indices)
         data: dict[str, Any] = {
             "replication": indices.astype(np.int64),
@@ -238,13 +243,16 @@ class _Run:
             with np.errstate(divide="ignore", invalid="ignore"):
                 decline = np.where(base != 0.0, 1.0 - exported / base, np.nan)
             data["export_decline"] = decline
-        return pd.DataFrame(data, columns=replication_columns(self.baseline))
+        keys = list(self.cfg.uncertain)
+        for k, key in enumerate(keys):
+            data[key] = drawn[:, k] if drawn is not None else np.zeros(n)
+        return pd.DataFrame(data, columns=replication_columns(self.baseline, keys))
 
     def commit(self, result: dict[str, Any]) -> None:
         indices = result["indices"]
         if len(indices):
             assert self.aggregate is not None
-            frame = self.frame_of(indices, result["metrics"])
+            frame = self.frame_of(indices, result["metrics"], result["parameters"])
             keys = seeds.sample_keys(self.root, indices)
             hi, lo, count = self.aggregate.quantize(result["series"])
             self.aggregate.merge_sums(hi, lo, count, len(indices))
@@ -493,7 +501,7 @@ def run_experiment(
         for state in stored.aggregates:
             run.aggregate.merge_state(state)
         for frame in stored.rows:
-            run.add_rows(frame[replication_columns(exp.baseline)])
+            run.add_rows(frame[replication_columns(exp.baseline, list(cfg.uncertain))])
         resumed = len(run.done)
         folder.write_manifest({**base_manifest, "status": "running", "resumed_from": resumed})
 

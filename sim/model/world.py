@@ -7,13 +7,14 @@ import gc
 import itertools
 import math
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 import simpy
 
+from sim import uncertain
 from sim.config import Config
 from sim.metrics import FLOATING_DAYS, FLOATING_KEY, METRIC_KEYS, STRANDED_DAYS, stranded_day_key
 from sim.model.behaviour import Owners
@@ -46,6 +47,7 @@ class Replication:
     daily: np.ndarray  # days x TIMESERIES_COLUMNS, the raw form of ``timeseries``
     start_date: pd.Timestamp
     event_rows: list[tuple[float, int, str, float, str, str]]
+    parameters: dict[str, float] = field(default_factory=dict)  # the uncertain keys' draws
 
     # DataFrames are built on first access: experiments only need ``metrics`` and ``daily``.
     @cached_property
@@ -277,8 +279,14 @@ def simulate(
         raise TypeError(
             f"cfg must be a sim.Config (from sim.load_config), got {type(cfg).__name__}"
         )
+    ss = seed_sequence(seed, replication)
+    if not cfg.uncertain:
+        with _gc_paused():
+            return World(cfg, ss, record_events).run()
+    values = uncertain.draws(cfg, ss)
+    drawn = uncertain.with_values(cfg, values)
     with _gc_paused():
-        return World(cfg, seed_sequence(seed, replication), record_events).run()
+        return replace(World(drawn, ss, record_events).run(), parameters=values)
 
 
 @contextlib.contextmanager
