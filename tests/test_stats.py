@@ -188,3 +188,24 @@ def test_cli_note_gives_the_share_and_the_median_not_a_mean() -> None:
     assert note([30.0, 31.0, np.nan, 40.0, 35.0]) == (
         "median 35.0 d; full by the horizon in 4/5 replications"
     )
+
+
+def test_bimodality_finds_two_clusters_and_nothing_in_one() -> None:
+    """A 3:1 mixture of normals 5 sd apart is bimodal near its two centres; a normal, a skewed
+    lognormal, a 5% outlier group and a small sample are not."""
+    from sim.experiment.stats import bimodality
+
+    rng = np.random.default_rng(7)
+    modes = bimodality(np.r_[rng.normal(0, 1, 150), rng.normal(5, 1, 50)])
+    assert modes is not None and abs(modes[0]) < 0.6 and abs(modes[1] - 5) < 0.6
+    assert bimodality(rng.normal(0, 1, 400)) is None
+    assert bimodality(rng.lognormal(0, 1, 400)) is None
+    assert bimodality(np.r_[rng.normal(0, 1, 190), rng.normal(6, 1, 10)]) is None
+    assert bimodality(np.r_[rng.normal(0, 1, 15), rng.normal(5, 1, 15)]) is None  # < 40 runs
+    assert bimodality(np.full(100, 3.0)) is None
+
+
+def test_tail_share_counts_below_and_ignores_nan() -> None:
+    from sim.experiment.stats import tail_share
+
+    assert tail_share([0.1, 0.4, 0.6, float("nan"), 0.5], 0.5) == (2, 4)

@@ -55,20 +55,59 @@ def time_to_event_note(res: Any, metric: str) -> str:
     return f"median {fmt_number(median)} d; {where}"
 
 
+_STATS = ("mean", "ci_low", "ci_high", "p05", "p95", "n")
+#: The tail probability the summary states: P(export decline < this).
+DECLINE_TAIL = 0.5
+
+
+def _values(res: Any, metric: str) -> Any:
+    """The per-replication values of ``metric`` (derived from barrels when needed), or None."""
+    reps = res.replications
+    if metric in reps.columns:
+        return reps[metric]
+    source = {"exported_bpd": "exported_bbl", "baseline_exported_bpd": "baseline_exported_bbl"}
+    if metric in source and source[metric] in reps.columns:
+        return reps[source[metric]] / float(res.config.horizon_days)
+    return None
+
+
 def _row_stats(res: Any, metric: str) -> dict[str, float] | None:
-    """mean, ci_low, ci_high, n of ``metric`` (derived from barrels when needed)."""
+    """mean, ci_low, ci_high, p05, p95, n of ``metric`` (derived from barrels when needed)."""
     summary = res.summary
     if metric in summary.index:
         row = summary.loc[metric]
-        return {k: float(row[k]) for k in ("mean", "ci_low", "ci_high", "n")}
-    reps = res.replications
-    source = {"exported_bpd": "exported_bbl", "baseline_exported_bpd": "baseline_exported_bbl"}
-    if metric in source and source[metric] in reps.columns:
+        return {k: float(row[k]) for k in _STATS}
+    values = _values(res, metric)
+    if values is not None:
         from sim.experiment.stats import describe
 
-        s = describe(reps[source[metric]] / float(res.config.horizon_days))
-        return {k: float(s[k]) for k in ("mean", "ci_low", "ci_high", "n")}
+        s = describe(values)
+        return {k: float(s[k]) for k in _STATS}
     return None
+
+
+def shape_notes(res: Any) -> list[str]:
+    """Lines under the table: the tail probability of the decline, and any bimodal metric."""
+    from sim.experiment.stats import bimodality, tail_share
+
+    notes = []
+    decline = _values(res, "export_decline")
+    if decline is not None and len(decline):
+        k, n = tail_share(decline, DECLINE_TAIL)
+        notes.append(
+            f"P(export decline < {DECLINE_TAIL:.0%}): {k / n:.0%} of replications ({k} of {n})"
+        )
+    for name in SUMMARY_ROWS:
+        values = _values(res, name)
+        modes = None if values is None or name in EVENT_WORDS else bimodality(values)
+        if modes is not None:
+            m = metric(name)
+            a, b = (fmt_number(m.show(v)) for v in modes)
+            notes.append(
+                f"Bimodal: {m.label.lower()} clusters near {a} and {b} {m.unit}; the mean "
+                "describes neither cluster (see the histogram: blockade report DIR)"
+            )
+    return notes
 
 
 def short_decline(res: Any) -> str:
@@ -97,12 +136,13 @@ def format_summary(res: Any) -> str:
             continue
         m = metric(name)
         if name in EVENT_WORDS:
-            rows.append([m.label, "", "", time_to_event_note(res, name)])
+            rows.append([m.label, "", "", "", time_to_event_note(res, name)])
             continue
         ci = f"[{fmt_number(m.show(s['ci_low']))}, {fmt_number(m.show(s['ci_high']))}]"
+        spread = f"{fmt_number(m.show(s['p05']))} to {fmt_number(m.show(s['p95']))}"
         if s["n"] == 0:
-            ci = ""
-        rows.append([m.heading, fmt_number(m.show(s["mean"])), ci, ""])
+            ci = spread = ""
+        rows.append([m.heading, fmt_number(m.show(s["mean"])), ci, spread, ""])
     done = int(manifest.get("replications_done", len(reps)))
     baseline = cfg.experiment.baseline
     head = (
@@ -129,7 +169,11 @@ def format_summary(res: Any) -> str:
     lines = [
         head,
         "",
-        text_table(["", "mean", "95% CI", ""], rows),
+        text_table(["", "mean", "95% CI of the mean", "one run, p05 to p95", ""], rows),
+        "",
+        "95% CI of the mean: Monte Carlo error of the average only. p05 to p95: where 90% of "
+        "single replications fall.",
+        *shape_notes(res),
         "",
         status,
     ]

@@ -387,3 +387,49 @@ class DailyAggregate:
             )
         self.merge_sums(state["hi"], state["lo"], state["count"], int(state["n"]))
         self.offer(state["sample_reps"], state["sample_keys"], state["sample"])
+
+
+# --------------------------------------------------------------------------- shape
+
+
+def tail_share(values: np.ndarray | pd.Series | Sequence[float], below: float) -> tuple[int, int]:
+    """How many of the non-NaN ``values`` are below ``below``, and of how many."""
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    return int(np.sum(x < below)), int(x.size)
+
+
+#: A second mode counts only if it holds this share of the runs and the density between the
+#: two modes dips below this fraction of the smaller mode's height.
+BIMODAL_MIN_SHARE = 0.10
+BIMODAL_MAX_DIP = 0.6
+BIMODAL_MIN_RUNS = 40
+
+
+def bimodality(values: np.ndarray | pd.Series | Sequence[float]) -> tuple[float, float] | None:
+    """The two modes of ``values`` if their distribution has two clear ones, else None.
+
+    A Gaussian kernel density (scipy, Scott's bandwidth) on a grid of 512 points; its two
+    highest local maxima are modes when the lower one holds at least
+    :data:`BIMODAL_MIN_SHARE` of the runs on its side of the deepest point between them and
+    that point's density is at most :data:`BIMODAL_MAX_DIP` of the lower mode's. Fewer than
+    :data:`BIMODAL_MIN_RUNS` runs, or a constant, are never called bimodal.
+    """
+    from scipy.stats import gaussian_kde
+
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    if x.size < BIMODAL_MIN_RUNS or np.ptp(x) == 0:
+        return None
+    grid = np.linspace(x.min(), x.max(), 512)
+    density = gaussian_kde(x)(grid)
+    peaks = [i for i in range(1, 511) if density[i - 1] < density[i] >= density[i + 1]]
+    if len(peaks) < 2:
+        return None
+    a, b = sorted(sorted(peaks, key=lambda i: density[i])[-2:])
+    low = a + int(np.argmin(density[a : b + 1]))
+    split = grid[low]
+    share = min(np.mean(x < split), np.mean(x >= split))
+    if share < BIMODAL_MIN_SHARE or density[low] > BIMODAL_MAX_DIP * min(density[a], density[b]):
+        return None
+    return float(grid[a]), float(grid[b])

@@ -1,0 +1,44 @@
+"""The run summary tells the interval of the mean from the spread of single runs."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+import sim
+from sim.cli.summary import format_summary
+from sim.experiment.stats import summarize
+
+
+def small_run() -> sim.ExperimentResult:
+    cfg = sim.load_config("venezuela_dec2025", ["horizon_days=30"])
+    return sim.run_experiment(cfg, replications=6, workers=1, executor="serial", progress=False)
+
+
+def test_the_table_shows_the_spread_of_single_runs_and_a_tail_probability() -> None:
+    res = small_run()
+    text = format_summary(res)
+    assert "95% CI of the mean" in text and "one run, p05 to p95" in text
+    decline = res.replications["export_decline"]
+    below = int((decline < 0.5).sum())
+    share = f"{below / len(decline):.0%}"
+    assert f"P(export decline < 50%): {share} of replications ({below} of 6)" in text
+    assert "Bimodal" not in text
+
+
+def test_a_bimodal_decline_is_flagged_in_one_line() -> None:
+    """Runs in two clusters (10% and 70%) get a line naming both, not only a mean of 25%."""
+    res = small_run()
+    rng = np.random.default_rng(3)
+    decline = np.r_[rng.normal(0.10, 0.02, 75), rng.normal(0.70, 0.02, 25)]
+    reps = res.replications.sample(100, replace=True, random_state=1).reset_index(drop=True)
+    reps["export_decline"] = decline
+    reps["replication"] = np.arange(100)
+    fake = dataclasses.replace(res, replications=reps, summary=summarize(reps))
+    lines = [
+        ln for ln in format_summary(fake).splitlines() if ln.startswith("Bimodal: export decline")
+    ]
+    assert len(lines) == 1  # (the other columns repeat 6 runs: they may cluster too)
+    assert lines[0].startswith("Bimodal: export decline clusters near 9.")
+    assert " and 70" in lines[0] and "%" in lines[0]
