@@ -162,6 +162,17 @@ def test_compare_prints_a_paired_difference_table(run_a, run_b, work):
     a = pd.read_parquet(folder_a / "replications.parquet")
     b = pd.read_parquet(run_b / "replications.parquet")
     assert table.loc["seizures", "mean"] == pytest.approx((b["seizures"] - a["seizures"]).mean())
+    assert "Pairs: 8 replications run in both (A has 8, B has 8)." in proc.stdout
+
+
+def test_compare_says_how_many_replications_it_paired(run_a, work):
+    """A run of 5 against one of 8: 5 pairs, and the 3 left out are named."""
+    folder_a, _ = run_a
+    ok(blockade(*FAST, "experiment.replications=5", "hydra.run.dir=run_five", cwd=work))
+    proc = ok(blockade("compare", str(folder_a), "run_five", cwd=work))
+    assert "Pairs: 5 replications run in both (A has 8, B has 5); left out: 3 of A's" in (
+        proc.stdout
+    )
 
 
 def test_compare_refuses_runs_without_a_shared_seed(run_a, work):

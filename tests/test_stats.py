@@ -209,3 +209,14 @@ def test_tail_share_counts_below_and_ignores_nan() -> None:
     from sim.experiment.stats import tail_share
 
     assert tail_share([0.1, 0.4, 0.6, float("nan"), 0.5], 0.5) == (2, 4)
+
+
+def test_paired_difference_refuses_replications_run_with_other_seeds() -> None:
+    """Pairing on the replication index alone would silently lose common random numbers."""
+    from sim.experiment.stats import paired_difference
+
+    a = pd.DataFrame({"replication": [0, 1, 2], "seed": [5, 5, 5], "x": [1.0, 2.0, 3.0]})
+    b = a.assign(x=[2.0, 2.0, 5.0])
+    assert paired_difference(b, a, ["x"]).loc["x", "mean"] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="replication 0 ran with seed 6 in a and 5 in b"):
+        paired_difference(b.assign(seed=6), a, ["x"])

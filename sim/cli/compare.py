@@ -93,7 +93,9 @@ def compare_runs(dir_a: str | Path, dir_b: str | Path, metrics: Sequence[str] | 
         },
         index=pd.Index(common, name="metric"),
     )
-    return means.join(diff)
+    table = means.join(diff)
+    table.attrs["pairs"] = (len(keep), len(a.replications), len(b.replications))
+    return table
 
 
 def format_compare(table: Any, dir_a: str, dir_b: str) -> str:
@@ -124,8 +126,20 @@ def format_compare(table: Any, dir_a: str, dir_b: str) -> str:
             text_table(["", "A mean", "B mean", "B - A", "95% CI", "pairs"], rows),
             "",
             "Paired on replication (common random numbers); * = the 95% CI excludes 0.",
+            *_pairs_line(table),
         ]
     )
+
+
+def _pairs_line(table: Any) -> list[str]:
+    """How many replications were paired, and what was left out."""
+    pairs, n_a, n_b = table.attrs.get("pairs", (None, None, None))
+    if pairs is None:
+        return []
+    line = f"Pairs: {pairs} replications run in both (A has {n_a}, B has {n_b})"
+    if n_a > pairs or n_b > pairs:
+        line += f"; left out: {n_a - pairs} of A's and {n_b - pairs} of B's"
+    return [line + "."]
 
 
 def cmd_compare(argv: list[str]) -> int:

@@ -154,7 +154,8 @@ def paired_difference(a: pd.DataFrame, b: pd.DataFrame, metrics: Sequence[str]) 
     """Per-replication differences ``a - b`` of ``metrics``, paired on ``replication``.
 
     Both frames must come from runs sharing the root seed (common random numbers), so that
-    replication ``i`` of each saw the same random streams. A pair with a NaN on either side
+    replication ``i`` of each saw the same random streams: with a ``seed`` column in both,
+    a replication whose seeds differ raises ``ValueError``. A pair with a NaN on either side
     is dropped. Columns: mean, std, ci_low, ci_high, n (index ``metric``).
     """
     for name, frame in (("a", a), ("b", b)):
@@ -163,9 +164,22 @@ def paired_difference(a: pd.DataFrame, b: pd.DataFrame, metrics: Sequence[str]) 
         missing = [m for m in metrics if m not in frame.columns]
         if missing:
             raise ValueError(f"paired_difference: frame {name} has no column(s) {missing}")
-    joined = a[["replication", *metrics]].merge(
-        b[["replication", *metrics]], on="replication", suffixes=("_a", "_b"), how="inner"
+    seeded = "seed" in a.columns and "seed" in b.columns
+    ids = ["replication", "seed"] if seeded else ["replication"]
+    joined = a[[*ids, *metrics]].merge(
+        b[[*ids, *metrics]], on="replication", suffixes=("_a", "_b"), how="inner"
     )
+    if seeded:
+        differ = joined["seed_a"].astype(str) != joined["seed_b"].astype(str)
+        if differ.any():
+            rep, seed_a, seed_b = (
+                joined.loc[differ, c].iloc[0] for c in ("replication", "seed_a", "seed_b")
+            )
+            raise ValueError(
+                f"paired_difference: replication {rep} ran with seed {seed_a} in a and "
+                f"{seed_b} in b: the runs do not share their random streams, so their "
+                "replications are not pairs"
+            )
     rows = []
     for m in metrics:
         d = joined[f"{m}_a"].to_numpy(dtype=float) - joined[f"{m}_b"].to_numpy(dtype=float)
