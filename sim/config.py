@@ -646,6 +646,8 @@ class Experiment(_Model):
     executor: Literal["serial", "processes", "dask"] = "processes"
     baseline: bool = True
     target_rel_halfwidth: Annotated[Real, Field(gt=0.0)] | None = None
+    target_halfwidth: Annotated[Real, Field(gt=0.0)] | None = None  # absolute, metric units
+    min_replications: Replications = 100  # a target is first checked after this many
     max_replications: Replications = 10_000
     batch_size: Replications = 100
     dask_address: str | None = None
@@ -670,13 +672,29 @@ class Experiment(_Model):
 
     @model_validator(mode="after")
     def _max(self) -> Experiment:
-        if self.target_rel_halfwidth is not None and self.max_replications < self.replications:
+        if self.target_rel_halfwidth is not None and self.target_halfwidth is not None:
+            raise _bad(
+                "target_halfwidth",
+                "give one precision target: target_rel_halfwidth (a share of the mean) or "
+                "target_halfwidth (in the metric's units), not both",
+            )
+        if self.target is not None and self.max_replications < self.first_look:
             raise _bad(
                 "max_replications",
-                f"must be >= replications ({self.replications}) when target_rel_halfwidth "
-                f"is set, got {self.max_replications}",
+                f"must be >= replications and min_replications ({self.first_look}) when a "
+                f"precision target is set, got {self.max_replications}",
             )
         return self
+
+    @property
+    def target(self) -> float | None:
+        """The precision target set (relative or absolute), if any."""
+        return self.target_rel_halfwidth if self.target_halfwidth is None else self.target_halfwidth
+
+    @property
+    def first_look(self) -> int:
+        """Replications before a precision target is first checked."""
+        return max(self.replications, self.min_replications)
 
 
 def _size(n_bytes: float) -> str:

@@ -10,6 +10,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -185,6 +186,7 @@ def test_sequential_stopping_reaches_target(cfg: sim.Config) -> None:
     exp = cfg.experiment.model_copy(
         update={
             "replications": 10,
+            "min_replications": 10,
             "batch_size": 10,
             "target_rel_halfwidth": 0.01,
             "max_replications": 300,
@@ -208,6 +210,7 @@ def test_sequential_stopping_stops_at_max(cfg: sim.Config) -> None:
     exp = cfg.experiment.model_copy(
         update={
             "replications": 10,
+            "min_replications": 10,
             "batch_size": 7,
             "target_rel_halfwidth": 1e-6,
             "max_replications": 30,
@@ -315,3 +318,34 @@ def test_resume_after_a_crash_while_consolidating(cfg, serial40, tmp_path, monke
     again = run_experiment(cfg, replications=40, executor="serial", out_dir=tmp_path)
     assert again.manifest["replications_computed"] == 0
     assert_same(again, serial40)
+
+
+def _sequential(cfg: sim.Config, **exp: Any) -> sim.ExperimentResult:
+    settings = cfg.experiment.model_copy(update={"batch_size": 10, "max_replications": 400, **exp})
+    return run_experiment(cfg.model_copy(update={"experiment": settings}), executor="serial")
+
+
+def test_an_absolute_target_stops_at_the_first_batch_that_meets_it(cfg: sim.Config) -> None:
+    """target_halfwidth 0.006 (0.6 points of decline): the 95% half-width of the mean."""
+    from sim.experiment.stats import halfwidth
+
+    res = _sequential(cfg, replications=10, min_replications=10, target_halfwidth=0.006)
+    decline = res.replications["export_decline"].to_numpy()
+    n = len(decline)
+    assert res.manifest["target_met"] is True and 20 <= n < 400
+    assert halfwidth(decline) <= 0.006 < halfwidth(decline[: n - 10])
+    assert res.manifest["achieved_halfwidth"] == pytest.approx(halfwidth(decline))
+
+
+def test_a_target_is_not_checked_before_the_minimum(cfg: sim.Config) -> None:
+    """An easy target met by 10 replications still runs the default minimum of 100."""
+    res = _sequential(cfg, replications=10, target_halfwidth=0.5)
+    assert len(res.replications) == 100 and res.manifest["target_met"] is True
+
+
+def test_one_precision_target_at_a_time() -> None:
+    with pytest.raises(sim.ConfigError, match=r"^experiment\.target_halfwidth: give one"):
+        sim.load_config(
+            "venezuela_dec2025",
+            ["experiment.target_halfwidth=0.01", "experiment.target_rel_halfwidth=0.01"],
+        )

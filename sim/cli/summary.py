@@ -150,20 +150,26 @@ def format_summary(res: Any) -> str:
         f"{done} replications, root seed {cfg.experiment.seed}"
         + (" (paired no-blockade baseline)" if baseline else " (no baseline)")
     )
-    target = cfg.experiment.target_rel_halfwidth
-    if target is None:
+    exp = cfg.experiment
+    if exp.target is None:
         status = f"Replications: {done} (fixed count, no precision target)"
     else:
         met = manifest.get("target_met")
         target_metric = str(manifest.get("target_metric", "export_decline"))
+        m = metric(target_metric)
         s = _row_stats(res, target_metric)
-        achieved = ""
-        if s is not None and s["mean"] and not math.isnan(s["ci_high"]):
-            achieved = f", achieved ±{(s['ci_high'] - s['ci_low']) / 2 / abs(s['mean']):.1%}"
+        half = math.nan if s is None else (s["ci_high"] - s["ci_low"]) / 2
+        if exp.target_halfwidth is not None:
+            wanted = f"±{fmt_number(m.show(exp.target_halfwidth))} {m.unit}"
+            got = f"±{fmt_number(m.show(half))} {m.unit}"
+        else:
+            wanted = f"±{exp.target_rel_halfwidth:.1%} of the mean"
+            got = f"±{half / abs(s['mean']):.1%}" if s is not None and s["mean"] else "–"
         status = (
-            f"Replications: {done}; target ±{target:.1%} relative half-width on "
-            f"{target_metric.replace('_', ' ')} {'met' if met else 'NOT met'}{achieved}"
-            + ("" if met else f" (max_replications={cfg.experiment.max_replications})")
+            f"Replications: {done}; target {wanted} (95% half-width of the mean of "
+            f"{target_metric.replace('_', ' ')}, first checked at {exp.min_replications}) "
+            f"{'met' if met else 'NOT met'}, achieved {got}"
+            + ("" if met else f" (max_replications={exp.max_replications})")
         )
     out_dir = getattr(res, "out_dir", None)
     lines = [

@@ -34,7 +34,7 @@ from sim.config import Config
 from sim.experiment import seeds
 from sim.experiment.executors import EXECUTORS, Executor, available_cpus, make_executor
 from sim.experiment.lock import folder_lock
-from sim.experiment.stats import DailyAggregate, rel_halfwidth, summarize
+from sim.experiment.stats import DailyAggregate, halfwidth, rel_halfwidth, summarize
 from sim.experiment.store import (
     RunFolder,
     RunFolderUnwritable,
@@ -343,7 +343,15 @@ class _Run:
 
     def achieved(self, n: int) -> float:
         vals = np.array([self.target_values[i] for i in range(n) if i in self.target_values])
-        return rel_halfwidth(vals)
+        return precision(self.cfg, vals)
+
+
+def precision(cfg: Config, values: np.ndarray) -> float:
+    """The half-width the precision target is checked against: relative, or absolute with
+    ``experiment.target_halfwidth``."""
+    if cfg.experiment.target_halfwidth is not None:
+        return halfwidth(values)
+    return rel_halfwidth(values)
 
 
 def _progress_bar(show: bool, total: int, initial: int, desc: str) -> Any:
@@ -461,7 +469,9 @@ def run_experiment(
     show = exp.progress if progress is None else progress
     if show is None:
         show = sys.stderr.isatty()
-    target = exp.target_rel_halfwidth
+    target = exp.target
+    if target is not None:
+        n0 = max(n0, exp.min_replications)  # no look at the target before the minimum
     n_max = max(exp.max_replications, n0) if target is not None else n0
     _seed_dtype(exp.seed)
 
@@ -488,7 +498,9 @@ def run_experiment(
         "workers": run.workers,
         "config_hash": config_hash(cfg),
         "target_metric": run.target_metric,
-        "target_rel_halfwidth": target,
+        "target_rel_halfwidth": exp.target_rel_halfwidth,
+        "target_halfwidth": exp.target_halfwidth,
+        "min_replications": exp.min_replications if target is not None else None,
         "started": started,
         **(manifest_extra or {}),
     }
@@ -518,7 +530,7 @@ def run_experiment(
                 break
             rel = run.achieved(n)
             if run.bar is not None:
-                run.bar.set_postfix_str(f"rel. half-width {rel:.2%} (target {target:.2%})")
+                run.bar.set_postfix_str(f"half-width {rel:.3g} (target {target:.3g})")
             if (not math.isnan(rel) and rel <= target) or n >= n_max:
                 break
             n = min(n + exp.batch_size, n_max)
@@ -560,11 +572,15 @@ def run_experiment(
         else run.frame_of(np.zeros(0, dtype=np.int64), np.zeros((0, 2, len(METRIC_KEYS))))
     )
     rows = rows.sort_values("replication", kind="stable").reset_index(drop=True)
-    achieved = rel_halfwidth(rows[run.target_metric].to_numpy(dtype=float))
-    met = None if target is None else bool(not math.isnan(achieved) and achieved <= target)
+    values = rows[run.target_metric].to_numpy(dtype=float)
+    achieved = rel_halfwidth(values)
+    reached = precision(cfg, values)
+    met = None if target is None else bool(not math.isnan(reached) and reached <= target)
     stopping = {
         "target_metric": run.target_metric,
-        "target_rel_halfwidth": target,
+        "target_rel_halfwidth": exp.target_rel_halfwidth,
+        "target_halfwidth": exp.target_halfwidth,
+        "achieved_halfwidth": _finite_or_none(halfwidth(values)),
         "target_met": met,
         "achieved_rel_halfwidth": _finite_or_none(achieved),
         "replications": len(rows),
@@ -585,6 +601,7 @@ def run_experiment(
         "chunks": run.chunks,
         "target_met": met,
         "achieved_rel_halfwidth": _finite_or_none(achieved),
+        "achieved_halfwidth": _finite_or_none(halfwidth(values)),
         "max_replications": n_max if target is not None else None,
         "timeseries_sample": run.aggregate.filled,
         "out_dir": str(folder.path) if folder else None,

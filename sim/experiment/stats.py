@@ -191,6 +191,14 @@ def paired_difference(a: pd.DataFrame, b: pd.DataFrame, metrics: Sequence[str]) 
     return out.astype({"n": "int64"})
 
 
+def halfwidth(values: np.ndarray | pd.Series) -> float:
+    """Half-width of the 95% t-interval of the mean (NaN with fewer than two values)."""
+    s = describe(values)
+    if s["n"] < 2 or math.isnan(s["ci_low"]):
+        return math.nan
+    return (s["ci_high"] - s["ci_low"]) / 2.0
+
+
 def rel_halfwidth(values: np.ndarray | pd.Series) -> float:
     """Half-width of the 95% t-interval divided by ``|mean|`` (inf if the mean is 0).
 

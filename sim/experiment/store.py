@@ -109,6 +109,8 @@ EXECUTION_KEYS: frozenset[str] = frozenset(
         "workers",
         "executor",
         "target_rel_halfwidth",
+        "target_halfwidth",
+        "min_replications",
         "max_replications",
         "batch_size",
         "dask_address",
