@@ -108,6 +108,10 @@ def test_two_point_sweep_writes_the_sweep_table(tmp_path):
         assert col in table.columns
     assert "seizures_mean" in table.columns and "exported_bbl_ci_high" in table.columns
     assert (table["export_decline_ci_low"] <= table["export_decline_mean"]).all()
+    # the spread of single runs beside the interval of the mean
+    assert (table["export_decline_p05"] <= table["export_decline_ci_low"]).all()
+    assert (table["export_decline_p95"] >= table["export_decline_ci_high"]).all()
+    assert "one run, p05 to p95" in proc.stdout
     assert len(pd.read_parquet(sweep / "sweep.parquet")) == 2
     for job in ("0", "1"):
         assert (sweep / job / "summary.json").is_file()

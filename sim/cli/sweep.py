@@ -195,13 +195,18 @@ def _tidy_column(values: list[Any]) -> list[Any]:
     return [None if v is None else str(v) for v in values]
 
 
+#: The statistics of each metric in a sweep table: the interval of the mean, then the spread.
+SWEEP_STATS: tuple[str, ...] = ("mean", "ci_low", "ci_high", "p05", "p95")
+
+
 def aggregate_sweep(sweep_dir: str | Path, write: bool = True) -> Any:
     """One row per finished point of the sweep in ``sweep_dir``: its overrides and every CI.
 
     Reads the plan (``sweep.json``) and the result folder of each of its jobs; a job counts
     only if its folder holds a complete run of that job's config in this sweep. Columns:
     ``job``, ``run_dir``, one per override key (``++``/``+`` dropped), ``replications``,
-    ``target_met``, then ``<metric>_mean``, ``<metric>_ci_low``, ``<metric>_ci_high`` for
+    ``target_met``, then ``<metric>_mean``, ``<metric>_ci_low``, ``<metric>_ci_high`` (the
+    95% CI of the mean) and ``<metric>_p05``, ``<metric>_p95`` (the spread of single runs) for
     every summary metric. With ``write`` it also saves ``sweep.parquet`` and ``sweep.csv``
     in ``sweep_dir``. Raises ``FileNotFoundError`` if no point has finished.
     """
@@ -219,7 +224,7 @@ def aggregate_sweep(sweep_dir: str | Path, write: bool = True) -> Any:
         rec["replications"] = int(res.manifest.get("replications_done", len(res.replications)))
         rec["target_met"] = res.manifest.get("target_met")
         for metric, row in res.summary.iterrows():
-            for stat in ("mean", "ci_low", "ci_high"):
+            for stat in SWEEP_STATS:
                 rec[f"{metric}_{stat}"] = float(row[stat])
         records.append(rec)
     if not records:
@@ -237,14 +242,9 @@ def aggregate_sweep(sweep_dir: str | Path, write: bool = True) -> Any:
 
 def format_sweep(df: Any, sweep_dir: Path) -> str:
     """The end-of-sweep table: the varying overrides and export decline per point."""
-    fixed = {"job", "run_dir", "replications", "target_met"}
-    override_cols = [
-        c
-        for c in df.columns
-        if c not in fixed
-        and not c.endswith(("_mean", "_ci_low", "_ci_high"))
-        and df[c].astype(str).nunique() > 1
-    ]
+    from sim.analysis.sweep import swept_keys
+
+    override_cols = swept_keys(df)
     metric, scale, label = "export_decline", 100.0, "export decline (%)"
     if f"{metric}_mean" not in df.columns:
         metric, scale, label = "exported_bpd", 1.0, "exported (bpd)"
@@ -257,11 +257,13 @@ def format_sweep(df: Any, sweep_dir: Path) -> str:
                 fmt_number(scale * r[f"{metric}_mean"]),
                 f"[{fmt_number(scale * r[f'{metric}_ci_low'])}, "
                 f"{fmt_number(scale * r[f'{metric}_ci_high'])}]",
+                f"{fmt_number(scale * r[f'{metric}_p05'])} to "
+                f"{fmt_number(scale * r[f'{metric}_p95'])}",
             ]
         rows.append(cells)
     header = ["job", *override_cols]
     if f"{metric}_mean" in df.columns:
-        header += [label, "95% CI"]
+        header += [label, "95% CI of the mean", "one run, p05 to p95"]
     return "\n".join(
         [
             "",
