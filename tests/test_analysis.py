@@ -516,6 +516,11 @@ def test_report_of_run(run_dir: Path, result: sim.ExperimentResult) -> None:
     mean = result.summary.loc["export_decline", "mean"]
     assert rows["export_decline"][2] == f"{100 * mean:.3g}"
     assert "baseline mean" in summary[0]
+    # The headline gives the spread of single runs beside the interval of the mean.
+    html = path.read_text()
+    assert "where 90% of single runs fall (p05 to p95)" in html
+    p05 = result.summary.loc["export_decline", "p05"]
+    assert f"single runs {100 * p05:.3g} to" in html
     # Assumptions with their sources, parsed from the annotated scenario file.
     assumptions = next(
         t for t in page.tables if t and t[0] == ["key", "value", "basis", "source or reasoning"]

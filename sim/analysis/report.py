@@ -440,6 +440,9 @@ def _headline(summary: pd.DataFrame, n: Any) -> str:
         text = f"{fmt_metric(m, summary.at[m, 'mean'])}{unit}"
         if {"ci_low", "ci_high"} <= set(summary.columns) and not pd.isna(summary.at[m, "ci_low"]):
             text += f" (95% CI {_ci(m, summary.at[m, 'ci_low'], summary.at[m, 'ci_high'])}{unit})"
+        if {"p05", "p95"} <= set(summary.columns) and not pd.isna(summary.at[m, "p05"]):
+            low, high = fmt_metric(m, summary.at[m, "p05"]), fmt_metric(m, summary.at[m, "p95"])
+            text += f"; single runs {low} to {high}{unit}"
         return text
 
     items = [
@@ -456,7 +459,10 @@ def _headline(summary: pd.DataFrame, n: Any) -> str:
     if not lis:
         return ""
     reps = f" across {int(n)} replications" if n is not None and not pd.isna(n) else ""
-    lead = f"Means{escape(reps)} with their 95% intervals (a time to an event: share, median)"
+    lead = (
+        f"Means{escape(reps)} with the 95% interval of the mean (Monte Carlo error only), then "
+        "where 90% of single runs fall (p05 to p95); a time to an event: share, median"
+    )
     return f"<p>{lead}:</p><ul class='headline'>{''.join(lis)}</ul>"
 
 
