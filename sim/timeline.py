@@ -171,7 +171,7 @@ def _part_matches(part: str, pattern: str) -> bool:
     return part.isdigit() if pattern == "<i>" else part == pattern
 
 
-def _set_path(data: dict[str, Any], key: str, value: Any) -> str | None:
+def set_path(data: dict[str, Any], key: str, value: Any) -> str | None:
     """Set dotted ``key`` of a ``Config.to_dict()`` mapping; why not, if it is not there."""
     parts = key.split(".")
     node: Any = data
@@ -229,7 +229,7 @@ def _try_apply(cfg: Config, changes: Mapping[str, Any]) -> Config | tuple[str | 
     data["timeline"] = []
     statuses = [g["status"] for g in data["fleet"]["tankers"]]
     for key, value in changes.items():
-        error = settable_error(key) or _set_path(data, key, _plain(value))
+        error = settable_error(key) or set_path(data, key, _plain(value))
         if error is not None:
             return str(key), error
     _follow_statuses(data, statuses)

@@ -53,12 +53,11 @@ def is_integer(data: Mapping[str, Any], key: str) -> bool:
     return isinstance(_leaf(data, key)[0], int)
 
 
-def draws(cfg: Config, seed: np.random.SeedSequence) -> dict[str, float]:
+def _draws(cfg: Config, data: Mapping[str, Any], seed: np.random.SeedSequence) -> dict[str, float]:
     """Replication ``seed``'s value of every uncertain key, each from its own stream."""
     from sim.model.streams import Streams
 
     streams = Streams(seed)
-    data = cfg.to_dict()
     out = {}
     for key, dist in cfg.uncertain.items():
         value = float(dist.draw(streams.rng(f"uncertain.{key}"), 1)[0])
@@ -66,19 +65,27 @@ def draws(cfg: Config, seed: np.random.SeedSequence) -> dict[str, float]:
     return out
 
 
+def realise(cfg: Config, seed: np.random.SeedSequence) -> tuple[Config, dict[str, float]]:
+    """Replication ``seed``'s config (every uncertain key drawn and set) and the draws."""
+    data = cfg.to_dict()
+    values = _draws(cfg, data, seed)
+    return _validated(data, values), values
+
+
 def with_values(cfg: Config, values: Mapping[str, float]) -> Config:
     """``cfg`` with each key set to its value and nothing uncertain left, validated."""
-    from sim.config import validate
+    return _validated(cfg.to_dict(), values)
 
-    data = cfg.to_dict()
+
+def _validated(data: dict[str, Any], values: Mapping[str, float]) -> Config:
+    """The plain mapping ``data`` with ``values`` set (integers kept integers), validated."""
+    from sim.config import validate
+    from sim.timeline import set_path
+
     integer = {key: is_integer(data, key) for key in values}
     data["uncertain"] = {}
     for key, value in values.items():
-        *path, last = key.split(".")
-        node: Any = data
-        for part in path:
-            node = node[int(part)] if isinstance(node, list) else node[part]
-        node[int(last) if isinstance(node, list) else last] = int(value) if integer[key] else value
+        set_path(data, key, int(value) if integer[key] else value)
     return validate(data)
 
 

@@ -283,8 +283,7 @@ def simulate(
     if not cfg.uncertain:
         with _gc_paused():
             return World(cfg, ss, record_events).run()
-    values = uncertain.draws(cfg, ss)
-    drawn = uncertain.with_values(cfg, values)
+    drawn, values = uncertain.realise(cfg, ss)
     with _gc_paused():
         return replace(World(drawn, ss, record_events).run(), parameters=values)
 
