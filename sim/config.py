@@ -555,6 +555,22 @@ class Behaviour(_Model):
     offer: Offer = Offer()
     breakout: Breakout = Breakout()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _known_groups(cls, data: Any) -> Any:
+        """A group with no ``statuses`` is most likely a misspelt name: say which exist."""
+        groups = data.get("groups") if isinstance(data, dict) else None
+        if isinstance(groups, dict):
+            known = [n for n, g in groups.items() if isinstance(g, dict) and "statuses" in g]
+            for name, group in groups.items():
+                if isinstance(group, dict) and "statuses" not in group:
+                    raise _bad(
+                        f"groups.{name}",
+                        f"not a group of this scenario ({', '.join(known) or 'none'}); a new "
+                        "group needs statuses: [...]",
+                    )
+        return data
+
     @model_validator(mode="after")
     def _cover(self) -> Behaviour:
         seen: dict[str, str] = {}

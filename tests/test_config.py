@@ -63,6 +63,11 @@ def test_config_error_is_a_value_error():
         ("navy.boarding_teams=-1", "navy.boarding_teams", "-1"),
         ("court.capacity=0", "court.capacity", "0"),
         ("behaviour.breakout.group=0", "behaviour.breakout.group", "0"),
+        (
+            "+behaviour.groups.shadw.prior_b=30",
+            "behaviour.groups.shadw",
+            "not a group of this scenario (shadow, mainstream)",
+        ),
         # storage consistency
         ("terminal.storage_init_bbl=1e9", "terminal.storage_init_bbl", "storage_capacity_bbl"),
         ("terminal.storage_min_bbl=4e7", "terminal.storage_min_bbl", "storage_init_bbl"),
