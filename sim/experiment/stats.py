@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -23,10 +24,12 @@ __all__ = [
     "SHARE_SUFFIX",
     "SUMMARY_COLUMNS",
     "TIME_TO_EVENT",
+    "ParameterShare",
     "describe",
     "describe_time_to_event",
     "is_time_to_event",
     "paired_difference",
+    "parameter_share",
     "rel_halfwidth",
     "summarize",
     "t_interval",
@@ -455,3 +458,92 @@ def bimodality(values: np.ndarray | pd.Series | Sequence[float]) -> tuple[float,
     if share < BIMODAL_MIN_SHARE or density[low] > BIMODAL_MAX_DIP * min(density[a], density[b]):
         return None
     return float(grid[a]), float(grid[b])
+
+
+# --------------------------------------------------------------------------- variance split
+
+#: A split of the variance needs this many replications per fitted term, and at least
+#: :data:`SPLIT_MIN_RUNS` in all; with fewer the fit would explain noise.
+SPLIT_RUNS_PER_TERM = 10
+SPLIT_MIN_RUNS = 30
+
+
+@dataclass(frozen=True)
+class ParameterShare:
+    """The estimated share of the run-to-run variance explained by the uncertain parameters.
+
+    ``share`` is the adjusted R^2 of a least-squares fit of the metric on the parameters
+    (linear, quadratic and pairwise terms), ``se`` its approximate standard error, ``terms``
+    the fitted terms (intercept excluded), ``n`` the replications used; ``reason`` says why
+    there is no estimate (then ``share`` and ``se`` are NaN).
+    """
+
+    share: float
+    se: float
+    n: int
+    terms: int
+    reason: str = ""
+
+
+def split_terms(k: int) -> int:
+    """Terms of the quadratic fit on ``k`` parameters: k linear, k squares, k(k-1)/2 pairs."""
+    return 2 * k + k * (k - 1) // 2
+
+
+def split_runs_needed(k: int) -> int:
+    """Replications a split on ``k`` parameters needs."""
+    return max(SPLIT_MIN_RUNS, SPLIT_RUNS_PER_TERM * split_terms(k))
+
+
+def _design(theta: np.ndarray) -> np.ndarray:
+    """Intercept, standardized columns, their squares and pairwise products."""
+    z = (theta - theta.mean(axis=0)) / theta.std(axis=0)
+    k = z.shape[1]
+    pairs = [z[:, i] * z[:, j] for i in range(k) for j in range(i + 1, k)]
+    return np.column_stack([np.ones(len(z)), z, z**2, *pairs])
+
+
+def parameter_share(
+    values: np.ndarray | pd.Series | Sequence[float], theta: np.ndarray | pd.DataFrame
+) -> ParameterShare:
+    """How much of the spread of ``values`` between runs the parameters ``theta`` explain.
+
+    ``theta`` holds one column per uncertain parameter, one row per replication. The
+    estimate is the adjusted R^2 of a quadratic least-squares fit: the between-runs
+    variance is Var(E[Y | theta]) + E[Var(Y | theta)], and the fit estimates the first part
+    (what it misses of a non-quadratic E[Y | theta] counts as chance). Its standard error is
+    the large-sample sqrt(4 R^2 (1 - R^2)^2 / n). Rows with a NaN and constant parameters are
+    dropped; fewer than :func:`split_runs_needed` rows give no estimate, with a reason.
+    """
+    y = np.asarray(values, dtype=float)
+    t = np.asarray(theta, dtype=float).reshape(len(y), -1)
+    ok = ~np.isnan(y) & ~np.isnan(t).any(axis=1)
+    y, t = y[ok], t[ok]
+    t = t[:, np.ptp(t, axis=0) > 0] if len(t) else t
+    k, n = t.shape[1], len(y)
+    terms, need = split_terms(k), split_runs_needed(k)
+    if k == 0:
+        return ParameterShare(math.nan, math.nan, n, 0, "no uncertain parameter varied")
+    if n < need:
+        why = f"too few replications to split ({n}; {terms} fit terms need {need})"
+        return ParameterShare(math.nan, math.nan, n, terms, why)
+    total = float(np.sum((y - y.mean()) ** 2))
+    if total == 0.0:
+        return ParameterShare(math.nan, math.nan, n, terms, "no spread between runs")
+    X = _design(t)
+    coef, _, rank, _ = np.linalg.lstsq(X, y, rcond=None)
+    resid = float(np.sum((y - X @ coef) ** 2))
+    share = 1.0 - (resid / (n - rank)) / (total / (n - 1))
+    return ParameterShare(share, _share_se(share, n, rank - 1), n, terms)
+
+
+def _share_se(share: float, n: int, q: int) -> float:
+    """Approximate standard error of an R^2 from ``n`` runs and ``q`` regressors.
+
+    The large-sample 4 R^2 (1 - R^2)^2 / n plus the variance R^2 has when nothing is
+    explained (its Beta(q/2, (n - q - 1)/2) law), which dominates near 0.
+    """
+    r2 = min(max(share, 0.0), 1.0)
+    a, b = q / 2.0, (n - q - 1) / 2.0
+    null = a * b / ((a + b) ** 2 * (a + b + 1.0)) if a > 0 and b > 0 else 0.0
+    return math.sqrt(4.0 * r2 * (1.0 - r2) ** 2 / n + null)
