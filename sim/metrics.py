@@ -228,6 +228,9 @@ DERIVED: tuple[Metric, ...] = (
     ),
 )
 
+#: The tail probabilities every summary states (CLI, report): P(metric < value) per metric.
+TAILS: dict[str, float] = {"export_decline": 0.5}
+
 METRIC_KEYS: tuple[str, ...] = tuple(m.name for m in METRICS)
 REGISTRY: dict[str, Metric] = {m.name: m for m in (*METRICS, *DERIVED)}
 

@@ -42,3 +42,37 @@ def test_a_bimodal_decline_is_flagged_in_one_line() -> None:
     assert len(lines) == 1  # (the other columns repeat 6 runs: they may cluster too)
     assert lines[0].startswith("Bimodal: export decline clusters near 9.")
     assert " and 70" in lines[0] and "%" in lines[0]
+
+
+UNCERTAIN = "uncertain={court.delay_days.median: {dist: uniform, low: 1, high: 5}}"
+
+
+def test_the_variance_split_is_shown_when_parameters_are_uncertain() -> None:
+    """Export decline = 0.1 x (the drawn delay) + noise of equal variance: parameters explain
+    about half of it; six real runs are too few to split."""
+    cfg = sim.load_config("venezuela_dec2025", ["horizon_days=30", UNCERTAIN])
+    res = sim.run_experiment(cfg, replications=6, workers=1, executor="serial", progress=False)
+    key = "court.delay_days.median"
+    assert key in res.replications.columns
+    text = format_summary(res)
+    assert (
+        "Variance split over the uncertain parameters: too few replications to split "
+        "(6; 2 fit terms need 30)" in text
+    )
+    rng = np.random.default_rng(8)
+    reps = res.replications.sample(400, replace=True, random_state=2).reset_index(drop=True)
+    reps[key] = rng.uniform(1, 5, 400)
+    sd = 0.1 * 4 / np.sqrt(12)
+    reps["export_decline"] = 0.1 * reps[key] + rng.normal(0, sd, 400)
+    fake = dataclasses.replace(res, replications=reps, summary=summarize(reps))
+    lines = format_summary(fake).splitlines()
+    head = next(ln for ln in lines if ln.startswith("Variance split, an estimate"))
+    assert key in head and "400 replications" in head
+    assert "the rest is chance within a run (and what a quadratic fit misses)" in head
+    decline = next(ln for ln in lines if ln.startswith("  Export decline: about "))
+    share = float(decline.split("about ")[1].split("%")[0])
+    assert 40 < share < 60  # the true share is 50%, its standard error about 4 points
+
+
+def test_a_run_without_uncertain_keys_has_no_split() -> None:
+    assert "Variance split" not in format_summary(small_run())

@@ -56,8 +56,6 @@ def time_to_event_note(res: Any, metric: str) -> str:
 
 
 _STATS = ("mean", "ci_low", "ci_high", "p05", "p95", "n")
-#: The tail probability the summary states: P(export decline < this).
-DECLINE_TAIL = 0.5
 
 
 def _values(res: Any, metric: str) -> Any:
@@ -86,28 +84,34 @@ def _row_stats(res: Any, metric: str) -> dict[str, float] | None:
     return None
 
 
-def shape_notes(res: Any) -> list[str]:
-    """Lines under the table: the tail probability of the decline, and any bimodal metric."""
-    from sim.experiment.stats import bimodality, tail_share
+def _row_values(res: Any) -> dict[str, Any]:
+    """The per-replication values of each summary row that has them (no time to an event)."""
+    found = {name: _values(res, name) for name in SUMMARY_ROWS if name not in EVENT_WORDS}
+    return {name: v for name, v in found.items() if v is not None and len(v)}
 
-    notes = []
-    decline = _values(res, "export_decline")
-    if decline is not None and len(decline):
-        k, n = tail_share(decline, DECLINE_TAIL)
-        notes.append(
-            f"P(export decline < {DECLINE_TAIL:.0%}): {k / n:.0%} of replications ({k} of {n})"
-        )
-    for name in SUMMARY_ROWS:
-        values = _values(res, name)
-        modes = None if values is None or name in EVENT_WORDS else bimodality(values)
-        if modes is not None:
-            m = metric(name)
-            a, b = (fmt_number(m.show(v)) for v in modes)
-            notes.append(
-                f"Bimodal: {m.label.lower()} clusters near {a} and {b} {m.unit}; the mean "
-                "describes neither cluster (see the histogram: blockade report DIR)"
-            )
-    return notes
+
+def shape_notes(res: Any) -> list[str]:
+    """Lines under the table: tail probabilities, any bimodal metric, the variance split."""
+    from sim.experiment.notes import bimodal_note, tail_notes
+
+    columns = _row_values(res)
+    notes = tail_notes(columns)
+    for name, values in columns.items():
+        note = bimodal_note(name, values)
+        if note is not None:
+            notes.append(f"{note} (see the histogram: blockade report DIR)")
+    return notes + split_notes(res, columns)
+
+
+def split_notes(res: Any, columns: dict[str, Any]) -> list[str]:
+    """The variance split of the summary rows when the run drew uncertain parameters."""
+    from sim.experiment.notes import parameter_shares, split_lines, uncertain_columns
+
+    uncertain = getattr(res.config, "uncertain", None) or {}
+    keys = uncertain_columns(res.replications, uncertain)
+    if not keys:
+        return []
+    return split_lines(keys, parameter_shares(res.replications, keys, columns))
 
 
 def short_decline(res: Any) -> str:
