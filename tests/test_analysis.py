@@ -24,6 +24,7 @@ from sim.analysis import (
     exports_fan_chart,
     parse_annotations,
     plots,
+    report,
     storage_chart,
     stranded_chart,
     sweep_heatmap,
@@ -521,6 +522,11 @@ def test_report_of_run(run_dir: Path, result: sim.ExperimentResult) -> None:
     assert "where 90% of single runs fall (p05 to p95)" in html
     p05 = result.summary.loc["export_decline", "p05"]
     assert f"single runs {100 * p05:.3g} to" in html
+    # Beyond the mean: the tail probability as the CLI states it, and the bimodality flag.
+    below = int((result.replications["export_decline"] < 0.5).sum())
+    assert f"P(export decline &lt; 50%): {below / 6:.0%} of replications ({below} of 6)" in html
+    assert "Bimodality: not assessed with 6 replications (it needs 40)" in html
+    assert "Variance split" not in html  # nothing was uncertain
     # Assumptions with their sources, parsed from the annotated scenario file.
     assumptions = next(
         t for t in page.tables if t and t[0] == ["key", "value", "basis", "source or reasoning"]
@@ -572,9 +578,63 @@ def test_report_of_sweep(sweep_dir: Path) -> None:
     assert len(per_point) == 1 + 4
     assert per_point[0][3] == "export_decline (%)"
     assert all("[" in row[3] for row in per_point[1:])  # mean [CI]
+    assert per_point[0][-2:] == [
+        "P(export decline < 50%)",
+        "two clusters (the mean describes neither)",
+    ]
+    for row, d in zip(
+        per_point[1:], pd.read_parquet(sweep_dir / "sweep.parquet")["run_dir"], strict=True
+    ):
+        decline = pd.read_parquet(sweep_dir / str(d) / "replications.parquet")["export_decline"]
+        below = int((decline < 0.5).sum())
+        assert row[-2:] == [f"{below / 3:.0%} ({below} of 3)", "not assessed (< 40 runs)"]
+    assert "Variance split per point" not in path.read_text()
     varied = next(t for t in page.tables if t and t[0] == ["key", "values"])
     assert ["navy.boarding_teams", "1, 3"] in varied
     assert ["horizon_days", "20 (fixed)"] in varied
+
+
+def test_shape_section_flags_two_clusters_and_splits_the_variance() -> None:
+    """Declines in two clusters (10% and 70%) whose cluster is set by a drawn parameter:
+    flagged bimodal, and the parameter explains 99% of the spread, of which a quadratic fit
+    of the step catches most; exports are pure noise: nothing explained."""
+    rng = np.random.default_rng(4)
+    theta = rng.uniform(0, 1, 200)
+    high = theta > 0.75
+    reps = pd.DataFrame(
+        {
+            "replication": np.arange(200),
+            "export_decline": np.where(high, 0.7, 0.1) + rng.normal(0, 0.02, 200),
+            "exported_bbl": rng.normal(20e6, 1e6, 200),
+            "court.delay_days.median": theta,
+        }
+    )
+    page = _Page()
+    page.feed(report.shape_section(reps, ["court.delay_days.median", "not.a.column"]))
+    text = "".join(page.text)
+    below = int((reps["export_decline"] < 0.5).sum())
+    assert f"P(export decline < 50%): {below / 200:.0%} of replications ({below} of 200)" in text
+    assert "Bimodal: export decline clusters near " in text
+    assert "the mean describes neither cluster" in text
+    assert "quadratic fit on court.delay_days.median, 200 replications" in text
+    split = {r[0]: r[2] for r in page.tables[0][1:]}
+    assert set(split) == {"export_decline", "exported_bbl"}
+    share = float(split["export_decline"].split("about ")[1].split("%")[0])
+    assert 70 < share < 99  # a step in theta: the quadratic fit catches most of it, not all
+    assert split["exported_bbl"].startswith("not distinguishable from 0")
+
+
+def test_report_of_a_run_with_uncertain_keys_splits_its_variance(tmp_path: Path) -> None:
+    uncertain = "uncertain={court.delay_days.median: {dist: uniform, low: 1, high: 5}}"
+    cfg = sim.load_config("venezuela_dec2025", ["horizon_days=20", uncertain])
+    _run(cfg, tmp_path / "run", n=40)
+    page = _parse(write_report(tmp_path / "run"))
+    split = next(t for t in page.tables if t and t[0][0:2] == ["metric", "label"])
+    assert split[0][2] == "share of the spread between runs explained by the uncertain parameters"
+    rows = {r[0]: r for r in split[1:]}
+    assert rows["export_decline"][1] == "Export decline (%)"
+    assert rows["export_decline"][2].startswith(("about ", "not distinguishable from 0"))
+    assert "pp)" in rows["export_decline"][2]
 
 
 def test_report_rejects_missing_folder(tmp_path: Path) -> None:

@@ -39,8 +39,21 @@ from sim.analysis.sweep import (
     swept_keys,
     write_sweep_plots,
 )
-from sim.experiment.stats import SHARE_SUFFIX
-from sim.experiment.store import damaged_file, write_text_atomic
+from sim.experiment.notes import (
+    BIMODAL_MEANING,
+    bimodal_notes,
+    clusters,
+    parameter_shares,
+    share_text,
+    split_head,
+    tail_fraction,
+    tail_label,
+    tail_notes,
+    uncertain_columns,
+)
+from sim.experiment.stats import BIMODAL_MIN_RUNS, SHARE_SUFFIX, is_time_to_event
+from sim.experiment.store import REPLICATIONS_FILE, damaged_file, write_text_atomic
+from sim.metrics import TAILS, metric
 from sim.sources import cited_ids, parse_sources, sources_path
 
 PathLike = str | os.PathLike[str]
@@ -466,6 +479,56 @@ def _headline(summary: pd.DataFrame, n: Any) -> str:
     return f"<p>{lead}:</p><ul class='headline'>{''.join(lis)}</ul>"
 
 
+# --------------------------------------------------------------------------- beyond the mean
+
+SHAPE_LEAD = (
+    "How often single runs fall in the bad tail, whether they fall in two clusters (then "
+    "{meaning}), and, when parameters were drawn per replication, how much of the spread "
+    "between runs they explain."
+)
+SPLIT_HEADER = "share of the spread between runs explained by the uncertain parameters"
+
+
+def _columns(reps: pd.DataFrame, metrics: Sequence[str]) -> dict[str, pd.Series]:
+    """The per-replication values of each of ``metrics`` in ``reps`` (no time to an event)."""
+    return {m: reps[m] for m in metrics if m in reps.columns and not is_time_to_event(m)}
+
+
+def _no_clusters(n: int) -> str:
+    """The bimodality flag when no metric has two clusters: none found, or not looked for."""
+    if n < BIMODAL_MIN_RUNS:
+        return f"Bimodality: not assessed with {n} replications (it needs {BIMODAL_MIN_RUNS})"
+    return "Bimodality: no headline metric falls in two clear clusters of runs"
+
+
+def shape_section(reps: pd.DataFrame, uncertain: Iterable[str] = ()) -> str:
+    """Beyond the mean: tail probabilities, the bimodality flag and the variance split."""
+    columns = _columns(reps, HEADLINE_METRICS)
+    items = tail_notes(columns) + (bimodal_notes(columns) or [_no_clusters(len(reps))])
+    lis = "".join(f"<li>{escape(item)}</li>" for item in items)
+    parts = [
+        "<h2>Beyond the mean: tails, clusters, parameters</h2>",
+        f"<p class='note'>{escape(SHAPE_LEAD.format(meaning=BIMODAL_MEANING))}</p>",
+        f"<ul class='headline'>{lis}</ul>",
+    ]
+    return "".join(parts + _split_part(reps, uncertain, columns))
+
+
+def _split_part(
+    reps: pd.DataFrame, uncertain: Iterable[str], columns: dict[str, pd.Series]
+) -> list[str]:
+    """The variance split as a note and a table, when the run drew uncertain keys."""
+    keys = uncertain_columns(reps, uncertain)
+    if not keys or not columns:
+        return []
+    shares = parameter_shares(reps, keys, columns)
+    parts = [f"<p class='note'>{escape(split_head(keys, shares))}</p>"]
+    if all(s.reason for s in shares.values()):
+        return parts
+    rows = [[name, metric(name).heading, share_text(s)] for name, s in shares.items()]
+    return [*parts, _table(["metric", "label", SPLIT_HEADER], rows)]
+
+
 def _time_to_event(summary: pd.DataFrame, metric: str) -> str | None:
     """Share of replications where it happened (95% CI), and the median day if defined."""
     share = metric + SHARE_SUFFIX
@@ -752,6 +815,7 @@ def _run_report(folder: Path, regenerate: bool) -> str:
     body += [
         "<h2>Headline results</h2>",
         _headline(summary, n),
+        shape_section(result.replications, config.get("uncertain") or {}),
         "<h2>Summary with 95% confidence intervals</h2>",
         "<p class='note'>Mean and 95% t-interval of the mean across replications; p05, median "
         "and p95 describe the spread of single replications. Barrels in millions (million "
@@ -776,24 +840,95 @@ def _sweep_caption(name: str) -> str:
     return stem.replace("_", " ")
 
 
-def sweep_table(df: pd.DataFrame) -> str:
-    """One row per sweep point: its overrides and the headline metrics with CIs."""
+#: One sweep point's replications and its uncertain keys (None: no readable run folder).
+PointRuns = tuple[pd.DataFrame, list[str]] | None
+CLUSTERS_HEADER = "two clusters (the mean describes neither)"
+
+
+def _sweep_keys(df: pd.DataFrame) -> list[str]:
+    """The columns that name a sweep point: ``job`` and the swept overrides."""
     keys = swept_keys(df) or override_columns(df)
-    if "job" in df.columns:
-        keys = ["job", *keys]
-    metrics = _ordered_metrics(sweep_metrics(df))
-    shown = [m for m in SWEEP_METRICS if m in metrics] or metrics[:5]
+    return ["job", *keys] if "job" in df.columns else keys
+
+
+def sweep_table(df: pd.DataFrame, points: Sequence[PointRuns] | None = None) -> str:
+    """One row per sweep point: its overrides and the headline metrics with CIs; with
+    ``points`` (each row's replications) also its tail probabilities and clusters."""
+    keys = _sweep_keys(df)
+    shown = _sweep_shown(df)
     header = [*keys] + [f"{m} ({_unit_label(m)})" if _unit_label(m) else m for m in shown]
+    tails = [m for m in TAILS if points is not None]
+    if points is not None:
+        header += [*(tail_label(m) for m in tails), CLUSTERS_HEADER]
     rows = []
-    for _, row in df.iterrows():
+    for i, (_, row) in enumerate(df.iterrows()):
         cells: list[Any] = [row[k] for k in keys]
         for m in shown:
             mean = fmt_metric(m, row.get(f"{m}_mean"))
             ci = _ci(m, row.get(f"{m}_ci_low"), row.get(f"{m}_ci_high"))
             cells.append(mean if ci == "–" else f"{mean} [{ci}]")
+        if points is not None:
+            cells += _shape_cells(points[i], tails, shown)
         rows.append(cells)
-    numeric = list(range(len(keys), len(keys) + len(shown)))
+    numeric = list(range(len(keys), len(keys) + len(shown) + len(tails)))
     return _table(header, rows, numeric)
+
+
+def _sweep_shown(df: pd.DataFrame) -> list[str]:
+    """The metrics a sweep table shows."""
+    metrics = _ordered_metrics(sweep_metrics(df))
+    return [m for m in SWEEP_METRICS if m in metrics] or metrics[:5]
+
+
+def _shape_cells(point: PointRuns, tails: Sequence[str], shown: Sequence[str]) -> list[str]:
+    """A sweep point's tail probabilities and bimodality flag ("–" without its runs)."""
+    if point is None:
+        return ["–"] * (len(tails) + 1)
+    reps = point[0]
+    cells = [tail_fraction(m, reps.get(m)) or "–" for m in tails]
+    columns = _columns(reps, shown)
+    found = [c for c in (clusters(m, v) for m, v in columns.items()) if c is not None]
+    if found:
+        return [*cells, "; ".join(found)]
+    none = "none" if len(reps) >= BIMODAL_MIN_RUNS else f"not assessed (< {BIMODAL_MIN_RUNS} runs)"
+    return [*cells, none]
+
+
+def _point_runs(folder: Path, df: pd.DataFrame) -> list[PointRuns]:
+    """Each sweep row's replications and uncertain keys, read from its ``run_dir``."""
+    if "run_dir" not in df.columns:
+        return [None] * len(df)
+    return [_read_point(folder, d) for d in df["run_dir"]]
+
+
+def _read_point(folder: Path, run_dir: Any) -> PointRuns:
+    """One point's replications and uncertain keys (None if absent or outside ``folder``)."""
+    if run_dir is None or pd.isna(run_dir):
+        return None
+    path = (folder / str(run_dir)).resolve()
+    file = path / REPLICATIONS_FILE
+    if not path.is_relative_to(folder.resolve()) or not file.is_file():
+        return None
+    reps = pd.read_parquet(file)
+    config = _read_yaml(path / "config.yaml")
+    return reps, uncertain_columns(reps, config.get("uncertain") or {})
+
+
+def sweep_split_table(df: pd.DataFrame, points: Sequence[PointRuns]) -> str:
+    """The variance split of each sweep point that drew uncertain keys ("" if none did)."""
+    keys, shown = _sweep_keys(df), _sweep_shown(df)
+    rows, head = [], ""
+    for i, (_, row) in enumerate(df.iterrows()):
+        point = points[i]
+        if point is None or not point[1]:
+            continue
+        shares = parameter_shares(point[0], point[1], _columns(point[0], shown))
+        head = head or split_head(point[1], shares)
+        rows.append([*(row[k] for k in keys), *(share_text(shares[m]) for m in shown)])
+    if not rows:
+        return ""
+    table = _table([*keys, *shown], rows)
+    return f"<h3>Variance split per point</h3><p class='note'>{escape(head)}</p>{table}"
 
 
 def _sweep_report(folder: Path, regenerate: bool) -> str:
@@ -823,11 +958,14 @@ def _sweep_report(folder: Path, regenerate: bool) -> str:
         _Row([k, f"{v} (fixed)"]) for k, v in fixed_overrides(df).items()
     ]
     body += ["<h2>What the sweep varies</h2>", _table(["key", "values"], varied)]
+    runs = _point_runs(folder, df)
     body += [
         "<h2>Results per sweep point (mean [95% CI])</h2>",
         "<p class='note'>Barrels in million bbl, export decline in percent of the paired "
-        "no-blockade baseline.</p>",
-        sweep_table(df),
+        "no-blockade baseline. Tail probabilities and clusters come from each point's "
+        f"replications: two clusters means {escape(BIMODAL_MEANING)}.</p>",
+        sweep_table(df, runs),
+        sweep_split_table(df, runs),
         "<h2>Plots</h2>",
     ]
     body += _figures(plots_dir, (), _is_sweep_plot, _sweep_caption)

@@ -92,15 +92,12 @@ def _row_values(res: Any) -> dict[str, Any]:
 
 def shape_notes(res: Any) -> list[str]:
     """Lines under the table: tail probabilities, any bimodal metric, the variance split."""
-    from sim.experiment.notes import bimodal_note, tail_notes
+    from sim.experiment.notes import bimodal_notes, tail_notes
 
     columns = _row_values(res)
-    notes = tail_notes(columns)
-    for name, values in columns.items():
-        note = bimodal_note(name, values)
-        if note is not None:
-            notes.append(f"{note} (see the histogram: blockade report DIR)")
-    return notes + split_notes(res, columns)
+    hint = " (see the histogram: blockade report DIR)"
+    bimodal = [note + hint for note in bimodal_notes(columns)]
+    return tail_notes(columns) + bimodal + split_notes(res, columns)
 
 
 def split_notes(res: Any, columns: dict[str, Any]) -> list[str]:

@@ -21,9 +21,14 @@ __all__ = [
     "BIMODAL_MEANING",
     "SPLIT_MEANING",
     "bimodal_note",
+    "bimodal_notes",
+    "clusters",
     "parameter_shares",
     "share_text",
+    "split_head",
     "split_lines",
+    "tail_fraction",
+    "tail_label",
     "tail_note",
     "tail_notes",
     "uncertain_columns",
@@ -43,17 +48,34 @@ def _with_unit(m: Metric, value: float, shown: str | None = None) -> str:
     return f"{shown}{m.unit}" if m.unit == "%" else f"{shown} {m.unit}"
 
 
-def tail_note(name: str, values: Any) -> str | None:
-    """E.g. "P(export decline < 50%): 12% of replications (12 of 100)"; None if ``name`` has
-    no tail in :data:`sim.metrics.TAILS` or no value."""
+def tail_label(name: str) -> str:
+    """E.g. "P(export decline < 50%)", for a metric of :data:`sim.metrics.TAILS`."""
+    m = metric(name)
+    return f"P({m.label.lower()} < {_with_unit(m, TAILS[name], f'{m.show(TAILS[name]):g}')})"
+
+
+def _tail(name: str, values: Any) -> tuple[int, int] | None:
+    """How many runs fall below the tail of ``name``, of how many; None if none or no tail."""
     if name not in TAILS or values is None:
         return None
     k, n = tail_share(values, TAILS[name])
-    if n == 0:
+    return (k, n) if n else None
+
+
+def tail_fraction(name: str, values: Any) -> str | None:
+    """E.g. "12% (12 of 100)": the runs below the tail of ``name``
+    (:data:`sim.metrics.TAILS`); None without a tail or a value."""
+    found = _tail(name, values)
+    return None if found is None else f"{found[0] / found[1]:.0%} ({found[0]} of {found[1]})"
+
+
+def tail_note(name: str, values: Any) -> str | None:
+    """E.g. "P(export decline < 50%): 12% of replications (12 of 100)", or None."""
+    found = _tail(name, values)
+    if found is None:
         return None
-    m = metric(name)
-    below = _with_unit(m, TAILS[name], f"{m.show(TAILS[name]):g}")
-    return f"P({m.label.lower()} < {below}): {k / n:.0%} of replications ({k} of {n})"
+    k, n = found
+    return f"{tail_label(name)}: {k / n:.0%} of replications ({k} of {n})"
 
 
 def tail_notes(columns: Mapping[str, Any]) -> list[str]:
@@ -62,15 +84,28 @@ def tail_notes(columns: Mapping[str, Any]) -> list[str]:
     return [n for n in notes if n is not None]
 
 
-def bimodal_note(name: str, values: Any) -> str | None:
-    """E.g. "Bimodal: export decline clusters near 9.9 and 70 %; the mean describes neither
-    cluster", or None when the runs of ``name`` do not fall in two clear clusters."""
+def clusters(name: str, values: Any) -> str | None:
+    """E.g. "export decline clusters near 9.9 and 70 %", or None when the runs of ``name``
+    do not fall in two clear clusters."""
     modes = None if values is None else bimodality(values)
     if modes is None:
         return None
     m = metric(name)
     a, b = (fmt_number(m.show(v)) for v in modes)
-    return f"Bimodal: {m.label.lower()} clusters near {a} and {b} {m.unit}; {BIMODAL_MEANING}"
+    return f"{m.label.lower()} clusters near {a} and {b} {m.unit}"
+
+
+def bimodal_note(name: str, values: Any) -> str | None:
+    """E.g. "Bimodal: export decline clusters near 9.9 and 70 %; the mean describes neither
+    cluster", or None."""
+    found = clusters(name, values)
+    return None if found is None else f"Bimodal: {found}; {BIMODAL_MEANING}"
+
+
+def bimodal_notes(columns: Mapping[str, Any]) -> list[str]:
+    """:func:`bimodal_note` of every metric of ``columns`` (name -> values) that has one."""
+    notes = (bimodal_note(name, values) for name, values in columns.items())
+    return [n for n in notes if n is not None]
 
 
 def uncertain_columns(reps: pd.DataFrame, keys: Iterable[str]) -> list[str]:
@@ -103,12 +138,19 @@ def split_lines(keys: Sequence[str], shares: Mapping[str, ParameterShare]) -> li
     """The variance split as lines: a head naming the estimate, then one line per metric."""
     if not keys or not shares:
         return []
+    head = split_head(keys, shares)
+    if all(s.reason for s in shares.values()):
+        return [head]
+    return [head, *(f"  {metric(n).label}: {share_text(s)}" for n, s in shares.items())]
+
+
+def split_head(keys: Sequence[str], shares: Mapping[str, ParameterShare]) -> str:
+    """The sentence that says what the variance split estimates (or why there is none)."""
     first = next(iter(shares.values()))
     if all(s.reason for s in shares.values()):
-        return [f"Variance split over the uncertain parameters: {first.reason}"]
-    head = (
+        return f"Variance split over the uncertain parameters: {first.reason}"
+    return (
         f"Variance split, an estimate (adjusted R² of a quadratic fit on {', '.join(keys)}, "
         f"{first.n} replications, ± one standard error): the share of the spread between "
         f"runs that the uncertain parameters explain; {SPLIT_MEANING}"
     )
-    return [head, *(f"  {metric(n).label}: {share_text(s)}" for n, s in shares.items())]

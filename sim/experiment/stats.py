@@ -533,7 +533,7 @@ def parameter_share(
     X = _design(t)
     coef, _, rank, _ = np.linalg.lstsq(X, y, rcond=None)
     resid = float(np.sum((y - X @ coef) ** 2))
-    share = 1.0 - (resid / (n - rank)) / (total / (n - 1))
+    share = float(1.0 - (resid / (n - rank)) / (total / (n - 1)))
     return ParameterShare(share, _share_se(share, n, rank - 1), n, terms)
 
 
