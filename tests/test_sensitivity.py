@@ -17,11 +17,14 @@ from sim.sensitivity import (
     INDEX_COLUMNS,
     Parameter,
     SensitivityError,
+    SensitivityResult,
     SensitivitySpec,
     analyse,
     apply_values,
     evaluate_function,
     evaluate_scenario,
+    format_indices,
+    indices_chart,
     load_spec,
     point_values,
     resolve_parameters,
@@ -29,7 +32,9 @@ from sim.sensitivity import (
     sample,
     sensitivity_main,
 )
+from sim.sensitivity.analyse import NOISE_WARNING, noise_mask
 from sim.sensitivity.evaluate import BLOCKADE_SECTIONS, baseline_world
+from sim.sensitivity.plots import NOISE_HATCH, NOISE_LABEL
 
 SHORT = ["horizon_days=30"]
 
@@ -261,6 +266,63 @@ def test_sobol_on_a_tiny_run(cfg30):
     )
     assert len(res.samples) == 2 * (3 + 2)
     assert list(res.table("seizures").columns) == ["parameter", *INDEX_COLUMNS["sobol"]]
+    # Two base samples cannot resolve a share: the noisy estimates are starred, not clipped.
+    text = str(res)
+    for output in res.outputs:
+        noisy = noise_mask(res.table(output), "sobol")
+        k = int(noisy.to_numpy().sum())
+        assert k > 0
+        warning = NOISE_WARNING.format(k=k, total=noisy.size, n=2)
+        assert warning in text and "raise --n (now 2)" in warning
+    starred = len(re.findall(r"\d\*", text))  # a starred number, not the warning
+    flagged = sum(int(noise_mask(res.table(o), "sobol").to_numpy().sum()) for o in res.outputs)
+    assert starred == flagged
+
+
+def test_noise_mask_flags_negative_impossible_and_unresolved_estimates():
+    """The brief's -0.14 ± 0.54, a share above 1, and 0.1 ± 0.2 are noise; 0.5 ± 0.05 and an
+    exact 0 ± 0 (a constant output) are not."""
+    t = pd.DataFrame(
+        {
+            "S1": [-0.14, 0.5, 0.1, 1.2, 0.0],
+            "S1_conf": [0.54, 0.05, 0.2, 0.05, 0.0],
+            "ST": [0.3, 0.6, 0.05, 0.9, 0.0],
+            "ST_conf": [0.1, 0.05, 0.01, 0.95, 0.0],
+        }
+    )
+    mask = noise_mask(t, "sobol")
+    assert mask["S1"].tolist() == [True, False, True, True, False]
+    assert mask["ST"].tolist() == [False, False, False, True, False]
+    assert noise_mask(t.assign(mu_star=1.0), "morris").shape == (5, 0)
+
+
+def test_resolved_sobol_indices_carry_no_warning_and_noisy_ones_are_hatched():
+    params = [Parameter(f"x{i}", 0.0, 1.0) for i in (1, 2, 3)]
+
+    def result(n: int) -> SensitivityResult:
+        X = sample(params, "sobol", n, seed=1)
+        Y = evaluate_function(linear, point_values(params, X), ["y"])
+        return SensitivityResult(
+            method="sobol",
+            parameters=tuple(params),
+            outputs=("y",),
+            indices=analyse(params, X, Y, "sobol", seed=1),
+            samples=pd.DataFrame(),
+            X=X,
+            manifest={"n": n, "points": len(X)},
+        )
+
+    big, small = result(1024), result(4)
+    assert "sampling noise" not in format_indices(big)
+    assert "x3" in format_indices(big)
+    chart = indices_chart(big)
+    assert not chart.legends
+    noisy = int(noise_mask(small.table("y"), "sobol").to_numpy().sum())
+    assert noisy > 0 and "raise --n (now 4)" in format_indices(small)
+    chart = indices_chart(small)
+    assert [t.get_text() for t in chart.legends[0].get_texts()] == [NOISE_LABEL]
+    hatched = [p for p in chart.axes[0].patches if p.get_hatch() == NOISE_HATCH]
+    assert len(hatched) == noisy
 
 
 # --------------------------------------------------------------------------- shared baselines

@@ -14,7 +14,7 @@
 ``run_sensitivity`` chains the four; ``sensitivity_main`` is ``blockade sensitivity``.
 """
 
-from sim.sensitivity.analyse import INDEX_COLUMNS, analyse
+from sim.sensitivity.analyse import INDEX_COLUMNS, analyse, noise_mask
 from sim.sensitivity.cli import sensitivity_main
 from sim.sensitivity.declare import (
     METHODS,
@@ -51,6 +51,7 @@ __all__ = [
     "indices_chart",
     "load_spec",
     "morris_chart",
+    "noise_mask",
     "parse_spec",
     "point_values",
     "problem",

@@ -7,6 +7,10 @@ averaged over the other parameters' values — with a bootstrap 95% half-width
 ``mu`` keeps the sign. Sobol (``SALib.analyze.sobol``): ``S1`` is the share of the output's
 variance due to the parameter alone, ``ST`` including all its interactions, each with a 95%
 half-width. Rank 1 is the most influential (largest ``mu_star``, resp. ``ST``).
+
+A Sobol' estimate that is negative (or above 1), or smaller than its own 95% half-width,
+is sampling noise, not a share of variance: :func:`noise_mask` flags it (nothing is clipped) and the
+table and chart say so, asking for a larger ``n``.
 """
 
 from __future__ import annotations
@@ -20,13 +24,35 @@ import pandas as pd
 from sim.sensitivity.declare import Parameter, SensitivityError
 from sim.sensitivity.sample import problem
 
-__all__ = ["INDEX_COLUMNS", "RANK_BY", "analyse"]
+__all__ = ["INDEX_COLUMNS", "NOISE_WARNING", "RANK_BY", "analyse", "noise_mask"]
 
 INDEX_COLUMNS: dict[str, tuple[str, ...]] = {
     "morris": ("mu_star", "mu_star_conf", "sigma", "mu"),
     "sobol": ("S1", "S1_conf", "ST", "ST_conf"),
 }
 RANK_BY: dict[str, str] = {"morris": "mu_star", "sobol": "ST"}
+#: Estimates of each method checked against their 95% half-widths (``<name>_conf``).
+NOISE_CHECKED: dict[str, tuple[str, ...]] = {"morris": (), "sobol": ("S1", "ST")}
+#: The warning under a table with flagged estimates (``{k}``, ``{total}``, ``{n}``).
+NOISE_WARNING = (
+    "* sampling noise, not a share of variance: {k} of {total} estimates are negative (or "
+    "above 1) or smaller than their 95% half-width; raise --n (now {n}) to resolve them"
+)
+
+
+def noise_mask(indices: pd.DataFrame, method: str) -> pd.DataFrame:
+    """True where an estimate is sampling noise: negative or above 1 (a share cannot be), or
+    smaller than its 95% half-width.
+
+    One boolean column per checked estimate of ``method`` (Sobol': ``S1``, ``ST``; Morris:
+    none), aligned with ``indices``.
+    """
+    flags = {}
+    for col in NOISE_CHECKED[method]:
+        value = indices[col].to_numpy(dtype=float)
+        conf = indices[f"{col}_conf"].to_numpy(dtype=float)
+        flags[col] = (value < 0) | (value > 1) | (conf > value)
+    return pd.DataFrame(flags, index=indices.index, dtype=bool)
 
 
 def analyse(

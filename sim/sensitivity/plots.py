@@ -15,11 +15,14 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from sim.analysis._common import fmt_number, metric_unit, new_figure, save_png
+from sim.sensitivity.analyse import noise_mask
 
 __all__ = ["indices_chart", "morris_chart", "write_plots"]
 
 RAISES, LOWERS, MIXED = "#0072B2", "#D55E00", "#999999"
 S1_COLOUR, ST_COLOUR = "#56B4E9", "#0072B2"
+NOISE_HATCH = "////"
+NOISE_LABEL = "sampling noise (negative, above 1 or within its 95% half-width): raise n"
 
 
 def _unit(output: str) -> tuple[float, str]:
@@ -50,6 +53,7 @@ def indices_chart(result: Any) -> Figure:
     k = len(result.parameters)
     fig = new_figure(5.2 * len(outputs) + 1.5, 1.2 + 0.5 * k)
     axes = np.atleast_1d(fig.subplots(1, len(outputs), squeeze=False)[0])
+    noisy = False
     for ax, output in zip(axes, outputs, strict=True):
         t = result.table(output)
         y = np.arange(len(t))[::-1]
@@ -75,22 +79,8 @@ def indices_chart(result: Any) -> Figure:
                 )
             ax.set_xlabel(f"μ* of {output} ({unit} over the range)")
         else:
-            h = 0.38
-            for off, col, colour, lab in (
-                (h / 2, "S1", S1_COLOUR, "S1 (alone)"),
-                (-h / 2, "ST", ST_COLOUR, "ST (with interactions)"),
-            ):
-                ax.barh(
-                    y + off,
-                    t[col].to_numpy(float),
-                    height=h,
-                    color=colour,
-                    label=lab,
-                    xerr=t[f"{col}_conf"].to_numpy(float),
-                    capsize=2,
-                )
+            noisy = _sobol_bars(ax, t, y) or noisy
             ax.set_xlabel(f"share of the variance of {output}")
-            ax.legend(loc="lower right", fontsize=8, frameon=False)
         ax.set_yticks(y, labels, fontsize=9)
         ax.axvline(0, color="black", lw=0.8)
         ax.grid(axis="x", alpha=0.3)
@@ -107,8 +97,46 @@ def indices_chart(result: Any) -> Figure:
             fontsize=8,
             frameon=False,
         )
+    if noisy:
+        hatched = Patch(facecolor="white", edgecolor="#555555", hatch=NOISE_HATCH)
+        fig.legend(
+            handles=[hatched],
+            labels=[NOISE_LABEL],
+            loc="outside lower center",
+            fontsize=8,
+            frameon=False,
+        )
     fig.suptitle(_title(result), fontsize=11)
     return fig
+
+
+def _sobol_bars(ax: Any, t: Any, y: np.ndarray) -> bool:
+    """S1 and ST bars with their 95% intervals, sampling noise hatched; whether any was."""
+    h = 0.38
+    noisy = noise_mask(t, "sobol")
+    for off, col, colour, lab in (
+        (h / 2, "S1", S1_COLOUR, "S1 (alone)"),
+        (-h / 2, "ST", ST_COLOUR, "ST (with interactions)"),
+    ):
+        bars = ax.barh(
+            y + off,
+            t[col].to_numpy(float),
+            height=h,
+            color=colour,
+            label=lab,
+            xerr=t[f"{col}_conf"].to_numpy(float),
+            capsize=2,
+        )
+        for bar, flagged in zip(bars, noisy[col], strict=True):
+            if flagged:
+                bar.set_hatch(NOISE_HATCH)
+                bar.set_alpha(0.5)
+    handles = [
+        Patch(color=S1_COLOUR, label="S1 (alone)"),
+        Patch(color=ST_COLOUR, label="ST (with interactions)"),
+    ]
+    ax.legend(handles=handles, loc="lower right", fontsize=8, frameon=False)
+    return bool(noisy.to_numpy().any())
 
 
 def morris_chart(result: Any) -> Figure:

@@ -23,7 +23,7 @@ from sim.experiment.store import (
     write_text_atomic,
 )
 from sim.formatting import fmt_number
-from sim.sensitivity.analyse import INDEX_COLUMNS, analyse
+from sim.sensitivity.analyse import INDEX_COLUMNS, NOISE_WARNING, analyse, noise_mask
 from sim.sensitivity.declare import (
     Parameter,
     SensitivitySpec,
@@ -225,26 +225,38 @@ def format_indices(result: SensitivityResult) -> str:
         f"(+ paired baseline), root seed {m.get('root_seed')}, "
         f"{m.get('wall_seconds', float('nan')):.1f} s"
     ]
-    cols = INDEX_COLUMNS[result.method]
     for output in result.outputs:
-        t = result.table(output).reset_index()
-        scale = 1.0
-        if result.method == "morris":
-            if output == "export_decline":
-                scale = 100.0
-                note = "mu* = mean |change| across each range, in percentage points"
-            else:
-                note = "mu* = mean |change| across each range"
-        else:
-            note = "shares of the output's variance"
-        shown = pd.DataFrame(
-            {
-                "rank": t["rank"],
-                "parameter": t["parameter"],
-                **{c: [fmt_number(v * scale) for v in t[c]] for c in cols},
-            }
-        )
-        lines += ["", f"{output} ({note})", shown.to_string(index=False)]
+        lines += ["", *_output_table(result, output)]
     if result.out_dir is not None:
         lines += ["", f"Written to {result.out_dir}"]
     return "\n".join(lines)
+
+
+def _output_table(result: SensitivityResult, output: str) -> list[str]:
+    """The ranked table of one output, with noisy Sobol' estimates starred and explained."""
+    t = result.table(output).reset_index()
+    scale, note = _scale_note(result.method, output)
+    noisy = noise_mask(t, result.method)
+    cells = {
+        c: [
+            fmt_number(v * scale) + ("*" if c in noisy and noisy[c].iloc[i] else "")
+            for i, v in enumerate(t[c])
+        ]
+        for c in INDEX_COLUMNS[result.method]
+    }
+    shown = pd.DataFrame({"rank": t["rank"], "parameter": t["parameter"], **cells})
+    lines = [f"{output} ({note})", shown.to_string(index=False)]
+    k = int(noisy.to_numpy().sum())
+    if k:
+        n = result.manifest.get("n", "?")
+        lines.append(NOISE_WARNING.format(k=k, total=noisy.size, n=n))
+    return lines
+
+
+def _scale_note(method: str, output: str) -> tuple[float, str]:
+    """How an output's indices are shown (a factor) and what they are."""
+    if method != "morris":
+        return 1.0, "shares of the output's variance"
+    if output == "export_decline":
+        return 100.0, "mu* = mean |change| across each range, in percentage points"
+    return 1.0, "mu* = mean |change| across each range"
