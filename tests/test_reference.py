@@ -171,3 +171,9 @@ def test_a_busy_reference_folder_is_waited_for(tmp_path: Path) -> None:
     res = run_when_free(_cfg(), tmp_path, replications=5)
     thread.join()
     assert free.is_set() and len(res.replications) == 5
+
+
+def test_a_run_is_not_its_own_reference(reference: Path) -> None:
+    cfg = _cfg(target_halfwidth=0.01, reference=str(reference))
+    with pytest.raises(sim.ConfigError, match=r"^experiment\.reference: .* own folder"):
+        run_experiment(cfg, out_dir=reference)

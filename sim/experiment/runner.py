@@ -30,7 +30,7 @@ from typing import Any, ParamSpec, TypeVar
 import numpy as np
 import pandas as pd
 
-from sim.config import Config
+from sim.config import Config, ConfigError
 from sim.experiment import seeds
 from sim.experiment.executors import EXECUTORS, Executor, available_cpus, make_executor
 from sim.experiment.lock import folder_lock
@@ -385,7 +385,7 @@ def _resolve_reference(
     name = cfg.experiment.reference
     if reference is None and name is not None:
         if name == SWEEP:
-            raise ValueError(
+            raise ConfigError(
                 f"experiment.reference: '{SWEEP}' pairs the points of a sweep (blockade -m "
                 "...); outside a sweep give a finished run folder"
             )
@@ -394,7 +394,7 @@ def _resolve_reference(
         return None
     check_reference(reference, cfg)
     if out_dir is not None and Path(out_dir).expanduser().resolve() == reference.path:
-        raise ValueError(f"experiment.reference: {reference.path} is this run's own folder")
+        raise ConfigError(f"experiment.reference: {reference.path} is this run's own folder")
     return reference
 
 
