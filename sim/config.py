@@ -666,6 +666,8 @@ class Experiment(_Model):
     min_replications: Replications = 100  # a target is first checked after this many
     max_replications: Replications = 10_000
     batch_size: Replications = 100
+    # stop on the paired difference against a finished run folder, or "sweep" (job 0)
+    reference: Annotated[str, Field(min_length=1)] | None = None
     dask_address: str | None = None
     progress: bool | None = None  # None: only on a terminal
 
@@ -1250,12 +1252,13 @@ def normalize_overrides(overrides: Sequence[str], groups: set[str]) -> list[str]
 
     Hydra's struct mode refuses keys absent from the composed YAML; ``++`` adds or
     overrides them, and the schema then rejects keys that do not exist with a clear message.
-    Group choices (``policy=NAME``) and explicit ``+``/``~`` overrides are left alone.
+    Group choices (``policy=NAME``) and explicit ``+``/``~`` overrides are left alone; a
+    dotted key is never a group choice (``experiment.reference=...`` sets a key).
     """
     out = []
     for o in overrides:
         key, eq, _ = o.partition("=")
-        is_group = "/" in key or key.split(".")[0].split("@")[0] in groups
+        is_group = "/" in key or ("." not in key and key.split("@")[0] in groups)
         if eq and not key.startswith(("+", "~")) and not is_group:
             o = "++" + o
         out.append(o)

@@ -145,6 +145,7 @@ def prepare(argv: list[str], args: argparse.Namespace) -> Plan:
         for pt in points
     ]
     configs = [from_composed(c) for c in composed]
+    _check_references(configs, multirun)
     if multirun:
         return _plan_sweep(hydra_argv, composed, configs, points)
     return _plan_run(hydra_argv, composed[0], configs[0])
@@ -166,6 +167,29 @@ def _check_swept_not_uncertain(task: list[str], user_dir: str | None, hydra: lis
                 f"uncertain.{key}: is also swept, and a sweep point would fix it; sweep it "
                 "with 'uncertain={}' (nothing drawn) or keep it uncertain and sweep "
                 "something else"
+            )
+
+
+def _check_references(configs: Sequence[Config], multirun: bool) -> None:
+    """Refuse an ``experiment.reference`` that cannot pair, before anything runs."""
+    from sim.experiment.reference import KEY, SWEEP, load_reference
+
+    first = configs[0].experiment
+    for cfg in configs:
+        ref = cfg.experiment.reference
+        if ref is None:
+            continue
+        if ref != SWEEP:
+            load_reference(ref, cfg)
+        elif not multirun:
+            raise CliError(
+                f"{KEY}: '{SWEEP}' pairs each point of a sweep with its first point; run a "
+                "sweep (blockade -m ...) or give a finished run folder"
+            )
+        elif (cfg.experiment.seed, cfg.experiment.baseline) != (first.seed, first.baseline):
+            raise CliError(
+                f"{KEY}: '{SWEEP}' pairs every point with job 0 on the same seeds, so "
+                "experiment.seed and experiment.baseline may not be swept"
             )
 
 
@@ -403,6 +427,36 @@ def _sweep_label(hc: Any, cfg: Config) -> dict[str, Any]:
     return {"sweep_id": plan.id, "sweep_job": job.job}
 
 
+def _pairs_in_sweep(cfg: Config) -> bool:
+    from sim.experiment.reference import SWEEP
+
+    return cfg.experiment.reference == SWEEP
+
+
+def _run_sweep_point(
+    hc: Any, cfg: Config, out_dir: Path, progress: bool | None, extra: dict[str, Any] | None
+) -> Any:
+    """A point of a sweep with ``experiment.reference=sweep``: job 0 stops on its own level;
+    every later point on its paired difference against job 0 (run or extended on demand)."""
+    from sim.experiment import reference as refs
+
+    plan = read_plan(hc.sweep.dir)
+    assert plan is not None  # _sweep_label read it
+    first = min(plan.jobs, key=lambda j: j.job)
+    if int(hc.job.num) == first.job:
+        alone = refs.without_reference(cfg)
+        return refs.run_when_free(alone, out_dir, progress=progress, manifest_extra=extra)
+    composed = compose_config(overrides=list(first.overrides), config_dir=_job_config_dir())
+    ref_cfg = refs.without_reference(from_composed(composed))
+    label = {"sweep_id": plan.id, "sweep_job": first.job}
+    reference = refs.growing_reference(ref_cfg, plan.dir / first.dir, cfg, label, progress)
+    from sim.experiment import run_experiment
+
+    return run_experiment(
+        cfg, out_dir=out_dir, progress=progress, manifest_extra=extra, reference=reference
+    )
+
+
 def _task(_: Any) -> None:
     """One Hydra job: rebuild the config from the task overrides, run, show the summary."""
     from hydra.core.hydra_config import HydraConfig
@@ -420,7 +474,10 @@ def _task(_: Any) -> None:
     try:
         cfg = from_composed(compose_config(overrides=overrides, config_dir=_job_config_dir()))
         extra = _sweep_label(hc, cfg) if multirun else None
-        res = run_experiment(cfg, out_dir=out_dir, progress=progress, manifest_extra=extra)
+        if multirun and _pairs_in_sweep(cfg):
+            res = _run_sweep_point(hc, cfg, out_dir, progress, extra)
+        else:
+            res = run_experiment(cfg, out_dir=out_dir, progress=progress, manifest_extra=extra)
     except (CliError, ConfigError) as exc:
         fail(str(exc))
         raise SystemExit(2) from None

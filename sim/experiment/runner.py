@@ -30,10 +30,11 @@ from typing import Any, ParamSpec, TypeVar
 import numpy as np
 import pandas as pd
 
-from sim.config import Config
+from sim.config import Config, ConfigError
 from sim.experiment import seeds
 from sim.experiment.executors import EXECUTORS, Executor, available_cpus, make_executor
 from sim.experiment.lock import folder_lock
+from sim.experiment.reference import SWEEP, Reference, check_reference, load_reference
 from sim.experiment.stats import DailyAggregate, halfwidth, rel_halfwidth, summarize
 from sim.experiment.store import (
     RunFolder,
@@ -195,6 +196,7 @@ class _Run:
     identity: RunIdentity
     chunk_size: int | None
     show_progress: bool
+    reference: Reference | None = None
     rows: list[pd.DataFrame] = field(default_factory=list)
     done: set[int] = field(default_factory=set)
     target_values: dict[int, float] = field(default_factory=dict)
@@ -342,8 +344,20 @@ class _Run:
         self.compute([i for i in range(n) if i not in self.done])
 
     def achieved(self, n: int) -> float:
+        """The precision of the first ``n`` replications: of the level, or of the paired
+        difference against the reference (grown first, in a sweep, to hold ``n``)."""
+        if self.reference is not None:
+            self.reference = self.reference.covering(n)
+            return precision(self.cfg, self.reference.differences(self.target_values, n))
         vals = np.array([self.target_values[i] for i in range(n) if i in self.target_values])
         return precision(self.cfg, vals)
+
+    def measured(self) -> np.ndarray:
+        """What the final precision is measured on: every level value, or every pair."""
+        if self.reference is None:
+            return np.array([self.target_values[i] for i in sorted(self.target_values)])
+        n = max(self.target_values, default=-1) + 1
+        return self.reference.differences(self.target_values, n)
 
 
 def precision(cfg: Config, values: np.ndarray) -> float:
@@ -352,6 +366,36 @@ def precision(cfg: Config, values: np.ndarray) -> float:
     if cfg.experiment.target_halfwidth is not None:
         return halfwidth(values)
     return rel_halfwidth(values)
+
+
+def _stop_reason(met: bool | None, n: int, n_max: int, reference: Reference | None) -> str | None:
+    """Why a run with a target stopped: target_met, reference_exhausted or max_replications."""
+    if met is None:
+        return None
+    if met:
+        return "target_met"
+    short = reference is not None and reference.limit is not None
+    return "reference_exhausted" if short and n >= n_max == reference.limit else "max_replications"
+
+
+def _resolve_reference(
+    cfg: Config, reference: Reference | None, out_dir: str | Path | None
+) -> Reference | None:
+    """The reference run to pair with: given, or loaded from ``experiment.reference``."""
+    name = cfg.experiment.reference
+    if reference is None and name is not None:
+        if name == SWEEP:
+            raise ConfigError(
+                f"experiment.reference: '{SWEEP}' pairs the points of a sweep (blockade -m "
+                "...); outside a sweep give a finished run folder"
+            )
+        reference = load_reference(name, cfg)
+    if reference is None:
+        return None
+    check_reference(reference, cfg)
+    if out_dir is not None and Path(out_dir).expanduser().resolve() == reference.path:
+        raise ConfigError(f"experiment.reference: {reference.path} is this run's own folder")
+    return reference
 
 
 def _progress_bar(show: bool, total: int, initial: int, desc: str) -> Any:
@@ -366,6 +410,12 @@ def _progress_bar(show: bool, total: int, initial: int, desc: str) -> Any:
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _mean(values: np.ndarray) -> float:
+    """The mean of the non-NaN ``values`` (NaN if none)."""
+    x = values[~np.isnan(values)]
+    return float(x.mean()) if x.size else math.nan
 
 
 def _finite_or_none(x: float | None) -> float | None:
@@ -426,6 +476,7 @@ def run_experiment(
     *,
     chunk_size: int | None = None,
     manifest_extra: Mapping[str, Any] | None = None,
+    reference: Reference | None = None,
 ) -> ExperimentResult:
     """Run many replications of ``cfg`` and summarize them.
 
@@ -434,7 +485,16 @@ def run_experiment(
     ``export_decline``. With ``experiment.target_rel_halfwidth`` set, batches of
     ``experiment.batch_size`` are added after the first ``replications`` until the 95%
     half-width of ``export_decline`` (``exported_bbl`` without a baseline) is within that
-    fraction of its mean, or ``experiment.max_replications`` is reached.
+    fraction of its mean (or, with ``experiment.target_halfwidth``, within that many of the
+    metric's units), never before ``experiment.min_replications``, or
+    ``experiment.max_replications`` is reached.
+
+    With ``experiment.reference`` (a finished run folder of the same root seed) or a given
+    ``reference`` (:class:`~sim.experiment.reference.Reference`; the CLI gives a sweep's
+    first point), the target is checked on the paired difference instead: this run's target
+    metric minus the reference's, replication by replication (common random numbers). A
+    folder reference also caps the run at its replication count; the manifest's
+    ``stop_reason`` says ``reference_exhausted`` when that, not the target, stopped it.
 
     With ``out_dir`` every finished chunk is saved at once; running the same config into the
     same folder again resumes it (only missing replications are computed), a different
@@ -474,6 +534,9 @@ def run_experiment(
         n0 = max(n0, exp.min_replications)  # no look at the target before the minimum
     n_max = max(exp.max_replications, n0) if target is not None else n0
     _seed_dtype(exp.seed)
+    ref = _resolve_reference(cfg, reference, out_dir)
+    if target is not None and ref is not None and ref.limit is not None:
+        n_max = min(n_max, ref.limit)  # >= n0: check_reference refused a shorter one
 
     started, t0 = _now(), time.perf_counter()
     folder = RunFolder(out_dir) if out_dir is not None else None
@@ -487,6 +550,7 @@ def run_experiment(
         identity=RunIdentity.of(cfg),
         chunk_size=chunk_size,
         show_progress=bool(show),
+        reference=ref,
     )
     run.aggregate = run.new_aggregate()
     base_manifest: dict[str, Any] = {
@@ -501,6 +565,7 @@ def run_experiment(
         "target_rel_halfwidth": exp.target_rel_halfwidth,
         "target_halfwidth": exp.target_halfwidth,
         "min_replications": exp.min_replications if target is not None else None,
+        "reference": None if ref is None else ref.record(),
         "started": started,
         **(manifest_extra or {}),
     }
@@ -572,7 +637,7 @@ def run_experiment(
         else run.frame_of(np.zeros(0, dtype=np.int64), np.zeros((0, 2, len(METRIC_KEYS))))
     )
     rows = rows.sort_values("replication", kind="stable").reset_index(drop=True)
-    values = rows[run.target_metric].to_numpy(dtype=float)
+    values = run.measured()
     achieved = rel_halfwidth(values)
     reached = precision(cfg, values)
     met = None if target is None else bool(not math.isnan(reached) and reached <= target)
@@ -583,6 +648,10 @@ def run_experiment(
         "achieved_halfwidth": _finite_or_none(halfwidth(values)),
         "target_met": met,
         "achieved_rel_halfwidth": _finite_or_none(achieved),
+        "achieved_on": "level" if ref is None else f"{run.target_metric} - reference",
+        "pairs": None if ref is None else len(values),
+        "difference_mean": None if ref is None else _finite_or_none(_mean(values)),
+        "stop_reason": _stop_reason(met, n, n_max, run.reference),
         "replications": len(rows),
     }
     summary = summarize(rows)
@@ -599,9 +668,8 @@ def run_experiment(
         "replications_computed": run.computed,
         "resumed_from": resumed,
         "chunks": run.chunks,
-        "target_met": met,
-        "achieved_rel_halfwidth": _finite_or_none(achieved),
-        "achieved_halfwidth": _finite_or_none(halfwidth(values)),
+        **{k: v for k, v in stopping.items() if k != "replications"},
+        "reference": None if run.reference is None else run.reference.record(),
         "max_replications": n_max if target is not None else None,
         "timeseries_sample": run.aggregate.filled,
         "out_dir": str(folder.path) if folder else None,

@@ -113,6 +113,7 @@ EXECUTION_KEYS: frozenset[str] = frozenset(
         "min_replications",
         "max_replications",
         "batch_size",
+        "reference",
         "dask_address",
         "progress",
     }
