@@ -1,5 +1,6 @@
 """blockade-sim: a Monte Carlo discrete-event simulator of a naval blockade of oil tankers."""
 
+from sim.calibration import calibrate
 from sim.config import Config, ConfigError, load_config
 from sim.experiment import ExperimentResult, load_results, run_experiment
 from sim.metrics import METRIC_KEYS
@@ -11,6 +12,7 @@ __all__ = [
     "ConfigError",
     "ExperimentResult",
     "Replication",
+    "calibrate",
     "load_config",
     "load_results",
     "run_experiment",

@@ -670,6 +670,7 @@ class Experiment(_Model):
     reference: Annotated[str, Field(min_length=1)] | None = None
     dask_address: str | None = None
     progress: bool | None = None  # None: only on a terminal
+    posterior: str | None = None  # a posterior.parquet: uncertain keys drawn from it
 
     @field_validator("seed")
     @classmethod

@@ -96,6 +96,12 @@ def cmd_report(argv: list[str]) -> int:
     return 0
 
 
+def _cmd_calibrate(argv: list[str]) -> int:
+    from sim.cli.calibrate import cmd_calibrate
+
+    return cmd_calibrate(argv)
+
+
 def _cmd_sensitivity(argv: list[str]) -> int:
     from sim.sensitivity import sensitivity_main
 
@@ -112,6 +118,7 @@ def _cmd_discover(argv: list[str]) -> int:
 SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
     "compare": cmd_compare,
     "report": cmd_report,
+    "calibrate": _cmd_calibrate,
     "sensitivity": _cmd_sensitivity,
     "discover": _cmd_discover,
 }

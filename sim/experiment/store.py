@@ -159,6 +159,10 @@ PROSE_KEYS: frozenset[str] = frozenset({"description"})
 def _hashed_part(cfg: Config) -> dict[str, Any]:
     data = {k: v for k, v in cfg.to_dict().items() if k not in PROSE_KEYS}
     data["experiment"] = {k: v for k, v in data["experiment"].items() if k not in EXECUTION_KEYS}
+    if cfg.experiment.posterior is not None:  # the sample's content counts, not its path
+        from sim.uncertain import resolve_posterior
+
+        data["experiment"]["posterior"] = sha256_file(resolve_posterior(cfg.experiment.posterior))
     return data
 
 

@@ -1,0 +1,76 @@
+"""The priors of a calibration: the scenario's ``uncertain`` keys as pyabc distributions."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sim.config import ConfigError
+
+if TYPE_CHECKING:
+    import pyabc
+
+    from sim.config import Config, Dist
+
+#: Quantiles of an unbounded prior that must still give a valid config.
+TAIL = 0.001
+
+
+def scipy_args(dist: Dist) -> tuple[str, dict[str, float]]:
+    """The scipy.stats name and arguments of ``dist`` (the same law as ``Dist.draw``)."""
+    match dist.dist:
+        case "uniform":
+            return "uniform", {"loc": float(dist.low), "scale": float(dist.high - dist.low)}  # type: ignore[operator]
+        case "triangular":
+            lo, mode, hi = float(dist.low), float(dist.mode), float(dist.high)  # type: ignore[arg-type]
+            return "triang", {"c": (mode - lo) / (hi - lo), "loc": lo, "scale": hi - lo}
+        case "lognormal":
+            return "lognorm", {"s": float(dist.sigma), "scale": float(dist.median)}  # type: ignore[arg-type]
+        case "exponential":
+            return "expon", {"scale": float(dist.mean)}  # type: ignore[arg-type]
+        case "gamma":
+            cv = float(dist.cv)  # type: ignore[arg-type]
+            return "gamma", {"a": 1.0 / cv**2, "scale": float(dist.mean) * cv**2}  # type: ignore[arg-type]
+    raise ConfigError(f"a {dist.dist} distribution cannot be a prior")
+
+
+def bounds(dist: Dist) -> tuple[float, float]:
+    """The prior's support: its ends when bounded, else its 0.1% and 99.9% quantiles."""
+    if dist.dist in ("uniform", "triangular"):
+        return float(dist.low), float(dist.high)  # type: ignore[arg-type]
+    return dist.ppf(TAIL), dist.ppf(1.0 - TAIL)
+
+
+def check_priors(cfg: Config) -> None:
+    """Refuse a config with nothing to calibrate, or a prior whose range the config refuses."""
+    from sim import uncertain
+
+    if not cfg.uncertain:
+        raise ConfigError(
+            "uncertain: the scenario declares no uncertain keys, so there is nothing to "
+            "calibrate; give priors as uncertain={KEY: {dist: uniform, low: A, high: B}}"
+        )
+    problem = uncertain.check(cfg)
+    if problem is not None:
+        raise problem
+    point = cfg.model_copy(update={"uncertain": {}})
+    for key, dist in cfg.uncertain.items():
+        if dist.dist == "fixed":
+            raise ConfigError(f"uncertain.{key}: a fixed value cannot be calibrated")
+        for value in bounds(dist):
+            try:
+                uncertain.with_values(point, {key: value})
+            except ConfigError as exc:
+                raise ConfigError(
+                    f"uncertain.{key}: the prior reaches {value:g}, which is refused: {exc}"
+                ) from None
+
+
+def prior(cfg: Config) -> pyabc.Distribution:
+    """The joint prior of ``cfg.uncertain`` (independent keys) for pyabc."""
+    import pyabc
+
+    rvs: dict[str, Any] = {}
+    for key, dist in cfg.uncertain.items():
+        name, kwargs = scipy_args(dist)
+        rvs[key] = pyabc.RV(name, **kwargs)
+    return pyabc.Distribution(**rvs)
