@@ -91,8 +91,10 @@ def leaf_paths(data: Any, prefix: str = "") -> Iterator[str]:
 
 
 def schema_leaves() -> dict[str, Any]:
-    """The default scenario's leaf paths and values."""
+    """The default scenario's leaf paths and values (``uncertain``'s keys are dotted config
+    keys, not paths: tests/test_uncertain.py checks that section)."""
     data = sim.load_config(SCENARIO).to_dict()
+    data.pop("uncertain", None)
     return {p: _at(data, p) for p in leaf_paths(data)}
 
 

@@ -206,8 +206,9 @@ def apply_changes(cfg: Config, changes: Mapping[str, Any]) -> Config:
 
     Keys must be in :data:`SETTABLE`; integer parts index lists (``fleet.tankers.2.status``);
     a mapping value replaces what was there. Raises :class:`sim.config.ConfigError` naming
-    the key. The result has an empty ``timeline``: it is the state of the levers after the
-    change, and ``cfg``'s timeline was checked against ``cfg`` only (the caller holds it).
+    the key. The result has an empty ``timeline`` and ``uncertain``: it is the state of the
+    levers after the change (uncertain keys are drawn once, at the start of a run), and
+    ``cfg``'s timeline was checked against ``cfg`` only (the caller holds it).
     Pure; about the cost of one validation of the config.
     """
     from sim.config import ConfigError
@@ -227,6 +228,7 @@ def _try_apply(cfg: Config, changes: Mapping[str, Any]) -> Config | tuple[str | 
         return None, f"changes: must be a mapping of config keys to values, got {changes!r}"
     data = cfg.to_dict()
     data["timeline"] = []
+    data["uncertain"] = {}  # drawn at the run's start: a change applies on top of the draws
     statuses = [g["status"] for g in data["fleet"]["tankers"]]
     for key, value in changes.items():
         error = settable_error(key) or set_path(data, key, _plain(value))

@@ -37,11 +37,11 @@ from sim.analysis import (
     write_run_plots,
     write_sweep_plots,
 )
-from sim.analysis._common import fmt_number
+from sim.analysis._common import fmt_metric, fmt_number
 from sim.analysis.plots import RUN_PLOTS
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-SMALL = ["horizon_days=30"]
+SMALL = ["horizon_days=30", "uncertain={}"]  # the point scenario
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -73,7 +73,12 @@ def sweep_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rows = []
     points = [(t, p) for t in (1, 3) for p in ("none", "on_departure")]
     for job, (teams, policy) in enumerate(points):
-        overrides = [f"navy.boarding_teams={teams}", f"court.policy={policy}", "horizon_days=20"]
+        overrides = [
+            f"navy.boarding_teams={teams}",
+            f"court.policy={policy}",
+            "horizon_days=20",
+            "uncertain={}",
+        ]
         res = _run(sim.load_config("venezuela_dec2025", overrides), folder / str(job), n=3)
         row = {
             "job": job,
@@ -521,7 +526,7 @@ def test_report_of_run(run_dir: Path, result: sim.ExperimentResult) -> None:
     html = path.read_text()
     assert "where 90% of single runs fall (p05 to p95)" in html
     p05 = result.summary.loc["export_decline", "p05"]
-    assert f"single runs {100 * p05:.3g} to" in html
+    assert f"single runs {fmt_metric('export_decline', p05)} to" in html
     # Beyond the mean: the tail probability as the CLI states it, and the bimodality flag.
     below = int((result.replications["export_decline"] < 0.5).sum())
     assert f"P(export decline &lt; 50%): {below / 6:.0%} of replications ({below} of 6)" in html
@@ -616,7 +621,7 @@ def test_shape_section_flags_two_clusters_and_splits_the_variance() -> None:
     assert f"P(export decline < 50%): {below / 200:.0%} of replications ({below} of 200)" in text
     assert "Bimodal: export decline clusters near " in text
     assert "the mean describes neither cluster" in text
-    assert "quadratic fit on court.delay_days.median, 200 replications" in text
+    assert "quadratic with pairwise terms fit on court.delay_days.median, 200 replications" in text
     split = {r[0]: r[2] for r in page.tables[0][1:]}
     assert set(split) == {"export_decline", "exported_bbl"}
     share = float(split["export_decline"].split("about ")[1].split("%")[0])
@@ -684,7 +689,7 @@ def test_timeline_changes_are_marked_on_the_time_charts(tmp_path: Path) -> None:
         "timeline=[{day: 20, set: {policy.enter_waters_after_days: 0}, label: go in},"
         " {when: {series: stranded_bbl, above: 12000000}, set: {navy.boarding_teams: 4}}]"
     )
-    cfg = sim.load_config("venezuela_dec2025", [entries, "horizon_days=40"])
+    cfg = sim.load_config("venezuela_dec2025", [entries, "horizon_days=40", "uncertain={}"])
     res = _run(cfg, tmp_path / "run", n=4)
     for chart in (plots.storage_chart, plots.exports_fan_chart, plots.stranded_chart):
         assert "day 20: go in" in _legend_labels(chart(res))

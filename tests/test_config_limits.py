@@ -218,7 +218,7 @@ def _zero_voyage(cfg: sim.Config) -> sim.Config:
 def test_zero_time_loop_stops_with_a_clear_error(monkeypatch):
     monkeypatch.setattr(world, "ZERO_TIME_STEPS", 20_000)
     monkeypatch.setattr(world, "CLOCK_CHECK_EVERY", 1_000)
-    cfg = _zero_voyage(sim.load_config(SCENARIO))
+    cfg = _zero_voyage(sim.load_config(SCENARIO, ["uncertain={}"]))
     with pytest.raises(world.ZeroTimeLoop, match=r"clock stood at day 0 .*voyage_days") as info:
         sim.simulate(cfg, seed=1)
     assert "\n" not in str(info.value)

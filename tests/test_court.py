@@ -15,7 +15,7 @@ from sim.model.court import Court
 from sim.model.ledger import Ledger
 from sim.model.streams import Streams
 
-BASE = sim.load_config("venezuela_dec2025").to_dict()
+BASE = sim.load_config("venezuela_dec2025", ["uncertain={}"]).to_dict()  # the point scenario
 
 
 def one_tanker(**court: Any) -> sim.Config:

@@ -22,7 +22,10 @@ from sim.experiment.stats import DailyAggregate, rel_halfwidth
 from sim.model.ledger import TIMESERIES_COLUMNS
 from sim.model.world import World
 
-SMALL = ["horizon_days=30"]  # ~7 ms per replication and its baseline
+SMALL = [
+    "horizon_days=30",
+    "uncertain={}",
+]  # the point scenario: ~7 ms per replication and its baseline
 
 
 @pytest.fixture(scope="module")

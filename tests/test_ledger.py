@@ -22,7 +22,7 @@ from sim.config import validate
 from sim.metrics import FLOATING_KEY, STRANDED_DAYS, stranded_day_key
 from sim.model.ledger import FLOW_COLUMNS
 
-BASE = sim.load_config("venezuela_dec2025").to_dict()
+BASE = sim.load_config("venezuela_dec2025", ["uncertain={}"]).to_dict()  # the point scenario
 LARGEST_CARGO = max(BASE["fleet"]["classes"].values())
 
 FLOW_METRICS = {

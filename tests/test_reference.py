@@ -16,7 +16,12 @@ from sim.experiment import run_experiment
 from sim.experiment.reference import growing_reference, run_when_free
 from sim.experiment.stats import halfwidth
 
-SMALL = ["horizon_days=30", "experiment.executor=serial", "experiment.progress=false"]
+SMALL = [  # the point scenario: the CRN arithmetic below is measured on it
+    "horizon_days=30",
+    "uncertain={}",
+    "experiment.executor=serial",
+    "experiment.progress=false",
+]
 #: Stopping on small batches: first look after 20 replications, then every 20.
 QUICK = {"replications": 20, "min_replications": 20, "batch_size": 20, "max_replications": 400}
 
@@ -124,6 +129,7 @@ def test_sweep_points_stop_on_their_difference_against_job_0(tmp_path: Path) -> 
         "-m",
         "court.delay_days.median=1.5,5",
         "horizon_days=30",
+        "uncertain={}",
         "experiment.reference=sweep",
         "experiment.target_halfwidth=0.01",
         *(f"experiment.{k}={v}" for k, v in QUICK.items()),

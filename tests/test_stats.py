@@ -269,10 +269,13 @@ def test_parameter_share_refuses_too_few_runs_and_drops_nan_and_constants() -> N
 
     rng = np.random.default_rng(1)
     assert split_runs_needed(1) == 30 and split_runs_needed(3) == 90
-    y, theta = _known_split(89, 1.0, rng)
+    y, theta = _known_split(89, 1.0, rng)  # too few for the pairs: squares only (6 terms)
+    fewer = parameter_share(y, theta)
+    assert fewer.fit == "quadratic without pairwise terms" and fewer.terms == 6
+    y, theta = _known_split(29, 1.0, rng)  # too few even for a linear fit (3 terms need 30)
     few = parameter_share(y, theta)
     assert math.isnan(few.share) and few.reason.startswith("too few replications to split")
-    assert "89" in few.reason and "90" in few.reason
+    assert "29" in few.reason and "30" in few.reason
     y, theta = _known_split(200, 1.0, rng)
     y[:5] = np.nan
     constant = np.column_stack([theta[:, :1], np.full(200, 3.0)])

@@ -13,7 +13,7 @@ import sim
 from sim.config import validate
 from sim.model.world import STRANDED_DAYS, stranded_day_key
 
-BASE = sim.load_config("venezuela_dec2025").to_dict()
+BASE = sim.load_config("venezuela_dec2025", ["uncertain={}"]).to_dict()  # the point scenario
 CARGO = 1_000_000.0  # half a VLCC
 
 

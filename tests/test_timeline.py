@@ -29,7 +29,7 @@ FAST = ["experiment.replications=2", "experiment.executor=serial", "horizon_days
 
 @pytest.fixture(scope="module")
 def cfg() -> sim.Config:
-    return sim.load_config("venezuela_dec2025")
+    return sim.load_config("venezuela_dec2025", ["uncertain={}"])  # the point scenario
 
 
 def with_timeline(cfg: sim.Config, *entries: dict) -> sim.Config:
@@ -421,7 +421,8 @@ def test_apply_changes_sets_a_nested_key(cfg):
     assert new.navy.boarding_teams == 0 and not new.production.cut.enabled
     assert cfg.navy.boarding_teams == 3 and cfg.production.cut.enabled  # pure
     assert new == sim.load_config(
-        "venezuela_dec2025", ["navy.boarding_teams=0", "production.cut.enabled=false"]
+        "venezuela_dec2025",
+        ["navy.boarding_teams=0", "production.cut.enabled=false", "uncertain={}"],
     )
 
 

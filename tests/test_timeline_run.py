@@ -18,7 +18,7 @@ SEIZED = ("seized", "seized_in_waters")
 @cache
 def scenario(timeline: str | None = None) -> sim.Config:
     """The bundled scenario, with ``timeline`` (YAML, as on the command line) if given."""
-    overrides = [] if timeline is None else [f"timeline={timeline}"]
+    overrides = ["uncertain={}"] + ([] if timeline is None else [f"timeline={timeline}"])
     return sim.load_config("venezuela_dec2025", overrides)
 
 

@@ -94,3 +94,18 @@ def test_a_swept_key_that_is_uncertain_is_refused(tmp_path) -> None:
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"blockade: error: uncertain.{DELAY}:")
     assert not out.exists()
+
+
+def test_a_swept_key_the_scenario_draws_is_fixed_at_each_point(tmp_path) -> None:
+    """The scenario declares navy.detection_prob uncertain: a sweep fixes it, and says so."""
+    out = tmp_path / "sweep"
+    res = blockade(
+        "-m", "navy.detection_prob=0.8,0.9", "horizon_days=20", "experiment.replications=4",
+        "experiment.executor=serial", f"hydra.sweep.dir={out}", cwd=tmp_path,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert "note: navy.detection_prob is swept, so each point fixes it" in res.stderr
+    for job in ("0", "1"):
+        rows = pd.read_parquet(out / job / "replications.parquet")
+        assert "navy.detection_prob" not in rows.columns
+        assert DELAY in rows.columns  # the scenario's other keys are still drawn

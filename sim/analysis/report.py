@@ -253,6 +253,10 @@ def _strip_comment(line: str) -> str:
 
 def _lookup(data: Any, key: str) -> tuple[bool, Any]:
     """The value at a dotted key (with ``[i]`` list indices) of a nested mapping."""
+    section, _, rest = key.partition(".")
+    if section == "uncertain" and isinstance(data, dict):  # its keys are dotted config keys
+        table = data.get("uncertain") or {}
+        return (rest in table), table.get(rest)
     current = data
     for part in re.findall(r"[^.\[\]]+|\[\d+\]", key):
         if part.startswith("["):

@@ -152,7 +152,8 @@ def prepare(argv: list[str], args: argparse.Namespace) -> Plan:
 
 
 def _check_swept_not_uncertain(task: list[str], user_dir: str | None, hydra: list[str]) -> None:
-    """A swept key may not also be drawn per replication (``uncertain``)."""
+    """A key swept and declared uncertain on the same command line is refused; one the
+    scenario declares uncertain is fixed at each point, as ``key=value`` fixes it (noted)."""
     parsed = parse_overrides(task)
     swept = [p.key_or_group for p in parsed if p.is_sweep_override()]
     if not swept:
@@ -161,13 +162,21 @@ def _check_swept_not_uncertain(task: list[str], user_dir: str | None, hydra: lis
     base = from_composed(
         compose_config(overrides=fixed, config_dir=user_dir, hydra_overrides=hydra)
     )
+    asked = any(p.key_or_group.split(".")[0] == "uncertain" for p in parsed)
     for key in base.uncertain:
-        if any(key == k or key.startswith(f"{k}.") for k in swept):
+        if not any(key == k or key.startswith(f"{k}.") for k in swept):
+            continue
+        if asked:
             raise CliError(
                 f"uncertain.{key}: is also swept, and a sweep point would fix it; sweep it "
                 "with 'uncertain={}' (nothing drawn) or keep it uncertain and sweep "
                 "something else"
             )
+        print(
+            f"{PROG}: note: {key} is swept, so each point fixes it (the scenario draws it "
+            "per replication otherwise)",
+            file=sys.stderr,
+        )
 
 
 def _check_references(configs: Sequence[Config], multirun: bool) -> None:

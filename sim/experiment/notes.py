@@ -37,7 +37,7 @@ __all__ = [
 #: The one-line explanation of a bimodality flag.
 BIMODAL_MEANING = "the mean describes neither cluster"
 #: What the rest of the variance is, beside the share the parameters explain.
-SPLIT_MEANING = "the rest is chance within a run (and what a quadratic fit misses)"
+SPLIT_MEANING = "the rest is chance within a run (and what the fit misses)"
 
 
 def _with_unit(m: Metric, value: float, shown: str | None = None) -> str:
@@ -150,7 +150,8 @@ def split_head(keys: Sequence[str], shares: Mapping[str, ParameterShare]) -> str
     if all(s.reason for s in shares.values()):
         return f"Variance split over the uncertain parameters: {first.reason}"
     return (
-        f"Variance split, an estimate (adjusted R² of a quadratic fit on {', '.join(keys)}, "
+        f"Variance split, an estimate (adjusted R² of a {first.fit or 'least-squares'} fit on "
+        f"{', '.join(keys)}, "
         f"{first.n} replications, ± one standard error): the share of the spread between "
         f"runs that the uncertain parameters explain; {SPLIT_MEANING}"
     )

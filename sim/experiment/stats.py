@@ -473,9 +473,10 @@ class ParameterShare:
     """The estimated share of the run-to-run variance explained by the uncertain parameters.
 
     ``share`` is the adjusted R^2 of a least-squares fit of the metric on the parameters
-    (linear, quadratic and pairwise terms), ``se`` its approximate standard error, ``terms``
-    the fitted terms (intercept excluded), ``n`` the replications used; ``reason`` says why
-    there is no estimate (then ``share`` and ``se`` are NaN).
+    (``fit``: the richest of :data:`SPLIT_FITS` the replications support, 10 per term),
+    ``se`` its approximate standard error, ``terms`` the fitted terms (intercept excluded),
+    ``n`` the replications used; ``reason`` says why there is no estimate (then ``share``
+    and ``se`` are NaN).
     """
 
     share: float
@@ -483,24 +484,41 @@ class ParameterShare:
     n: int
     terms: int
     reason: str = ""
+    fit: str = ""
 
 
-def split_terms(k: int) -> int:
-    """Terms of the quadratic fit on ``k`` parameters: k linear, k squares, k(k-1)/2 pairs."""
-    return 2 * k + k * (k - 1) // 2
+#: The fits a split tries, richest first: (name, squares, pairwise products).
+SPLIT_FITS: tuple[tuple[str, bool, bool], ...] = (
+    ("quadratic with pairwise terms", True, True),
+    ("quadratic without pairwise terms", True, False),
+    ("linear", False, False),
+)
 
 
-def split_runs_needed(k: int) -> int:
-    """Replications a split on ``k`` parameters needs."""
-    return max(SPLIT_MIN_RUNS, SPLIT_RUNS_PER_TERM * split_terms(k))
+def split_terms(k: int, squares: bool = True, pairs: bool = True) -> int:
+    """Terms of a fit on ``k`` parameters: k linear, k squares, k(k-1)/2 pairs."""
+    return k + (k if squares else 0) + (k * (k - 1) // 2 if pairs else 0)
 
 
-def _design(theta: np.ndarray) -> np.ndarray:
-    """Intercept, standardized columns, their squares and pairwise products."""
+def split_runs_needed(k: int, squares: bool = True, pairs: bool = True) -> int:
+    """Replications a split on ``k`` parameters needs with that fit."""
+    return max(SPLIT_MIN_RUNS, SPLIT_RUNS_PER_TERM * split_terms(k, squares, pairs))
+
+
+def _fit_for(k: int, n: int) -> tuple[str, bool, bool] | None:
+    """The richest fit that ``n`` replications support on ``k`` parameters, if any."""
+    for fit in SPLIT_FITS:
+        if n >= split_runs_needed(k, fit[1], fit[2]):
+            return fit
+    return None
+
+
+def _design(theta: np.ndarray, squares: bool = True, pairs: bool = True) -> np.ndarray:
+    """Intercept, standardized columns, their squares and pairwise products (if asked)."""
     z = (theta - theta.mean(axis=0)) / theta.std(axis=0)
     k = z.shape[1]
-    pairs = [z[:, i] * z[:, j] for i in range(k) for j in range(i + 1, k)]
-    return np.column_stack([np.ones(len(z)), z, z**2, *pairs])
+    products = [z[:, i] * z[:, j] for i in range(k) for j in range(i + 1, k)] if pairs else []
+    return np.column_stack([np.ones(len(z)), z, *([z**2] if squares else []), *products])
 
 
 def parameter_share(
@@ -521,20 +539,23 @@ def parameter_share(
     y, t = y[ok], t[ok]
     t = t[:, np.ptp(t, axis=0) > 0] if len(t) else t
     k, n = t.shape[1], len(y)
-    terms, need = split_terms(k), split_runs_needed(k)
     if k == 0:
         return ParameterShare(math.nan, math.nan, n, 0, "no uncertain parameter varied")
-    if n < need:
-        why = f"too few replications to split ({n}; {terms} fit terms need {need})"
+    fit = _fit_for(k, n)
+    if fit is None:
+        terms, need = split_terms(k, False, False), split_runs_needed(k, False, False)
+        why = f"too few replications to split ({n}; even a linear fit needs {need})"
         return ParameterShare(math.nan, math.nan, n, terms, why)
+    name, squares, pairs = fit
+    terms = split_terms(k, squares, pairs)
     total = float(np.sum((y - y.mean()) ** 2))
     if total == 0.0:
-        return ParameterShare(math.nan, math.nan, n, terms, "no spread between runs")
-    X = _design(t)
+        return ParameterShare(math.nan, math.nan, n, terms, "no spread between runs", name)
+    X = _design(t, squares, pairs)
     coef, _, rank, _ = np.linalg.lstsq(X, y, rcond=None)
     resid = float(np.sum((y - X @ coef) ** 2))
     share = float(1.0 - (resid / (n - rank)) / (total / (n - 1)))
-    return ParameterShare(share, _share_se(share, n, rank - 1), n, terms)
+    return ParameterShare(share, _share_se(share, n, rank - 1), n, terms, "", name)
 
 
 def _share_se(share: float, n: int, q: int) -> float:

@@ -391,6 +391,11 @@ def _try_apply(cfg: Config, values: Mapping[str, float]) -> Config | str:
     data = cfg.to_dict()
     for path, value in values.items():
         _set(data, path, value)
+    data["uncertain"] = {  # a sampled path is fixed at the point, not drawn (nor keys under it)
+        key: dist
+        for key, dist in data.get("uncertain", {}).items()
+        if not any(key == p or key.startswith(f"{p}.") for p in values)
+    }
     try:
         return validate(data)
     except ConfigError as exc:

@@ -160,6 +160,11 @@ def baseline_world(point_cfg: Config, reference: Config) -> Config:
     ref = reference.baseline().to_dict()
     for section in BLOCKADE_SECTIONS:
         data[section] = ref[section]
+    blockade = {k: v for k, v in ref["uncertain"].items() if k.split(".")[0] in BLOCKADE_SECTIONS}
+    others = {
+        k: v for k, v in data["uncertain"].items() if k.split(".")[0] not in BLOCKADE_SECTIONS
+    }
+    data["uncertain"] = others | blockade  # each key draws on its own stream: order is moot
     return validate(data)
 
 
