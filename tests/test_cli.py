@@ -112,6 +112,11 @@ def test_two_point_sweep_writes_the_sweep_table(tmp_path):
     assert (table["export_decline_p05"] <= table["export_decline_ci_low"]).all()
     assert (table["export_decline_p95"] >= table["export_decline_ci_high"]).all()
     assert "one run, p05 to p95" in proc.stdout
+    # the tail probability, from each point's replications
+    for job, share in zip(table["job"], table["export_decline_p_tail"], strict=True):
+        reps = pd.read_parquet(sweep / str(job) / "replications.parquet")
+        assert share == pytest.approx((reps["export_decline"] < 0.5).mean())
+    assert "P(< 50%)" in proc.stdout
     assert len(pd.read_parquet(sweep / "sweep.parquet")) == 2
     for job in ("0", "1"):
         assert (sweep / job / "summary.json").is_file()

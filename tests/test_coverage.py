@@ -21,6 +21,7 @@ from sim.experiment.stats import bimodality
 #: the first escape they hear of, or never do; exports cluster near 2M and 12.5M bbl.
 BIMODAL = [
     "horizon_days=15",
+    "uncertain={}",  # the point scenario: the breakout alone makes it bimodal
     "++behaviour.breakout.after_escapes=1",
     "experiment.baseline=false",
     "experiment.executor=serial",

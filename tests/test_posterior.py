@@ -77,14 +77,13 @@ def test_a_bad_sample_is_one_line(tmp_path, rows, message: str) -> None:
         config(BOTH, f"experiment.posterior={path}")
 
 
-def test_columns_must_be_keys_and_meet_the_uncertain_ones(tmp_path) -> None:
+def test_columns_that_are_not_uncertain_keys_are_not_drawn(tmp_path) -> None:
+    """A column no uncertain key names (a misspelling, a key fixed here) draws nothing."""
     path = tmp_path / "p.parquet"
-    pd.DataFrame({"navy.boarding_tems": [1.0], "weight": [1.0]}).to_parquet(path)
-    with pytest.raises(ConfigError, match=r"column 'navy\.boarding_tems': not a config key"):
-        config(BOTH, f"experiment.posterior={path}")
-    pd.DataFrame({"navy.detection_prob": [0.9], "weight": [1.0]}).to_parquet(path)
-    with pytest.raises(ConfigError, match="none of its columns"):
-        config(BOTH, f"experiment.posterior={path}")
+    pd.DataFrame({"navy.boarding_tems": [9.0], "weight": [1.0]}).to_parquet(path)
+    with_it = run(config(BOTH, f"experiment.posterior={path}"), 6)
+    without = run(config(BOTH, "experiment.posterior=null"), 6)
+    pd.testing.assert_frame_equal(with_it, without)
 
 
 def test_the_sample_content_is_part_of_the_run_identity(tmp_path) -> None:

@@ -24,7 +24,9 @@ from sim.analysis._common import fmt_number, metric_label, metric_unit, new_figu
 
 PathLike = str | os.PathLike[str]
 
-STAT_SUFFIXES = ("mean", "ci_low", "ci_high", "std", "p05", "p50", "p95", "n", "half_width")
+STAT_SUFFIXES = (
+    "mean", "ci_low", "ci_high", "std", "p05", "p50", "p95", "n", "half_width", "p_tail",
+)  # fmt: skip
 # Columns a sweep table may carry that are neither overrides nor metric statistics.
 BOOKKEEPING = frozenset(
     {

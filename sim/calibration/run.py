@@ -159,6 +159,13 @@ def _sampler(settings: Settings) -> Any:
     return sampler
 
 
+def _close_client(sampler: Any) -> None:
+    """Close the dask client a Dask sampler opened (the cluster itself is the user's)."""
+    client = getattr(sampler, "client", None)
+    if client is not None:
+        client.close()
+
+
 def _abc(cfg: Config, observations: Observations, settings: Settings) -> Any:
     import pyabc
 
@@ -252,6 +259,8 @@ def calibrate(
         except BaseException:
             write_json_atomic(folder / "manifest.json", manifest | {"status": "interrupted"})
             raise
+        finally:
+            _close_client(abc.sampler)
         seconds = time.perf_counter() - started
         return checks.finish(folder, cfg, observations, settings, history, manifest, seconds)
 

@@ -207,8 +207,10 @@ def aggregate_sweep(sweep_dir: str | Path, write: bool = True) -> Any:
     ``job``, ``run_dir``, one per override key (``++``/``+`` dropped), ``replications``,
     ``target_met``, then ``<metric>_mean``, ``<metric>_ci_low``, ``<metric>_ci_high`` (the
     95% CI of the mean) and ``<metric>_p05``, ``<metric>_p95`` (the spread of single runs) for
-    every summary metric. With ``write`` it also saves ``sweep.parquet`` and ``sweep.csv``
-    in ``sweep_dir``. Raises ``FileNotFoundError`` if no point has finished.
+    every summary metric, and ``<metric>_p_tail`` (the share of runs below the metric's tail,
+    :data:`sim.metrics.TAILS`: P(export decline < 50%)). With ``write`` it also saves
+    ``sweep.parquet`` and ``sweep.csv`` in ``sweep_dir``. Raises ``FileNotFoundError`` if no
+    point has finished.
     """
     import pandas as pd
 
@@ -226,6 +228,7 @@ def aggregate_sweep(sweep_dir: str | Path, write: bool = True) -> Any:
         for metric, row in res.summary.iterrows():
             for stat in SWEEP_STATS:
                 rec[f"{metric}_{stat}"] = float(row[stat])
+        rec |= _tail_columns(res.replications)
         records.append(rec)
     if not records:
         raise FileNotFoundError(f"{sweep_dir}: no finished sweep point")
@@ -238,6 +241,19 @@ def aggregate_sweep(sweep_dir: str | Path, write: bool = True) -> Any:
         write_atomic(plan.dir / "sweep.parquet", lambda p: df.to_parquet(p, index=False))
         write_atomic(plan.dir / "sweep.csv", lambda p: df.to_csv(p, index=False))
     return df
+
+
+def _tail_columns(reps: Any) -> dict[str, float]:
+    """``<metric>_p_tail``: the share of single runs below the metric's tail (metrics.TAILS)."""
+    from sim.experiment.stats import tail_share
+    from sim.metrics import TAILS
+
+    out = {}
+    for name, threshold in TAILS.items():
+        if name in reps.columns:
+            k, n = tail_share(reps[name].to_numpy(dtype=float), threshold)
+            out[f"{name}_p_tail"] = k / n if n else float("nan")
+    return out
 
 
 def format_sweep(df: Any, sweep_dir: Path) -> str:
@@ -260,10 +276,16 @@ def format_sweep(df: Any, sweep_dir: Path) -> str:
                 f"{fmt_number(scale * r[f'{metric}_p05'])} to "
                 f"{fmt_number(scale * r[f'{metric}_p95'])}",
             ]
+        if f"{metric}_p_tail" in df.columns:
+            cells.append(f"{r[f'{metric}_p_tail']:.0%}")
         rows.append(cells)
     header = ["job", *override_cols]
     if f"{metric}_mean" in df.columns:
         header += [label, "95% CI of the mean", "one run, p05 to p95"]
+    if f"{metric}_p_tail" in df.columns:
+        from sim.metrics import TAILS
+
+        header.append(f"P(< {TAILS[metric]:.0%})")
     return "\n".join(
         [
             "",
