@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from cli_helpers import blockade, ok, refused
 from scipy import stats
 
 import sim
@@ -159,3 +160,31 @@ def test_an_interrupted_calibration_resumes_from_its_history(
     assert result.manifest["reproducible"] is False
     assert len(result.generations) == 3  # the stored generations, then the rest
     assert result.manifest["status"] == "complete"
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--observations", "nope.yaml"], ["nope.yaml", "cannot read"]),
+        (["--population", "5"], ["population: must be at least 20"]),
+        (["--sampler", "gpu"], ["--sampler", "invalid choice"]),
+        (["navy.detection_prb=0.5"], ["navy.detection_prb"]),
+        (["uncertain={}"], ["nothing to calibrate"]),
+    ],
+)
+def test_cli_mistakes_are_one_line(tmp_path, args: list[str], words: list[str]) -> None:
+    refused(blockade("calibrate", *args, "--out", "cal", cwd=tmp_path), *words)
+    assert not (tmp_path / "cal").exists()
+
+
+def test_cli_calibrates_and_prints_the_posterior(tmp_path) -> None:
+    proc = ok(
+        blockade(
+            "calibrate", TWO_KEYS, "--sampler", "serial", "--population", "20",
+            "--max-simulations", "300", "--generations", "1", "--predictive", "10",
+            "--out", "cal", cwd=tmp_path,
+        )
+    )  # fmt: skip
+    assert "90% credible" in proc.stdout and "navy.detection_prob" in proc.stdout
+    assert "Posterior predictive" in proc.stdout and "O3-O4" in proc.stdout
+    assert (tmp_path / "cal" / "posterior.parquet").is_file()

@@ -63,6 +63,7 @@ def cmd_calibrate(argv: list[str]) -> int:
     import sys
 
     from sim.calibration import Settings, calibrate, load_observations
+    from sim.calibration.priors import check_priors
     from sim.config import load_config
 
     args = _parser().parse_intermixed_args(argv)
@@ -70,6 +71,7 @@ def cmd_calibrate(argv: list[str]) -> int:
         if "=" not in o:
             raise CliError(f"override {o!r} is not key=value")
     cfg = load_config(args.scenario, overrides=args.overrides, config_dir=args.config_dir)
+    check_priors(cfg)
     observations = load_observations(_observations_path(args, cfg), cfg)
     settings = Settings(
         population=args.population,
