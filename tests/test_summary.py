@@ -76,3 +76,12 @@ def test_the_variance_split_is_shown_when_parameters_are_uncertain() -> None:
 
 def test_a_run_without_uncertain_keys_has_no_split() -> None:
     assert "Variance split" not in format_summary(small_run("uncertain={}"))
+
+
+def test_the_header_says_where_parameter_uncertainty_comes_from() -> None:
+    """The default run draws from the shipped posterior; the point run draws nothing."""
+    text = format_summary(small_run())
+    assert "Uncertain: 6 keys drawn from experiment.posterior (posterior/venezuela_dec2025" in text
+    assert "Uncertain:" not in format_summary(small_run("uncertain={}"))
+    prior = format_summary(small_run("experiment.posterior=null"))
+    assert "drawn from their ranges in `uncertain`" in prior

@@ -125,6 +125,21 @@ def short_decline(res: Any) -> str:
     )
 
 
+def _uncertain_line(cfg: Any) -> list[str]:
+    """Where the run's parameter uncertainty comes from, in one line (none: the point run)."""
+    if not cfg.uncertain:
+        return []
+    source = (
+        f"drawn from experiment.posterior ({cfg.experiment.posterior}) where it holds them"
+        if cfg.experiment.posterior
+        else "drawn from their ranges in `uncertain`"
+    )
+    return [
+        f"Uncertain: {len(cfg.uncertain)} keys {source}, afresh per replication; "
+        "'uncertain={}' runs the point scenario"
+    ]
+
+
 def format_summary(res: Any) -> str:
     """The readable summary of one finished run: key metrics with 95% CIs, folder, status."""
     cfg = res.config
@@ -175,6 +190,7 @@ def format_summary(res: Any) -> str:
     out_dir = getattr(res, "out_dir", None)
     lines = [
         head,
+        *_uncertain_line(cfg),
         "",
         text_table(["", "mean", "95% CI of the mean", "one run, p05 to p95", ""], rows),
         "",
