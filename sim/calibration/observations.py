@@ -230,7 +230,17 @@ def _horizon(info: ValidationInfo) -> float:
     return info.context["cfg"].horizon_days  # type: ignore[index]
 
 
-class _ObservationSpec(StrictModel):
+class _KnownKeys(StrictModel):
+    """A mapping whose unknown keys are refused with the allowed ones named."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keys(cls, data: Any) -> Any:
+        _refuse_unknown(cls, data)
+        return data
+
+
+class _ObservationSpec(_KnownKeys):
     """One entry of ``observations``, checked against the scenario."""
 
     id: Text
@@ -243,12 +253,6 @@ class _ObservationSpec(StrictModel):
     uncertainty: Annotated[Real, Field(gt=0.0)]
     source: Text
     note: str | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _keys(cls, data: Any) -> Any:
-        _refuse_unknown(cls, data)
-        return data
 
     @model_validator(mode="after")
     def _check(self, info: ValidationInfo) -> _ObservationSpec:
@@ -326,17 +330,11 @@ def _check_window(window: tuple[int, int] | None, horizon: float) -> None:
         )
 
 
-class _ObservationsSpec(StrictModel):
+class _ObservationsSpec(_KnownKeys):
     """The whole file."""
 
     name: Text
     observations: Annotated[tuple[_ObservationSpec, ...], BeforeValidator(_as_tuple)]
-
-    @model_validator(mode="before")
-    @classmethod
-    def _keys(cls, data: Any) -> Any:
-        _refuse_unknown(cls, data)
-        return data
 
     @model_validator(mode="after")
     def _check(self) -> _ObservationsSpec:
