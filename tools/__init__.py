@@ -1,0 +1,1 @@
+"""Developer checks run by ``make lint`` (not part of the package)."""
