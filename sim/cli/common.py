@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,15 @@ def is_folder_mismatch(exc: BaseException) -> bool:
     from sim.experiment.store import RunFolderMismatch
 
     return isinstance(exc, RunFolderMismatch | FolderBusy)
+
+
+def require_extra(module: str, extra: str, command: str) -> None:
+    """Refuse ``command`` in one line when ``module`` (an optional dependency) is missing."""
+    if importlib.util.find_spec(module) is None:
+        raise CliError(
+            f"{command} needs {module}, which is in the optional '{extra}' extra: "
+            f"pip install 'blockade-sim[{extra}]' (make test installs every extra)"
+        )
 
 
 def raise_cli_error(message: str) -> Any:
