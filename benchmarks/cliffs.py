@@ -274,7 +274,7 @@ def paired_step(prev: pd.DataFrame, cur: pd.DataFrame, metric: str) -> dict[str,
         raise AssertionError("paired step: the two points do not hold the same replications")
     if (keys["seed_a"] != keys["seed_b"]).any():
         raise AssertionError("paired step: replication seeds differ between the two points")
-    d = paired_difference(cur, prev, [metric]).loc[metric]
+    d = paired_difference(cur, prev, [metric]).loc[metric].to_dict()
     same = prev[["replication", metric]].merge(cur[["replication", metric]], on="replication")
     unchanged = int((same[f"{metric}_x"] == same[f"{metric}_y"]).sum())
     return {k: float(d[k]) for k in ("mean", "std", "ci_low", "ci_high")} | {
@@ -344,7 +344,7 @@ def run_sweep(sweep: Sweep, replications: int, workers: int, seed: int | None = 
         overrides = [*sweep.overrides(x), *seeding]
         df = experiment(overrides, replications, workers)
         s = summarize(df[["replication", "seed", *METRICS]])
-        stats = {m: {k: float(v) for k, v in s.loc[m].items()} for m in METRICS}
+        stats = {m: {str(k): float(v) for k, v in s.loc[m].to_dict().items()} for m in METRICS}
         point = Point(x, overrides, df, stats)
         if points:
             step = paired_step(points[-1].frame, df, "export_decline")
@@ -631,9 +631,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _chosen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tuple[list[Sweep], int]:
+    """The sweeps and replications asked for, checked (a mistake ends in ``parser.error``)."""
     try:
         sweeps = select(SWEEPS, args.sweep, args.only)
     except KeyError as e:
@@ -647,6 +646,13 @@ def main(argv: list[str] | None = None) -> int:
         check_overrides(sweeps, args.seed)
     except sim.ConfigError as e:
         parser.error(str(e).splitlines()[0])
+    return sweeps, n
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    sweeps, n = _chosen(parser, args)
     t0 = time.perf_counter()
 
     def say(msg: str) -> None:
@@ -658,6 +664,12 @@ def main(argv: list[str] | None = None) -> int:
         print(text_table(r), end="\n\n")
     print(f"{sum(r.verdict.passed for r in results)} of {len(results)} sweeps pass "
           f"({seconds:.1f} s, workers: {args.workers})")  # fmt: skip
+    _write(args, results, seconds)
+    return 1 if args.strict and not all(r.verdict.passed for r in results) else 0
+
+
+def _write(args: argparse.Namespace, results: list[Result], seconds: float) -> None:
+    """The figure, markdown and JSON files asked for."""
     image = None
     if args.figure:
         figure(results, args.figure)
@@ -669,7 +681,6 @@ def main(argv: list[str] | None = None) -> int:
         write_text_atomic(args.markdown, "\n".join(markdown_lines(results, rel)))
     if args.json:
         write_json_atomic(args.json, to_json(results, seconds))
-    return 1 if args.strict and not all(r.verdict.passed for r in results) else 0
 
 
 if __name__ == "__main__":

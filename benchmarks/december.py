@@ -99,7 +99,8 @@ def rows(figures: pd.DataFrame) -> list[list[str]]:
     out = []
     for ob in OBSERVATIONS:
         v = figures[ob.id].to_numpy()
-        mean, lo, hi = float(v.mean()), *np.quantile(v, [0.05, 0.95])
+        mean = float(v.mean())
+        lo, hi = (float(q) for q in np.quantile(v, [0.05, 0.95]))
         inside = ob.low * 0.9 <= mean <= ob.high * 1.1
         span = fmt(ob.low) if ob.low == ob.high else f"{fmt(ob.low)}-{fmt(ob.high)}"
         out.append(

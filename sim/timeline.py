@@ -266,20 +266,35 @@ def _follow_statuses(data: dict[str, Any], statuses: Sequence[str]) -> None:
     from sim.config import INITIAL_STATES
 
     for state in INITIAL_STATES:
-        placed: list[dict[str, Any]] = []
-        for p in initial[state]:
-            need = p["count"]
-            shares: dict[str, int] = {}  # new status -> count
-            for j, g in enumerate(groups):
-                if need and left[j] and (g["class"], statuses[j]) == (p["class"], p["status"]):
-                    take = min(need, left[j])
-                    left[j] -= take
-                    need -= take
-                    shares[g["status"]] = shares.get(g["status"], 0) + take
-            if need or not shares:  # more placed than the fleet has: for validation to refuse
-                shares[p["status"]] = shares.get(p["status"], 0) + need
-            placed += [{**p, "status": s, "count": n} for s, n in shares.items()]
-        initial[state] = placed
+        initial[state] = [
+            part for p in initial[state] for part in _charge(p, groups, statuses, left)
+        ]
+
+
+def _charge(
+    placement: dict[str, Any], groups: list[Any], statuses: Sequence[str], left: list[int]
+) -> list[dict[str, Any]]:
+    """One placement split by the fleet groups it is charged to (``left`` counts down), each
+    part with its group's new status."""
+    need = placement["count"]
+    shares: dict[str, int] = {}  # new status -> count
+    for j, g in enumerate(groups):
+        if (
+            need
+            and left[j]
+            and (g["class"], statuses[j])
+            == (
+                placement["class"],
+                placement["status"],
+            )
+        ):
+            take = min(need, left[j])
+            left[j] -= take
+            need -= take
+            shares[g["status"]] = shares.get(g["status"], 0) + take
+    if need or not shares:  # more placed than the fleet has: for validation to refuse
+        shares[placement["status"]] = shares.get(placement["status"], 0) + need
+    return [{**placement, "status": s, "count": n} for s, n in shares.items()]
 
 
 def _blame(keys: Sequence[str], message: str) -> tuple[str | None, str]:

@@ -74,7 +74,8 @@ def _draws(cfg: Config, data: Mapping[str, Any], seed: np.random.SeedSequence) -
     if cfg.experiment.posterior is not None:
         sample = load_posterior(cfg.experiment.posterior)
         row = streams.rng("uncertain.posterior").choice(len(sample), p=sample["weight"])
-        drawn |= {k: float(sample.at[int(row), k]) for k in posterior_keys(cfg, sample)}
+        values = sample.iloc[int(row)]
+        drawn |= {k: float(values[k]) for k in posterior_keys(cfg, sample)}
     return rounded(data, drawn)
 
 

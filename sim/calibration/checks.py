@@ -71,7 +71,7 @@ def predictive_draws(
     picks = rng.choice(len(posterior), size=n, p=posterior["weight"].to_numpy())
     rows = []
     for replication, i in enumerate(picks):
-        values = {k: float(posterior.at[int(i), k]) for k in keys}
+        values = {k: float(posterior.iloc[int(i)][k]) for k in keys}
         rows.append(simulator.figures(values, replication))
     return pd.DataFrame(rows, columns=list(simulator.observations.ids))
 
@@ -151,12 +151,12 @@ def warnings_of(
                     "its prior range: the data push against the prior's bound; widen it "
                     "if the bound is not physical"
                 )
-    for row in predictive.itertuples():
-        if abs(row.z) > Z_ALARM:
+    for row in predictive.to_dict("records"):
+        if abs(row["z"]) > Z_ALARM:
             out.append(
-                f"{row.id}: observed {row.observed:.4g}, the posterior predicts "
-                f"{row.model_mean:.4g} [{row.model_p05:.4g}, {row.model_p95:.4g}] (z = "
-                f"{row.z:+.1f}): the model cannot reproduce it with these priors"
+                f"{row['id']}: observed {row['observed']:.4g}, the posterior predicts "
+                f"{row['model_mean']:.4g} [{row['model_p05']:.4g}, {row['model_p95']:.4g}] "
+                f"(z = {row['z']:+.1f}): the model cannot reproduce it with these priors"
             )
     return out
 

@@ -126,7 +126,7 @@ class Observation:
                 f"{self.id}: window [{first}, {last}] is past the replication's "
                 f"{len(rep.daily)} days"
             )
-        return rep.daily[first:last, TIMESERIES_COLUMNS.index(self.series)]  # type: ignore[arg-type]
+        return rep.daily[first:last, TIMESERIES_COLUMNS.index(self.series)]
 
     def to_dict(self) -> dict[str, Any]:
         """A plain, YAML-friendly mapping that parses back to this observation."""

@@ -25,7 +25,7 @@ def needed_horizon(cfg: Config, observations: Observations) -> int:
     an observation is a whole-run metric. Days before it do not depend on the horizon."""
     if any(ob.metric is not None for ob in observations.items):
         return int(cfg.horizon_days)
-    last = max(float(ob.window[1]) for ob in observations.items)
+    last = max(float(ob.window[1]) for ob in observations.items if ob.window is not None)
     return min(int(cfg.horizon_days), math.ceil(last))
 
 

@@ -9,6 +9,7 @@ and a ``<metric>_share`` row (see :func:`summarize`). ``scipy.stats`` is importe
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -347,7 +348,7 @@ class DailyAggregate:
             return np.nanquantile(sample, qs, axis=0)
         return np.quantile(sample, qs, axis=0)
 
-    def frame(self, start_date: object) -> pd.DataFrame:
+    def frame(self, start_date: dt.date | str) -> pd.DataFrame:
         """Wide table: world, day, date, then ``c_mean, c_p05, c_p50, c_p95`` per column."""
         means = self.means()
         qs = self.quantiles()

@@ -53,7 +53,7 @@ class Owners(Actor):
     def reconfigure(self, cfg: Behaviour) -> None:
         """Take new behaviour settings (at build, or from a timeline entry)."""
         self.cfg = cfg
-        self._group_of = {s: n for n, g in cfg.groups.items() for s in g.statuses}
+        self._group_of: dict[str, str] = {s: n for n, g in cfg.groups.items() for s in g.statuses}
         self._risk = {n: self._belief(g) for n, g in cfg.groups.items()}
         for t in self.members:
             self.assign(t)

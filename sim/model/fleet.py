@@ -7,7 +7,7 @@ import bisect
 import math
 from collections.abc import Callable, Generator
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import simpy
@@ -24,6 +24,10 @@ from sim.model.tanker import Tanker, Traits
 from sim.model.terminal import Terminal
 
 UNIT = Dist(dist="uniform", low=0.0, high=1.0)
+#: The lifecycle state a tanker placed at day 0 starts in (others start in their own name).
+_INITIAL_START = {"loaded_waiting": "loaded", "waiting_outside": "arriving"}
+#: What a lifecycle step returns: the next state, or None when the tanker is gone.
+Step = Generator[simpy.Event, Any, "str | None"]
 
 
 class Fleet(Actor):
@@ -51,8 +55,21 @@ class Fleet(Actor):
         """Create the day-0 fleet and start every tanker (and, open, the arrivals)."""
         closed = self.cfg.mode == "closed"
         size = sum(g.count for g in self.cfg.tankers) if closed else cfg.initial_count()
-        # Per-tanker draws come from one block per purpose, so tanker k's draws match
-        # across worlds (common random numbers) whatever the config.
+        self._make_families(size)
+        left = [g.count for g in self.cfg.tankers] if closed else []
+        self._place_initial(cfg, left)
+        if cfg.court.policy == "blanket":  # every target in theatre at day 0
+            for t in self.tankers:
+                if t.in_theatre and self.targeted(t):
+                    self.court.at(t, "arrival")
+        if closed:
+            self._start_at_sea(left, size)
+        else:
+            self.env.process(self._arrivals())
+
+    def _make_families(self, size: int) -> None:
+        """Per-tanker draws come from one block per purpose, so tanker k's draws match
+        across worlds (common random numbers) whatever the config."""
         for purpose, depth in (("traits", 2), ("patience", 4), ("outside", 4), ("dark", 8)):
             self._families[purpose] = self.streams.family(f"fleet.{purpose}", UNIT, size, depth)
         self._voyages = [
@@ -60,7 +77,9 @@ class Fleet(Actor):
             for i, g in enumerate(self.cfg.tankers)
         ]
         self._voyage_used = [0] * len(self._voyages)
-        left = [g.count for g in self.cfg.tankers] if closed else []
+
+    def _place_initial(self, cfg: Config, left: list[int]) -> None:
+        """The tankers in theatre at day 0 (``cfg.initial``), taken from the fleet groups."""
         for j, (state, g) in enumerate(cfg.initial.groups()):
             waited = self.streams.sampler(f"initial.waited.{j}", g.waited_days)
             for _ in range(g.count):
@@ -71,25 +90,20 @@ class Fleet(Actor):
                     self.ledger.afloat_init_bbl += t.cargo_bbl
                 if state == "loaded_waiting":
                     t.waited_before = waited()
-                start = {"loaded_waiting": "loaded", "waiting_outside": "arriving"}.get(
-                    state, state
-                )
+                start = _INITIAL_START.get(state, state)
                 t.in_theatre = start != "arriving"
                 self.env.process(self._life(t, start))
-        if cfg.court.policy == "blanket":  # every target in theatre at day 0
-            for t in self.tankers:
-                if t.in_theatre and self.targeted(t):
-                    self.court.at(t, "arrival")
-        if closed:
-            # Tankers at sea at day 0 arrive somewhere within their first voyage.
-            first_arrival = self.streams.uniform("fleet.first_arrival", batch=size or 1)
-            for i, g in enumerate(self.cfg.tankers):
-                for _ in range(left[i]):
-                    t = self.new_tanker(g.tanker_class, g.status, i)
-                    first = first_arrival() * t.voyage_days()  # type: ignore[misc]
-                    self.env.process(self._life(t, "arriving", first))
-        else:
-            self.env.process(self._arrivals())
+
+    def _start_at_sea(self, left: list[int], size: int) -> None:
+        """The rest of a closed fleet is at sea at day 0: each arrives somewhere within its
+        first voyage."""
+        first_arrival = self.streams.uniform("fleet.first_arrival", batch=size or 1)
+        for i, g in enumerate(self.cfg.tankers):
+            for _ in range(left[i]):
+                t = self.new_tanker(g.tanker_class, g.status, i)
+                voyage = t.voyage_days
+                assert voyage is not None  # a fleet group's tanker makes voyages
+                self.env.process(self._life(t, "arriving", first_arrival() * voyage()))
 
     def new_tanker(self, tanker_class: str, status: str, group: int | None) -> Tanker:
         """Create and register a tanker of fleet ``group`` (None: it leaves after one visit)."""
@@ -215,48 +229,69 @@ class Fleet(Actor):
 
     # ------------------------------------------------------------------ the lifecycle
 
-    def _life(self, t: Tanker, start: str, delay: float = 0.0) -> Generator:
+    def _life(self, t: Tanker, start: str, delay: float = 0.0) -> Generator[simpy.Event, Any, None]:
         """The tanker's process, starting in state ``start`` after ``delay`` days."""
-        env = self.env
         if delay > 0:
-            yield env.timeout(delay)
-        state = start
-        while True:
-            if state == "arriving":
-                t.new_visit()
-                self.log(t, "arrive")
-                if self.targeted(t) and not (yield from self.owners.arrive(t)):
-                    self.ledger.turnbacks += 1
-                    self.log(t, "turnback")
-                    if t.voyage_days is None:
-                        return
-                    yield env.timeout(t.voyage_days())
-                    continue
-                t.in_theatre = True
-                if self.targeted(t):
-                    self.court.at(t, "arrival")
-                state = "waiting_berth"
-            if state == "waiting_berth":
-                yield from self._load(t)
-                state = "loaded"
-            elif state == "loading":  # initial state: cargo already on board, berth held
-                yield from self._finish_loading(t)
-                state = "loaded"
-            if state == "loaded":
-                self.log(t, "loaded", t.cargo_bbl)
-                if self.targeted(t):
-                    reason = yield from self.owners.wait_in_port(t)
-                    if reason == "seized":
-                        return
-                state = "departing"
-            if state == "departing":
-                outcome = yield from self._depart(t)
-                if outcome == "seized" or t.voyage_days is None:
-                    return
-                yield env.timeout(t.voyage_days())
-                state = "arriving"
+            yield self.env.timeout(delay)
+        state: str | None = start
+        while state is not None:
+            state = yield from self._STEPS[state](self, t)
 
-    def _load(self, t: Tanker) -> Generator:
+    def _arriving(self, t: Tanker) -> Step:
+        """Arrive; owners of a target may turn it back for another voyage."""
+        t.new_visit()
+        self.log(t, "arrive")
+        if self.targeted(t) and not (yield from self.owners.arrive(t)):
+            self.ledger.turnbacks += 1
+            self.log(t, "turnback")
+            return (yield from self._voyage_out(t))
+        t.in_theatre = True
+        if self.targeted(t):
+            self.court.at(t, "arrival")
+        return "waiting_berth"
+
+    def _waiting_berth(self, t: Tanker) -> Step:
+        """Queue for a berth and load."""
+        yield from self._load(t)
+        return "loaded"
+
+    def _loading(self, t: Tanker) -> Step:
+        """Initial state: cargo already on board, berth held."""
+        yield from self._finish_loading(t)
+        return "loaded"
+
+    def _loaded(self, t: Tanker) -> Step:
+        """Loaded: a target waits in port until it sails or is seized."""
+        self.log(t, "loaded", t.cargo_bbl)
+        if self.targeted(t):
+            reason = yield from self.owners.wait_in_port(t)
+            if reason == "seized":
+                return None
+        return "departing"
+
+    def _departing(self, t: Tanker) -> Step:
+        """Sail and cross; a tanker that clears makes its next voyage."""
+        outcome = yield from self._depart(t)
+        if outcome == "seized":
+            return None
+        return (yield from self._voyage_out(t))
+
+    def _voyage_out(self, t: Tanker) -> Step:
+        """The voyage away and back (a one-visit tanker is gone instead)."""
+        if t.voyage_days is None:
+            return None
+        yield self.env.timeout(t.voyage_days())
+        return "arriving"
+
+    _STEPS: ClassVar[dict[str, Callable[[Fleet, Tanker], Step]]] = {
+        "arriving": _arriving,
+        "waiting_berth": _waiting_berth,
+        "loading": _loading,
+        "loaded": _loaded,
+        "departing": _departing,
+    }
+
+    def _load(self, t: Tanker) -> Generator[simpy.Event, Any, None]:
         """Queue for a berth, take a cargo from storage, load it, free the berth."""
         env, terminal = self.env, self.terminal
         arrived = env.now
@@ -276,7 +311,7 @@ class Fleet(Actor):
         yield env.timeout(terminal.loading_days(t.cargo_bbl))
         terminal.berths.release()
 
-    def _finish_loading(self, t: Tanker) -> Generator:
+    def _finish_loading(self, t: Tanker) -> Generator[simpy.Event, Any, None]:
         """A tanker placed at a berth at day 0 with its cargo aboard finishes loading."""
         terminal = self.terminal
         turn = terminal.berths.acquire(terminal.berth_priority(t.status))
@@ -286,7 +321,7 @@ class Fleet(Actor):
         yield self.env.timeout(terminal.loading_days(t.cargo_bbl) * self.initial_fraction())
         terminal.berths.release()
 
-    def _depart(self, t: Tanker) -> Generator:
+    def _depart(self, t: Tanker) -> Generator[simpy.Event, Any, str]:
         """Leave port, cross the territorial sea and the zone; returns the outcome."""
         env = self.env
         self.ledger.departures += 1

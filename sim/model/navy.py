@@ -133,9 +133,13 @@ class Navy(Actor):
             return
         if self.policy.enter_waters_after_days is None:
             self._noted[t.id] = (t, left_port)
-            left_port.callbacks.append(lambda _e: self._noted.pop(t.id, None))  # type: ignore[union-attr]
+            left_port.callbacks.append(lambda _e: self._forget(t.id))
         else:
             self.env.process(self._watch(t, left_port))
+
+    def _forget(self, tanker_id: int) -> None:
+        """A noted tanker left port: nothing will start its watch."""
+        self._noted.pop(tanker_id, None)
 
     def _start_noted(self) -> None:
         """A wait-time policy now applies: watch every tanker noted while there was none."""

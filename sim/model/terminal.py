@@ -6,11 +6,11 @@ import math
 from collections import deque
 
 import simpy
-from simpy.events import NORMAL
 
 from sim.config import Production
 from sim.config import Terminal as TerminalConfig
 from sim.model.ledger import Ledger
+from sim.model.simpy_internals import succeed_after
 from sim.model.slots import Slots
 
 
@@ -84,8 +84,7 @@ class Terminal:
         while queue and self.stock >= queue[0][1]:
             request, amount = queue.popleft()
             self.stock -= amount
-            request._ok, request._value = True, None  # as Event.succeed, but at ``now``
-            self.env.schedule(request, NORMAL, now - self.env.now)
+            succeed_after(self.env, request, now - self.env.now)
 
     def produce_step(self, k: int) -> None:
         """Add production step ``k``'s output to storage; cut or shut in what cannot be stored."""

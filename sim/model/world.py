@@ -23,6 +23,7 @@ from sim.model.court import Court
 from sim.model.fleet import Fleet
 from sim.model.ledger import TIMESERIES_COLUMNS, Ledger, event_frame, timeseries_frame
 from sim.model.navy import Navy
+from sim.model.simpy_internals import events_processed
 from sim.model.streams import Streams
 from sim.model.tanker import Tanker
 from sim.model.terminal import Terminal
@@ -248,8 +249,7 @@ class World:
             ),
             "mean_berth_wait_days": float(np.mean(waits)) if waits else math.nan,
             "berth_visits": len(waits),
-            # SimPy keeps no public counter: events scheduled minus those still queued.
-            "events": next(self.env._eid) - len(self.env._queue),  # type: ignore[attr-defined]
+            "events": events_processed(self.env),
         }
         return Replication(
             metrics={k: float(metrics[k]) for k in METRIC_KEYS},
