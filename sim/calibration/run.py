@@ -151,6 +151,9 @@ def _sampler(settings: Settings) -> Any:
         n = settings.workers or available_cpus()
         sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=n, check_max_eval=True)
     else:
+        from sim.extras import require
+
+        require("dask.distributed", "dask", "--sampler dask")
         from dask.distributed import Client
 
         client = Client(settings.dask_address) if settings.dask_address else Client()

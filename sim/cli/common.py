@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from pathlib import Path
 from typing import Any
@@ -32,11 +31,11 @@ def is_folder_mismatch(exc: BaseException) -> bool:
 
 def require_extra(module: str, extra: str, command: str) -> None:
     """Refuse ``command`` in one line when ``module`` (an optional dependency) is missing."""
-    if importlib.util.find_spec(module) is None:
-        raise CliError(
-            f"{command} needs {module}, which is in the optional '{extra}' extra: "
-            f"pip install 'blockade-sim[{extra}]' (make test installs every extra)"
-        )
+    from sim.extras import missing
+
+    error = missing(module, extra, command)
+    if error is not None:
+        raise CliError(str(error))
 
 
 def raise_cli_error(message: str) -> Any:

@@ -161,12 +161,11 @@ class DaskExecutor(Executor):
     task_seconds = 0.5  # ~1.5 ms of overhead per task
 
     def __init__(self, workers: int, address: str | None = None) -> None:
-        try:
-            from dask.distributed import Client, LocalCluster
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise ImportError(
-                "executor 'dask' needs dask.distributed: pip install 'blockade-sim[dask]'"
-            ) from exc
+        from sim.extras import require
+
+        require("dask.distributed", "dask", "experiment.executor")
+        from dask.distributed import Client, LocalCluster
+
         self.cluster = None
         if address:
             self.client = Client(address)
