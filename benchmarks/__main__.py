@@ -47,7 +47,7 @@ def model_events(repeats: int, reps: int) -> dict[str, float]:
 
     def work() -> float:
         events[0] = sum(
-            sim.simulate(cfg, seed=1, replication=i, record_events=False).metrics["events"]
+            sim.simulate(cfg, seed=1, replication=i, record_events=False).metrics["simpy_events"]
             for i in range(reps)
         )
         return events[0]
@@ -155,7 +155,7 @@ def scaling(repeats: int, reps: int) -> dict[str, float]:
 
         def work(cfg: sim.Config = cfg, events: list[float] = events) -> float:
             events[0] = sum(
-                sim.simulate(cfg, seed=1, replication=i, record_events=False).metrics["events"]
+                sim.simulate(cfg, seed=1, replication=i, record_events=False).metrics["simpy_events"]
                 for i in range(reps)
             )
             return reps

@@ -1,4 +1,4 @@
-"""A hash of every number the model produces on a fixed set of cases (``events`` excepted).
+"""A hash of every number the model produces on a fixed set of cases (``simpy_events`` excepted).
 
 Run it before and after a change meant to be pure speed: the same hash means the same
 results for the same seeds (metrics, daily series and event logs)::
@@ -33,7 +33,7 @@ def fingerprint() -> str:
         cfg = sim.load_config(name, overrides)
         for i in range(n):
             rep = sim.simulate(cfg, seed=7, replication=i, record_events=i % 3 == 0)
-            metrics = {k: v for k, v in rep.metrics.items() if k != "events"}
+            metrics = {k: v for k, v in rep.metrics.items() if k != "simpy_events"}
             h.update(json.dumps(metrics, sort_keys=True).encode())
             h.update(rep.daily.tobytes())
             if i % 3 == 0:

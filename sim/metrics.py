@@ -215,7 +215,7 @@ METRICS: tuple[Metric, ...] = (
         "mean wait from arrival to getting a berth (NaN if no visit)",
     ),
     _count("berth_visits", "Berth visits", "visits", "berth visits behind that mean"),
-    _count("events", "SimPy events", "events", "SimPy events processed (performance)"),
+    _count("simpy_events", "SimPy events", "events", "SimPy events processed (performance)"),
 )
 
 #: Metrics derived from a replication and its paired baseline.

@@ -42,7 +42,7 @@ def test_quick_benchmark_prints_every_figure() -> None:
     # The benchmark times the real model: its events per replication are what ``simulate``
     # reports for the same replications (the quick run times replications 0 and 1, seed 1).
     cfg = sim.load_config("venezuela_dec2025")
-    events = [sim.simulate(cfg, seed=1, replication=i).metrics["events"] for i in range(2)]
+    events = [sim.simulate(cfg, seed=1, replication=i).metrics["simpy_events"] for i in range(2)]
     assert figures["model_events_per_replication"] == sum(events) / 2
 
 

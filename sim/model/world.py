@@ -249,7 +249,7 @@ class World:
             ),
             "mean_berth_wait_days": float(np.mean(waits)) if waits else math.nan,
             "berth_visits": len(waits),
-            "events": events_processed(self.env),
+            "simpy_events": events_processed(self.env),
         }
         return Replication(
             metrics={k: float(metrics[k]) for k in METRIC_KEYS},
