@@ -35,7 +35,7 @@ class Navy(Actor):
     ledger: Ledger
 
     def __init__(
-        self, env: simpy.Environment, cfg: NavyConfig, policy: Policy, streams: Streams
+        self, env: simpy.Environment, cfg: NavyConfig, wait_policy: Policy, streams: Streams
     ) -> None:
         self.env = env
         self.streams = streams
@@ -46,11 +46,11 @@ class Navy(Actor):
         self._pursue = streams.uniform("navy.pursue")
         self._changed = env.event()  # fired (and replaced) when the policy changes
         self._noted: dict[int, tuple[Tanker, simpy.Event]] = {}  # waiting, not watched
-        self.reconfigure(cfg, policy)
+        self.reconfigure(cfg, wait_policy)
 
-    def reconfigure(self, cfg: NavyConfig, policy: Policy) -> None:
-        """Take new navy and policy settings (at build, or from a timeline entry)."""
-        self.cfg, self.policy = cfg, policy
+    def reconfigure(self, cfg: NavyConfig, wait_policy: Policy) -> None:
+        """Take new navy and wait-time policy settings (at build, or from a timeline entry)."""
+        self.cfg, self.wait_policy = cfg, wait_policy
         self.teams.resize(cfg.boarding_teams)
         self._boarding_days = self.streams.sampler("navy.boarding_days", cfg.boarding_days)
         self._escort_days = self.streams.sampler("navy.escort_days", cfg.escort_days)
@@ -60,7 +60,7 @@ class Navy(Actor):
         self.exposure_days = self.streams.sampler("voyage.exposure", cfg.exposure_days)
         changed, self._changed = self._changed, self.env.event()
         changed.succeed()  # watches of tankers in port look at the new policy
-        if policy.enter_waters_after_days is not None:
+        if wait_policy.enter_waters_after_days is not None:
             self._start_noted()
 
     def targets(self, status: str) -> bool:
@@ -131,7 +131,7 @@ class Navy(Actor):
         """
         if t.in_waters_tried:
             return
-        if self.policy.enter_waters_after_days is None:
+        if self.wait_policy.enter_waters_after_days is None:
             self._noted[t.id] = (t, left_port)
             left_port.callbacks.append(lambda _e: self._forget(t.id))
         else:
@@ -153,7 +153,7 @@ class Navy(Actor):
         there is no team then, when the navy next changes."""
         env = self.env
         while True:
-            after, changed = self.policy.enter_waters_after_days, self._changed
+            after, changed = self.wait_policy.enter_waters_after_days, self._changed
             wait = None if after is None else t.wait_start + after - env.now
             if wait is not None and wait <= 0 and self.teams.capacity > 0:
                 break
@@ -191,7 +191,7 @@ class Navy(Actor):
             teams.release()
             return
         boarding = self._boarding_days()
-        if self._in_waters() >= self.policy.in_waters_success_prob:
+        if self._in_waters() >= self.wait_policy.in_waters_success_prob:
             self.fleet.log(t, "in_waters_failed")
             self._hold(boarding)
             return
