@@ -25,9 +25,13 @@ run: $(STAMP_RUN)
 test: $(STAMP_DEV)
 	$(BIN)/python -m pytest -n 2 -q
 
+# ruff (style, imports, bugbear), mypy (config in pyproject.toml), and no function over 60
+# lines or cyclomatic complexity 15 outside plotting code (tools/complexity.py, radon).
 lint: $(STAMP_DEV)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/python -m tools.complexity
 
 format: $(STAMP_DEV)
 	$(BIN)/ruff format .
