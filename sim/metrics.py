@@ -274,3 +274,46 @@ def markdown() -> str:
         note = " (time to event)" if m.time_to_event else ""
         lines.append(f"| `{m.name}` | {m.label} | {m.unit or '–'} | {m.definition}{note} |")
     return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- what reports show
+
+#: Metrics shown first in the report's tables, in this order; the rest follow in the
+#: summary's order.
+REPORT_FIRST: tuple[str, ...] = (
+    "export_decline",
+    "exported_bbl",
+    "exported_bpd",
+    "exported_licensed_bbl",
+    "seizures",
+    "seized_bbl",
+    "seizures_in_waters",
+    "escapes",
+    "turnbacks",
+    "shut_in_bbl",
+    "stranded_bbl",
+    "stranded_peak_bbl",
+    "storage_end_bbl",
+    "days_to_storage_full",
+    "days_to_first_seizure",
+)
+#: The metrics of a sweep report's table (the first five of the sweep's otherwise).
+SWEEP_SHOWN: tuple[str, ...] = (
+    "export_decline",
+    "exported_bbl",
+    "seizures",
+    "shut_in_bbl",
+    "stranded_peak_bbl",
+)
+#: The report's headline list: each metric with the phrase that introduces it (a time to an
+#: event is stated as the share of runs where it happened and its median day).
+HEADLINES: tuple[tuple[str, str], ...] = (
+    ("export_decline", "Export decline against the paired no-blockade baseline"),
+    ("exported_bbl", "Exports over the horizon"),
+    ("seizures", "Tankers seized"),
+    ("seized_bbl", "Barrels seized"),
+    ("shut_in_bbl", "Production shut in"),
+    ("stranded_peak_bbl", "Peak cargo stranded in port"),
+    ("stranded_bbl", "Cargo stranded in port at the end"),
+    ("days_to_storage_full", "Storage full by the horizon"),
+)

@@ -22,7 +22,6 @@ import sim
 from sim.analysis import (
     distributions_chart,
     exports_fan_chart,
-    parse_annotations,
     plots,
     report,
     storage_chart,
@@ -374,56 +373,43 @@ def test_write_sweep_plots(sweep_dir: Path) -> None:
 # --------------------------------------------------------------------------- report
 
 
-def test_parse_annotations_bundled_scenario() -> None:
-    from sim.analysis.report import _lookup
-    from sim.config import scenarios_dir
+def test_assumption_rows_of_the_bundled_scenario() -> None:
+    from sim.analysis.assumptions import assumption_rows
+    from sim.sources import lookup
 
-    found = parse_annotations(scenarios_dir() / "scenario/venezuela_dec2025.yaml")
-    notes = {a.key: a for a in found}
-    assert len(notes) == len(found) > 30
+    cfg = sim.load_config("venezuela_dec2025").to_dict()
+    rows, source = assumption_rows(cfg)
+    notes = {r.key: r for r in rows}
+    assert source == "scenario/venezuela_dec2025.yaml"
+    assert len(notes) == len(rows) > 30
     assert notes["production.export_bpd"].kind == "source"
     assert notes["production.export_bpd"].note.startswith("F11 ")
+    assert notes["production.export_bpd"].value == "770000"
     assert notes["production.cut.deepen_days"].kind == "assumption"
     assert notes["fleet.tankers[1]"].value.startswith("{class: VLCC, status: sanctioned")
     assert "initial.loaded_waiting[0]" in notes
     # Every annotated key is a key of the loaded config, with the file's value.
-    cfg = sim.load_config("venezuela_dec2025").to_dict()
-    for a in found:
-        ok, value = _lookup(cfg, a.key)
-        assert ok, a.key
-    ok, value = _lookup(cfg, "production.export_bpd")
-    assert value == float(notes["production.export_bpd"].value)
+    assert all(lookup(cfg, r.key)[0] for r in rows)
+    assert not any(r.overridden for r in rows)
+    changed = sim.load_config("venezuela_dec2025", ["navy.boarding_teams=5"]).to_dict()
+    teams = {r.key: r for r in assumption_rows(changed)[0]}["navy.boarding_teams"]
+    assert (teams.overridden, teams.value, teams.file_value) == (True, "5", "3")
+    assert teams.explanation().startswith("overridden in this run (scenario file: 3); was: F41")
+    assert teams.explanation(["navy"]).startswith("varied by the sweep; scenario file: 3 (F41")
 
 
-def test_parse_annotations_shapes(tmp_path: Path) -> None:
-    path = tmp_path / "x.yaml"
-    path.write_text(
-        "# @package _global_\n"
-        "name: x   # assumption: a name\n"
-        'start: "2025-01-01"  # source: somewhere # with a hash\n'
-        "a:\n"
-        "  b:\n"
-        "    c: 1   # source: C\n"
-        "  d: [1, 2]  # assumption: D\n"
-        "             # continued on the next line\n"
-        "  # a block comment, not a continuation\n"
-        "items:\n"
-        "  - {k: 1}  # source: first\n"
-        "  - k: 2    # source: block item\n"
-        "    j: 3    # assumption: its sibling\n"
-        "e: 'x # not a comment'\n"
-        "f: 2  # plain comment\n"
-    )
-    got = {(a.key, a.value, a.kind, a.note) for a in parse_annotations(path)}
-    assert got == {
-        ("name", "x", "assumption", "a name"),
-        ("start", '"2025-01-01"', "source", "somewhere # with a hash"),
-        ("a.b.c", "1", "source", "C"),
-        ("a.d", "[1, 2]", "assumption", "D continued on the next line"),
-        ("items[0]", "{k: 1}", "source", "first"),
-        ("items[1].k", "2", "source", "block item"),
-        ("items[1].j", "3", "assumption", "its sibling"),
-    }
+def test_same_compares_a_file_value_with_a_run_value() -> None:
+    from sim.analysis.assumptions import same
+
+    assert same(2, {"dist": "fixed", "value": 2.0})  # a bare number is a fixed distribution
+    assert not same(2, {"dist": "uniform", "low": 1, "high": 3})
+    assert same({"low": 1}, {"dist": "uniform", "low": 1.0, "high": 3})  # the file's keys only
+    assert not same({"low": 1}, 1)
+    assert same([1, {"a": "x"}], [1.0, {"a": "x", "b": None}])
+    assert not same([1, 2], [1])
+    assert same(True, True) and not same(True, False) and not same(False, 0.5)
+    assert same(0.1, 0.1 + 1e-15) and not same(0.1, 0.11)
+    assert same("2025-12-10", "2025-12-10") and not same("a", "b")
 
 
 class _Page(HTMLParser):

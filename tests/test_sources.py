@@ -1,68 +1,42 @@
 """Every citation resolves inside the repository, and every real-world value has one.
 
 docs/sources.md is parsed into its rows (id -> fact, value, source). A *real-world
-parameter* is every value line of ``scenarios/scenario/*.yaml`` and ``scenarios/policy/*.yaml``
-(a ``key: value`` with a non-empty value, or a list item) except the top-level labels ``name``
-and ``description``, and every value under ``parameters:`` of ``scenarios/sensitivity/*.yaml``.
-Each must be covered by a ``# source: IDS ...`` or ``# assumption: reason`` comment: on its own
-line, on the line of a mapping it belongs to (``classes:  # source: F30`` covers the classes),
-or in the comment block directly above it; in a sensitivity spec, also in the comment block
-inside its parameter's entry. A ``# source:`` note starts with an id; an assumption gives a
-reason. Every id named anywhere in ``scenarios/`` (validation configs included) and ``docs/``
-must be a row of docs/sources.md. Problems are reported as ``file:line: what``.
+parameter* is every value of ``scenarios/scenario/*.yaml`` and ``scenarios/policy/*.yaml``
+(:func:`sim.sources.value_keys`: the leaves, list items, ``uncertain`` entries; not the labels
+``name`` and ``description``). Where each comes from is data: the sources file
+``scenarios/sources/<group>/<name>.yaml`` maps dotted keys to ``source: IDS ...`` or
+``assumption: reason``, a key covering everything below it; every value must be covered and
+every key must be a key of the file. In ``scenarios/sensitivity/*.yaml`` every parameter's entry
+holds a ``# source:`` or ``# assumption:`` comment (the spec has no field for it yet). A source
+starts with an id; an assumption gives a reason. Every id named anywhere in ``scenarios/``
+(sources files and validation configs included) and ``docs/`` must be a row of
+docs/sources.md. Problems are reported as ``file: what``.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import yaml
 
-from sim.analysis.report import _strip_comment
-from sim.sources import ID, Fact, cited_ids, parse_sources
+from sim.sources import (
+    ID,
+    Fact,
+    SourcesError,
+    cited_ids,
+    load_annotations,
+    lookup,
+    parse_sources,
+    sources_file,
+    uncovered,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCES = REPO / "docs" / "sources.md"
 MARK = re.compile(r"#\s*(?P<kind>source|assumption)\s*:(?P<note>.*)$")
-LABELS = frozenset({"name", "description"})
-BLOCK_SCALARS = frozenset({">", ">-", "|", "|-"})
-
-
-@dataclass(frozen=True)
-class Rule:
-    """Which value lines of a scenario folder are real-world parameters, and how they cite."""
-
-    under: str | None  # only values below this top-level key (None: all but the labels)
-    entry_blocks: bool  # a marked comment anywhere in the value's own entry covers it
-
-
-RULES = {
-    "scenario": Rule(under=None, entry_blocks=False),
-    "policy": Rule(under=None, entry_blocks=False),
-    "sensitivity": Rule(under="parameters", entry_blocks=True),
-}
-
-
-@dataclass
-class Value:
-    """A value line with what could cover it."""
-
-    number: int
-    top: str
-    marked: bool
-    ancestors: tuple[int, ...]
-    marked_above: bool
-
-
-@dataclass
-class Walk:
-    """The value lines of a YAML file and the marks around them."""
-
-    values: list[Value] = field(default_factory=list)
-    marked_parents: set[int] = field(default_factory=set)  # mapping lines with a mark
-    marked_blocks: set[int] = field(default_factory=set)  # mappings holding a marked comment
+GROUPS = ("scenario", "policy")
 
 
 @pytest.fixture(scope="module")
@@ -71,93 +45,53 @@ def facts() -> dict[str, Fact]:
     return parse_sources(SOURCES)
 
 
-def _mark(raw: str) -> re.Match[str] | None:
-    """The ``# source:`` / ``# assumption:`` of a line's comment (quotes respected)."""
-    return MARK.match(raw[len(_strip_comment(raw)) :].strip())
+def _where(path: Path) -> str:
+    """``path`` relative to the repository when it is inside it."""
+    return str(path.relative_to(REPO) if path.is_relative_to(REPO) else path)
 
 
-def walk(path: Path) -> Walk:
-    """Walk a block-style YAML file line by line, tracking parent mappings and comments."""
-    out = Walk()
-    stack: list[tuple[int, int, str]] = []  # (indent, line number, key) of open mappings
-    above: list[str] = []  # comment-only lines directly above the current line
-    scalar_indent: int | None = None  # inside a block scalar (description: >-)
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        indent, code = len(raw) - len(raw.lstrip()), _strip_comment(raw).strip()
-        if scalar_indent is not None and (not raw.strip() or indent > scalar_indent):
-            continue
-        scalar_indent = None
-        if not raw.strip():
-            above = []
-            continue
-        if not code:
-            above.append(raw)
-            parents = [line for col, line, _ in stack if col < indent]
-            if _mark(raw) and parents:
-                out.marked_blocks.add(parents[-1])
-            continue
-        while stack and stack[-1][0] >= indent:
-            stack.pop()
-        key, colon, value = code.removeprefix("- ").partition(":")
-        value = value.strip() if colon else code.removeprefix("- ")
-        top = stack[0][2] if stack else key.strip()
-        if value in BLOCK_SCALARS:
-            scalar_indent = indent
-        elif value:
-            marked_above = any(MARK.match(line.strip()) for line in above)
-            ancestors = tuple(line for _, line, _ in stack)
-            out.values.append(Value(number, top, bool(_mark(raw)), ancestors, marked_above))
-        else:
-            stack.append((indent, number, key.strip()))
-            if _mark(raw):
-                out.marked_parents.add(number)
-        above = []
-    return out
-
-
-def _real_world(value: Value, rule: Rule) -> bool:
-    """Whether a value line is a real-world parameter under ``rule``."""
-    if rule.under is not None:
-        return value.top == rule.under
-    return bool(value.ancestors) or value.top not in LABELS
-
-
-def _where(path: Path, number: int) -> str:
-    """``file:line``, the file relative to the repository when it is inside it."""
-    return f"{path.relative_to(REPO) if path.is_relative_to(REPO) else path}:{number}"
-
-
-def uncited(path: Path, rule: Rule) -> list[str]:
-    """``file:line`` of every real-world value of ``path`` with neither source nor assumption."""
-    found = walk(path)
-    problems = []
-    for v in found.values:
-        if not _real_world(v, rule):
-            continue
-        covered = v.marked or v.marked_above or bool(found.marked_parents & set(v.ancestors))
-        if rule.entry_blocks and v.ancestors and v.ancestors[-1] in found.marked_blocks:
-            covered = True
-        if not covered:
-            problems.append(
-                f"{_where(path, v.number)}: a real-world value with neither "
-                "'# source: ID' nor '# assumption: reason'"
-            )
+def unsourced(path: Path) -> list[str]:
+    """Every problem of a scenario file's sources: a bad entry, an uncovered value, a stale key."""
+    side = sources_file(path)
+    if not side.is_file():
+        return [f"{_where(path)}: no sources file {_where(side)}"]
+    try:
+        annotations = load_annotations(side)
+    except SourcesError as exc:
+        return [str(exc)]
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    problems = [
+        f"{_where(path)}: {key}: a real-world value with neither source nor assumption in "
+        f"{_where(side)}"
+        for key in uncovered(data, annotations)
+    ]
+    problems += [
+        f"{_where(side)}: {a.key}: not a key of {_where(path)}"
+        for a in annotations
+        if not lookup(data, a.key)[0]
+    ]
     return problems
 
 
-def bad_marks(path: Path) -> list[str]:
-    """``file:line`` of every ``# source:`` without a leading id and empty ``# assumption:``."""
+def unmarked_entries(path: Path) -> list[str]:
+    """Parameters of a sensitivity spec whose entry has no well-formed source or assumption."""
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    entries = re.split(
+        r"\n  (?=[a-z_.]+:\n)", path.read_text(encoding="utf-8").split("\nparameters:\n", 1)[1]
+    )
+    by_name = {e.split(":", 1)[0].strip(): e for e in entries}
     problems = []
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        mark = _mark(raw)
-        if mark is None:
-            continue
-        note = mark.group("note").strip()
-        if mark.group("kind") == "source" and not ID.match(note):
-            problems.append(f"{_where(path, number)}: '# source:' must start with an id: {note!r}")
-        if mark.group("kind") == "assumption" and not note.strip("( )"):
-            problems.append(f"{_where(path, number)}: '# assumption:' without a reason")
+    for name in spec["parameters"]:
+        marks = [MARK.search(line) for line in by_name.get(name, "").splitlines()]
+        good = [m for m in marks if m and _well_formed(m.group("kind"), m.group("note"))]
+        if not good:
+            problems.append(f"{_where(path)}: {name}: no '# source: ID' or '# assumption: reason'")
     return problems
+
+
+def _well_formed(kind: str, note: str) -> bool:
+    note = note.strip()
+    return bool(ID.match(note)) if kind == "source" else bool(note.strip("( )"))
 
 
 def unknown_ids(path: Path, facts: dict[str, Fact]) -> list[str]:
@@ -167,7 +101,7 @@ def unknown_ids(path: Path, facts: dict[str, Fact]) -> list[str]:
         missing = [i for i in cited_ids(line) if i not in facts]
         if missing:
             problems.append(
-                f"{_where(path, number)}: cites {', '.join(missing)}, not in docs/sources.md"
+                f"{_where(path)}:{number}: cites {', '.join(missing)}, not in docs/sources.md"
             )
     return problems
 
@@ -212,11 +146,17 @@ def test_cited_ids_reads_lists_ranges_and_possessives():
 # --------------------------------------------------------------------------- the scenarios
 
 
-@pytest.mark.parametrize("folder", sorted(RULES))
-def test_every_real_world_value_cites_a_source_or_an_assumption(folder):
-    files = _scenario_files(folder)
+@pytest.mark.parametrize("group", GROUPS)
+def test_every_real_world_value_has_a_source_or_an_assumption(group):
+    files = _scenario_files(group)
     assert files
-    _report([p for path in files for p in uncited(path, RULES[folder]) + bad_marks(path)])
+    _report([p for path in files for p in unsourced(path)])
+
+
+def test_every_sensitivity_range_cites_a_source_or_an_assumption():
+    files = _scenario_files("sensitivity")
+    assert files
+    _report([p for path in files for p in unmarked_entries(path)])
 
 
 def test_every_id_cited_in_scenarios_and_docs_exists(facts):
@@ -237,7 +177,7 @@ def test_nothing_points_outside_the_repository():
     roots = ["scenarios", "docs", "sim", "benchmarks", "notebooks", "tests", "README.md"]
     paths = [p for r in roots for p in ([REPO / r] if r.endswith(".md") else (REPO / r).rglob("*"))]
     problems = [
-        f"{_where(path, number)}: {needle!r}"
+        f"{_where(path)}:{number}: {needle!r}"
         for path in paths
         if path.suffix in {".py", ".md", ".yaml", ".ipynb"}
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
@@ -250,27 +190,67 @@ def test_nothing_points_outside_the_repository():
 # --------------------------------------------------------------------------- the checker itself
 
 
-def test_checker_names_file_and_line_of_each_problem(tmp_path, facts):
-    path = tmp_path / "bad.yaml"
-    path.write_text(
+def _scenario(tmp_path: Path, text: str, sources: str) -> Path:
+    path = tmp_path / "scenario" / "x.yaml"
+    side = tmp_path / "sources" / "scenario" / "x.yaml"
+    for file, body in ((path, text), (side, sources)):
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(body, encoding="utf-8")
+    return path
+
+
+def test_checker_names_each_uncovered_value_and_stale_key(tmp_path, facts):
+    path = _scenario(
+        tmp_path,
         "name: x\n"
         "navy:\n"
-        "  boarding_teams: 3    # source: F41\n"
+        "  boarding_teams: 3\n"
         "  detection_prob: 0.9\n"
-        "  # assumption: a block above covers the next value only\n"
-        "  exposure_days: 2\n"
-        "  escort_days: 5\n"
-        "  classes:             # assumption: parent covers its children\n"
-        "    VLCC: 2000000\n"
-        "  targets: all         # source: F999 (no such row)\n"
-        "  board_success_prob: 1  # source: trust me\n"
-        "  capacity: 2          # assumption:\n",
-        encoding="utf-8",
+        "  classes: {VLCC: 2000000}\n"
+        "fleet:\n"
+        "  tankers:\n"
+        "    - {class: VLCC, count: 2}\n"
+        "    - {class: Aframax, count: 1}\n"
+        "uncertain:\n"
+        "  navy.detection_prob: {dist: uniform, low: 0.8, high: 1.0}\n",
+        "navy.boarding_teams: {source: F41}\n"
+        "navy.classes: {assumption: a parent covers its children}\n"
+        "fleet.tankers[0]: {source: F31 (one item)}\n"
+        "navy.gone: {assumption: a key the file does not have}\n"
+        "targets: {source: F999 (no such row)}\n",
     )
-    rule = RULES["scenario"]
-    assert [p.split(": ", 1)[0] for p in uncited(path, rule)] == [f"{path}:4", f"{path}:7"]
-    assert [p.split(": ", 1)[0] for p in bad_marks(path)] == [f"{path}:11", f"{path}:12"]
-    assert unknown_ids(path, facts) == [f"{path}:10: cites F999, not in docs/sources.md"]
+    side = tmp_path / "sources" / "scenario" / "x.yaml"
+    assert [p.split(": ")[1] for p in unsourced(path)] == [
+        "navy.detection_prob",
+        "fleet.tankers[1].class",
+        "fleet.tankers[1].count",
+        "uncertain.navy.detection_prob",
+        "navy.gone",
+        "targets",
+    ]
+    assert unknown_ids(side, facts) == [f"{side}:5: cites F999, not in docs/sources.md"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("{source: trust me}", "a source must start with a row id"),
+        ("{assumption: ''}", "an assumption must give its reason"),
+        ("{source: F41, assumption: both}", "exactly one of"),
+        ("F41", "exactly one of"),
+    ],
+)
+def test_a_bad_sources_entry_is_one_line_naming_its_key(tmp_path, entry, message):
+    path = _scenario(tmp_path, "navy:\n  boarding_teams: 3\n", f"navy.boarding_teams: {entry}\n")
+    (problem,) = unsourced(path)
+    assert "navy.boarding_teams: " in problem and message in problem and "\n" not in problem
+
+
+def test_a_scenario_without_a_sources_file_is_named(tmp_path):
+    path = tmp_path / "scenario" / "y.yaml"
+    path.parent.mkdir()
+    path.write_text("navy:\n  boarding_teams: 3\n", encoding="utf-8")
+    assert unsourced(path) == [f"{path}: no sources file {tmp_path / 'sources/scenario/y.yaml'}"]
 
 
 def test_checker_reads_sensitivity_entries(tmp_path):
@@ -282,7 +262,13 @@ def test_checker_reads_sensitivity_entries(tmp_path):
         "    range: [1, 8]\n"
         "    # source: F41\n"
         "  navy.detection_prob:\n"
-        "    range: [0.5, 1.0]\n",
+        "    range: [0.5, 1.0]\n"
+        "  navy.exposure_days:\n"
+        "    range: [1, 3]\n"
+        "    # source: trust me\n",
         encoding="utf-8",
     )
-    assert [p.split(": ", 1)[0] for p in uncited(path, RULES["sensitivity"])] == [f"{path}:7"]
+    assert [p.split(": ")[1] for p in unmarked_entries(path)] == [
+        "navy.detection_prob",
+        "navy.exposure_days",
+    ]

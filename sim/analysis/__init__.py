@@ -14,7 +14,7 @@ from sim.analysis.plots import (
     typical_replication,
     write_run_plots,
 )
-from sim.analysis.report import is_sweep_dir, parse_annotations, write_report
+from sim.analysis.report import is_sweep_dir, write_report
 from sim.analysis.sweep import load_sweep, sweep_heatmap, sweep_lines, swept_keys, write_sweep_plots
 
 __all__ = [
@@ -22,7 +22,6 @@ __all__ = [
     "exports_fan_chart",
     "is_sweep_dir",
     "load_sweep",
-    "parse_annotations",
     "run_timeline_chart",
     "storage_chart",
     "stranded_chart",
