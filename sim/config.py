@@ -15,6 +15,7 @@ import datetime as dt
 import math
 import re
 import statistics
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -24,10 +25,16 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
     ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
     field_validator,
+    model_serializer,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 from scipy import special
 
 from sim.fields import Real, StrictModel
@@ -123,9 +130,22 @@ class ConfigError(ValueError):
     """A config that cannot be simulated; the message names the key and what is allowed."""
 
 
-def _bad(key: str, message: str) -> ValueError:
+class FieldError(ValueError):
+    """A validator's complaint about sub-key ``key`` of what it validates ("": all of it).
+
+    Pydantic keeps the exception in its error's context, so :func:`_first_error` joins
+    ``key`` onto the location pydantic reports (``fleet`` + ``tankers[0].class``).
+    """
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.message = message
+
+
+def _bad(key: str, message: str) -> FieldError:
     """An error about sub-key ``key`` of the model being validated (joined into the path)."""
-    return ValueError(f"@{key}@ {message}")
+    return FieldError(key, message)
 
 
 def _whole(v: Any) -> Any:
@@ -170,58 +190,217 @@ _ALIASED = ConfigDict(
 
 _NORMAL = statistics.NormalDist()
 
-_DIST_PARAMS: dict[str, tuple[str, ...]] = {
-    "fixed": ("value",),
-    "exponential": ("mean",),
-    "lognormal": ("median", "sigma"),
-    "uniform": ("low", "high"),
-    "triangular": ("low", "mode", "high"),
-    "gamma": ("mean", "cv"),
-}
+Sigma = Annotated[Real, Field(ge=0.0, le=MAX_LOGNORMAL_SIGMA)]
+GammaCV = Annotated[Real, Field(ge=0.0, le=MAX_GAMMA_CV)]
+
+#: Every parameter a distribution may have, in the order a config lists them.
+DIST_PARAMETERS: tuple[str, ...] = ("value", "mean", "median", "sigma", "low", "mode", "high", "cv")
 
 
-class Dist(_Model):
-    """A non-negative random duration or quantity: ``{dist: gamma, mean: 2, cv: 0.5}``."""
+class _Law(_Model, ABC):
+    """What every kind of distribution offers; each kind is its own model below."""
 
-    dist: Literal["fixed", "exponential", "lognormal", "uniform", "triangular", "gamma"]
-    value: Days | None = None
-    mean: Days | None = None
-    median: PositiveDays | None = None
-    sigma: Annotated[Real, Field(ge=0.0, le=MAX_LOGNORMAL_SIGMA)] | None = None
-    low: Days | None = None
-    mode: Days | None = None
-    high: Days | None = None
-    cv: Annotated[Real, Field(ge=0.0, le=MAX_GAMMA_CV)] | None = None
+    dist: str
 
-    @model_validator(mode="before")
     @classmethod
-    def _bare_number(cls, data: Any) -> Any:
-        if isinstance(data, bool | np.bool_):
-            raise ValueError("expected a number or a mapping {dist: ..., ...}")
-        if isinstance(data, int | float | np.integer | np.floating):
-            return {"dist": "fixed", "value": data}
-        return data
+    def parameters(cls) -> tuple[str, ...]:
+        """The parameters this kind takes, in config order."""
+        return tuple(k for k in cls.model_fields if k != "dist")
+
+    @model_serializer(mode="wrap")
+    def _every_parameter(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A dump lists every parameter (None where this kind has none), as configs always
+        # have: config hashes and stored config.yaml files stay the same, and a dotted key
+        # set into a dump (a timeline, a sensitivity path) finds the parameter it names.
+        data = handler(self)
+        return {"dist": data["dist"], **{k: data.get(k) for k in DIST_PARAMETERS}}
+
+    @property
+    @abstractmethod
+    def mean_value(self) -> float:
+        """The distribution's mean."""
+
+    def ppf(self, u: float) -> float:
+        """The ``u``-quantile: a tanker that drew ``u`` keeps its rank when the dist changes."""
+        return self._quantile(min(max(u, 1e-12), 1.0 - 1e-12))
+
+    @abstractmethod
+    def _quantile(self, u: float) -> float:
+        """The ``u``-quantile for ``u`` strictly inside (0, 1)."""
+
+    @abstractmethod
+    def cdf(self, x: float) -> float:
+        """P(X <= x)."""
+
+    def ppf_beyond(self, u: float, x: float) -> float:
+        """The ``u``-quantile of the distribution given that the value exceeds ``x``."""
+        below = self.cdf(x)
+        return max(x, self.ppf(below + u * (1.0 - below)))
+
+    @abstractmethod
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Draw ``n`` values from ``rng`` (always consumes the stream the same way)."""
+
+
+class Fixed(_Law):
+    """A constant: ``{dist: fixed, value: 2}`` (a bare number in a config means this)."""
+
+    dist: Literal["fixed"] = "fixed"
+    value: Days
+
+    @property
+    def mean_value(self) -> float:
+        """The value."""
+        return float(self.value)
+
+    def _quantile(self, u: float) -> float:
+        return float(self.value)
+
+    def cdf(self, x: float) -> float:
+        """P(X <= x): a step at the value."""
+        return 1.0 if x >= self.value else 0.0
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` copies of the value (``rng`` is not touched)."""
+        return np.full(n, float(self.value))
+
+
+class Exponential(_Law):
+    """``{dist: exponential, mean: 2}``; mean 0 is always 0."""
+
+    dist: Literal["exponential"] = "exponential"
+    mean: Days
+
+    @property
+    def mean_value(self) -> float:
+        """The mean."""
+        return float(self.mean)
+
+    def _quantile(self, u: float) -> float:
+        return -float(self.mean) * math.log1p(-u)
+
+    def cdf(self, x: float) -> float:
+        """P(X <= x)."""
+        return 1.0 if not self.mean else max(0.0, 1.0 - math.exp(-x / self.mean))
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` draws from ``rng`` (none for mean 0)."""
+        return rng.exponential(self.mean, n) if self.mean else np.zeros(n)
+
+
+class Lognormal(_Law):
+    """``{dist: lognormal, median: 2, sigma: 0.5}``: log X is normal(log median, sigma)."""
+
+    dist: Literal["lognormal"] = "lognormal"
+    median: PositiveDays
+    sigma: Sigma
+
+    @property
+    def mean_value(self) -> float:
+        """median * exp(sigma**2 / 2)."""
+        return float(self.median * math.exp(self.sigma**2 / 2))
+
+    def _quantile(self, u: float) -> float:
+        return float(self.median) * math.exp(self.sigma * _NORMAL.inv_cdf(u))
+
+    def cdf(self, x: float) -> float:
+        """P(X <= x) (a step at the median for sigma 0)."""
+        if x <= 0:
+            return 0.0
+        if not self.sigma:
+            return float(x >= self.median)
+        return _NORMAL.cdf(math.log(x / self.median) / self.sigma)
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` draws from ``rng``."""
+        return rng.lognormal(math.log(self.median), self.sigma, n)
+
+
+class Uniform(_Law):
+    """``{dist: uniform, low: 1, high: 3}``."""
+
+    dist: Literal["uniform"] = "uniform"
+    low: Days
+    high: Days
 
     @model_validator(mode="after")
-    def _params(self) -> Dist:
-        needed = _DIST_PARAMS[self.dist]
-        given = {k for k in ("value", "mean", "median", "sigma", "low", "mode", "high", "cv")}
-        given = {k for k in given if getattr(self, k) is not None}
-        missing = [k for k in needed if k not in given]
-        extra = sorted(given - set(needed))
-        if missing or extra:
-            raise ValueError(
-                f"dist '{self.dist}' takes exactly {', '.join(needed)}"
-                + (f"; missing {', '.join(missing)}" if missing else "")
-                + (f"; unexpected {', '.join(extra)}" if extra else "")
-            )
-        if self.dist == "uniform" and self.low > self.high:  # type: ignore[operator]
+    def _ordered(self) -> Uniform:
+        if self.low > self.high:
             raise ValueError("uniform needs low <= high")
-        if self.dist == "triangular" and not (self.low <= self.mode <= self.high):  # type: ignore[operator]
+        return self
+
+    @property
+    def mean_value(self) -> float:
+        """The midpoint."""
+        return (self.low + self.high) / 2
+
+    def _quantile(self, u: float) -> float:
+        return self.low + (self.high - self.low) * u
+
+    def cdf(self, x: float) -> float:
+        """P(X <= x) (a step for low == high)."""
+        if self.high == self.low:
+            return float(x >= self.low)
+        return min(1.0, max(0.0, (x - self.low) / (self.high - self.low)))
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` draws from ``rng``."""
+        return rng.uniform(self.low, self.high, n)
+
+
+class Triangular(_Law):
+    """``{dist: triangular, low: 1, mode: 2, high: 5}``."""
+
+    dist: Literal["triangular"] = "triangular"
+    low: Days
+    mode: Days
+    high: Days
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Triangular:
+        if not self.low <= self.mode <= self.high:
             raise ValueError("triangular needs low <= mode <= high")
-        if self.dist == "triangular" and self.low == self.high:
+        if self.low == self.high:
             raise ValueError("triangular needs low < high (use dist: fixed for a constant)")
-        if self.dist == "gamma" and 0 < self.cv < MIN_GAMMA_CV:  # type: ignore[operator]
+        return self
+
+    @property
+    def mean_value(self) -> float:
+        """(low + mode + high) / 3."""
+        return (self.low + self.mode + self.high) / 3
+
+    def _quantile(self, u: float) -> float:
+        lo, mode, hi = float(self.low), float(self.mode), float(self.high)
+        if u < (mode - lo) / (hi - lo):
+            return lo + math.sqrt(u * (hi - lo) * (mode - lo))
+        return hi - math.sqrt((1.0 - u) * (hi - lo) * (hi - mode))
+
+    def cdf(self, x: float) -> float:
+        """P(X <= x)."""
+        lo, mode, hi = float(self.low), float(self.mode), float(self.high)
+        if x <= lo:
+            return 0.0
+        if x >= hi:
+            return 1.0
+        if x <= mode:
+            return (x - lo) ** 2 / ((hi - lo) * (mode - lo))
+        return 1.0 - (hi - x) ** 2 / ((hi - lo) * (hi - mode))
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` draws from ``rng``."""
+        return rng.triangular(self.low, self.mode, self.high, n)
+
+
+class Gamma(_Law):
+    """``{dist: gamma, mean: 2, cv: 0.5}``: shape 1/cv**2; cv 0 or mean 0 is the mean."""
+
+    dist: Literal["gamma"] = "gamma"
+    mean: Days
+    cv: GammaCV
+
+    @model_validator(mode="after")
+    def _drawable(self) -> Gamma:
+        if 0 < self.cv < MIN_GAMMA_CV:
             raise _bad(
                 "cv",
                 f"must be 0 or in [{MIN_GAMMA_CV:g}, {MAX_GAMMA_CV:g}] (the gamma shape "
@@ -231,104 +410,109 @@ class Dist(_Model):
 
     @property
     def mean_value(self) -> float:
-        """The distribution's mean."""
-        match self.dist:
-            case "fixed":
-                return float(self.value)  # type: ignore[arg-type]
-            case "exponential" | "gamma":
-                return float(self.mean)  # type: ignore[arg-type]
-            case "lognormal":
-                return float(self.median * math.exp(self.sigma**2 / 2))  # type: ignore[operator]
-            case "uniform":
-                return (self.low + self.high) / 2  # type: ignore[operator]
-            case _:
-                return (self.low + self.mode + self.high) / 3  # type: ignore[operator]
+        """The mean."""
+        return float(self.mean)
 
-    def ppf(self, u: float) -> float:
-        """The ``u``-quantile: a tanker that drew ``u`` keeps its rank when the dist changes."""
-        u = min(max(u, 1e-12), 1.0 - 1e-12)
-        match self.dist:
-            case "fixed":
-                return float(self.value)  # type: ignore[arg-type]
-            case "exponential":
-                return -float(self.mean) * math.log1p(-u)  # type: ignore[arg-type]
-            case "lognormal":
-                return float(self.median) * math.exp(self.sigma * _NORMAL.inv_cdf(u))  # type: ignore[arg-type, operator]
-            case "uniform":
-                return self.low + (self.high - self.low) * u  # type: ignore[operator]
-            case "triangular":
-                lo, mode, hi = float(self.low), float(self.mode), float(self.high)  # type: ignore[arg-type]
-                if u < (mode - lo) / (hi - lo):
-                    return lo + math.sqrt(u * (hi - lo) * (mode - lo))
-                return hi - math.sqrt((1.0 - u) * (hi - lo) * (hi - mode))
-            case _:
-                if not self.mean or not self.cv:
-                    return float(self.mean or 0.0)
-                shape = 1.0 / self.cv**2
-                return float(special.gammaincinv(shape, u)) * self.mean / shape
+    @property
+    def _shape(self) -> float:
+        return 1.0 / self.cv**2
+
+    def _quantile(self, u: float) -> float:
+        if not self.mean or not self.cv:
+            return float(self.mean)
+        return float(special.gammaincinv(self._shape, u)) * self.mean / self._shape
 
     def cdf(self, x: float) -> float:
-        """P(X <= x)."""
-        match self.dist:
-            case "fixed":
-                return 1.0 if x >= self.value else 0.0  # type: ignore[operator]
-            case "exponential":
-                return 1.0 if not self.mean else max(0.0, 1.0 - math.exp(-x / self.mean))
-            case "lognormal":
-                if x <= 0:
-                    return 0.0
-                return (
-                    _NORMAL.cdf(math.log(x / self.median) / self.sigma)
-                    if self.sigma
-                    else float(x >= self.median)
-                )  # type: ignore[operator, arg-type]
-            case "uniform":
-                if self.high == self.low:
-                    return float(x >= self.low)  # type: ignore[operator]
-                return min(1.0, max(0.0, (x - self.low) / (self.high - self.low)))  # type: ignore[operator]
-            case "triangular":
-                lo, mode, hi = float(self.low), float(self.mode), float(self.high)  # type: ignore[arg-type]
-                if x <= lo:
-                    return 0.0
-                if x >= hi:
-                    return 1.0
-                if x <= mode:
-                    return (x - lo) ** 2 / ((hi - lo) * (mode - lo))
-                return 1.0 - (hi - x) ** 2 / ((hi - lo) * (hi - mode))
-            case _:
-                if not self.mean or not self.cv:
-                    return float(x >= (self.mean or 0.0))
-                shape = 1.0 / self.cv**2
-                return float(special.gammainc(shape, max(0.0, x) * shape / self.mean))
-
-    def ppf_beyond(self, u: float, x: float) -> float:
-        """The ``u``-quantile of the distribution given that the value exceeds ``x``."""
-        below = self.cdf(x)
-        return max(x, self.ppf(below + u * (1.0 - below)))
+        """P(X <= x) (a step at the mean when it is constant)."""
+        if not self.mean or not self.cv:
+            return float(x >= self.mean)
+        return float(special.gammainc(self._shape, max(0.0, x) * self._shape / self.mean))
 
     def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """Draw ``n`` values from ``rng`` (always consumes the stream the same way)."""
-        match self.dist:
-            case "fixed":
-                return np.full(n, float(self.value))  # type: ignore[arg-type]
-            case "exponential":
-                return rng.exponential(self.mean, n) if self.mean else np.zeros(n)
-            case "lognormal":
-                return rng.lognormal(math.log(self.median), self.sigma, n)  # type: ignore[arg-type]
-            case "uniform":
-                return rng.uniform(self.low, self.high, n)
-            case "triangular":
-                return rng.triangular(self.low, self.mode, self.high, n)
-            case _:
-                if not self.mean or not self.cv:
-                    return np.full(n, float(self.mean or 0.0))
-                shape = 1.0 / self.cv**2  # type: ignore[operator]
-                return rng.gamma(shape, self.mean / shape, n)  # type: ignore[operator]
+        """``n`` draws from ``rng`` (none when constant)."""
+        if not self.mean or not self.cv:
+            return np.full(n, float(self.mean))
+        return rng.gamma(self._shape, self.mean / self._shape, n)
 
 
-def fixed(value: float) -> Dist:
+_KINDS: dict[str, type[_Law]] = {
+    kind.model_fields["dist"].default: kind
+    for kind in (Fixed, Exponential, Lognormal, Uniform, Triangular, Gamma)
+}
+
+
+def _one_of(names: Sequence[str]) -> str:
+    """``'a', 'b' or 'c'``."""
+    quoted = [repr(n) for n in names]
+    return f"{', '.join(quoted[:-1])} or {quoted[-1]}" if len(quoted) > 1 else quoted[0]
+
+
+def _dist_error(data: dict[str, Any], errors: list[ErrorDetails]) -> FieldError:
+    """One line for the failed validation of a distribution mapping, as pydantic saw it."""
+    first = errors[0]
+    if first["type"] == "union_tag_not_found":
+        return _bad("dist", "required key is missing")
+    if first["type"] == "union_tag_invalid":
+        return _bad("dist", f"Input should be {_one_of(list(_KINDS))} (got {data['dist']!r})")
+    kind = _KINDS[str(first["loc"][0])]  # inside the kind's model: its tag, then the key
+
+    def shape(e: ErrorDetails) -> bool:  # a parameter missing, or one of another kind
+        return e["type"] == "missing" or (
+            e["type"] == "extra_forbidden" and e["loc"][-1] in DIST_PARAMETERS
+        )
+
+    needed = kind.parameters()
+    other = [e for e in errors if not shape(e)]
+    if other and other[0]["type"] == "extra_forbidden":
+        takes = f"dist '{data['dist']}' takes {', '.join(needed)}"
+        return _bad(str(other[0]["loc"][-1]), f"unknown key ({takes})")
+    if other:
+        return _bad(*_describe(other[0], other[0]["loc"][1:]))
+    missing = [str(e["loc"][-1]) for e in errors if e["type"] == "missing"]
+    extra = sorted(str(e["loc"][-1]) for e in errors if e["type"] == "extra_forbidden")
+    return _bad(
+        "",
+        f"dist '{data['dist']}' takes exactly {', '.join(needed)}"
+        + (f"; missing {', '.join(missing)}" if missing else "")
+        + (f"; unexpected {', '.join(extra)}" if extra else ""),
+    )
+
+
+def _dist_input(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """A bare number is a fixed value and a parameter set to None is absent (as in a dump)."""
+    if isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    ):
+        value = {"dist": "fixed", "value": value}
+    elif isinstance(value, dict):
+        value = {k: v for k, v in value.items() if v is not None}
+    elif not isinstance(value, _Law):
+        raise ValueError("expected a number or a mapping {dist: ..., ...}")
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        raise _dist_error(value, exc.errors()) from None
+
+
+Dist = Annotated[
+    Fixed | Exponential | Lognormal | Uniform | Triangular | Gamma,
+    Field(discriminator="dist"),
+    WrapValidator(_dist_input),
+]
+"""A non-negative random duration or quantity: ``{dist: gamma, mean: 2, cv: 0.5}``, one
+model per kind (chosen by ``dist``), or a bare number for a fixed value."""
+
+_DIST_ADAPTER: TypeAdapter[Dist] = TypeAdapter(Dist)
+
+
+def as_dist(data: Any) -> Dist:
+    """``data`` (a number or a ``{dist: ...}`` mapping) validated as a distribution."""
+    return _DIST_ADAPTER.validate_python(data)
+
+
+def fixed(value: float) -> Fixed:
     """A degenerate distribution at ``value``."""
-    return Dist(dist="fixed", value=value)
+    return Fixed(value=value)
 
 
 # --------------------------------------------------------------------------- sections
@@ -468,7 +652,11 @@ class Fleet(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> Fleet:
         known = set(self.classes)
-        for name, groups in (("tankers", self.tankers), ("arrival_mix", self.arrival_mix)):
+        lists: dict[str, Sequence[TankerGroup | ArrivalMix]] = {
+            "tankers": self.tankers,
+            "arrival_mix": self.arrival_mix,
+        }
+        for name, groups in lists.items():
             for i, g in enumerate(groups):
                 if g.tanker_class not in known:
                     raise _bad(
@@ -905,7 +1093,7 @@ class Config(_Model):
         if fleet.mode == "closed":
             available: dict[tuple[str, str], int] = {}
             for g in fleet.tankers:
-                key = (g.tanker_class, g.status)
+                key: tuple[str, str] = (g.tanker_class, g.status)
                 available[key] = available.get(key, 0) + g.count
             placed: dict[tuple[str, str], int] = {}
             for _, g in self.initial.groups():
@@ -1013,23 +1201,28 @@ def _format_loc(loc: Sequence[int | str]) -> str:
     return out
 
 
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    loc = _format_loc([p for p in err["loc"] if not str(p).startswith(("function-", "tagged"))])
+def _describe(err: ErrorDetails, loc: Sequence[int | str] | None = None) -> tuple[str, str]:
+    """(the key path, what is wrong) of one pydantic error; ``loc`` instead of its own."""
+    parts = err["loc"] if loc is None else loc
+    key = _format_loc([p for p in parts if not str(p).startswith(("function-", "tagged"))])
+    error = err.get("ctx", {}).get("error")
+    if isinstance(error, FieldError):
+        return ".".join(p for p in (key, error.key) if p), error.message
     msg = err["msg"].removeprefix("Value error, ")
-    if msg.startswith("@"):
-        sub, _, msg = msg[1:].partition("@ ")
-        return f"{loc + '.' if loc else ''}{sub}: {msg}"
     if err["type"] == "extra_forbidden":
-        parent = loc.rpartition(".")[0] or "the top level"
-        return f"{loc}: unknown key (not allowed at {parent})"
+        return key, f"unknown key (not allowed at {key.rpartition('.')[0] or 'the top level'})"
     if err["type"] == "literal_error":
-        return f"{loc}: {msg} (got {err.get('input')!r})"
+        return key, f"{msg} (got {err.get('input')!r})"
     if err["type"] == "missing":
-        return f"{loc}: required key is missing"
+        return key, "required key is missing"
     got = err.get("input")
-    shown = "" if isinstance(got, dict | list | tuple) else f" (got {got!r})"
-    return f"{loc}: {msg}{shown}" if loc else f"{msg}{shown}"
+    return key, msg + ("" if isinstance(got, dict | list | tuple) else f" (got {got!r})")
+
+
+def _first_error(exc: ValidationError) -> str:
+    """The first error of ``exc`` as one line: ``key.path: what is wrong``."""
+    key, message = _describe(exc.errors()[0])
+    return f"{key}: {message}" if key else message
 
 
 def validate(data: dict[str, Any]) -> Config:

@@ -15,7 +15,7 @@ from sim.calibration import Settings, calibrate, load_observations, parse_observ
 from sim.calibration import simulator as simulator_module
 from sim.calibration.priors import check_priors, scipy_args
 from sim.calibration.simulator import Simulator, needed_horizon, particle_config
-from sim.config import ConfigError, Dist, scenarios_dir
+from sim.config import ConfigError, as_dist, scenarios_dir
 from sim.experiment.store import RunFolderMismatch
 
 OBSERVATIONS = scenarios_dir() / "observations" / "venezuela_dec2025.yaml"
@@ -48,7 +48,7 @@ def cfg() -> sim.Config:
     ],
 )
 def test_prior_is_the_same_law_as_the_config_draws(dist: dict[str, float]) -> None:
-    d = Dist.model_validate(dist)
+    d = as_dist(dist)
     name, kwargs = scipy_args(d)
     law = getattr(stats, name)(**kwargs)
     for u in (0.05, 0.3, 0.5, 0.9):

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 import sim
-from sim.config import Dist, validate
+from sim.config import Exponential, Fixed, as_dist, validate
 
 BASE = sim.load_config("venezuela_dec2025").to_dict()
 
@@ -188,16 +188,16 @@ def test_config_is_frozen():
 
 def test_bare_number_is_a_fixed_distribution():
     cfg = sim.load_config("venezuela_dec2025", overrides=["navy.boarding_days=2.5"])
-    assert cfg.navy.boarding_days == Dist(dist="fixed", value=2.5)
+    assert cfg.navy.boarding_days == Fixed(value=2.5)
     assert cfg.navy.boarding_days.mean_value == 2.5
-    assert Dist.model_validate(3) == Dist(dist="fixed", value=3.0)
+    assert as_dist(3) == Fixed(value=3.0)
 
 
 def test_mapping_override_replaces_the_distribution():
     cfg = sim.load_config(
         "venezuela_dec2025", overrides=["navy.boarding_days={dist: exponential, mean: 2}"]
     )
-    assert cfg.navy.boarding_days == Dist(dist="exponential", mean=2.0)
+    assert cfg.navy.boarding_days == Exponential(mean=2.0)
 
 
 def test_overrides_set_keys_the_scenario_leaves_out():

@@ -8,7 +8,16 @@ import pytest
 
 import sim
 import sim.model.world as world
-from sim.config import LIMITS, MAX_SUPPLY_BBL, Dist, fixed, validate
+from sim.config import (
+    LIMITS,
+    MAX_SUPPLY_BBL,
+    Exponential,
+    Gamma,
+    Lognormal,
+    Uniform,
+    fixed,
+    validate,
+)
 from sim.experiment.stats import DailyAggregate
 from sim.model.ledger import TIMESERIES_COLUMNS, Ledger, LedgerImbalance
 
@@ -184,12 +193,12 @@ def test_limits_match_the_model():
 @pytest.mark.parametrize(
     "dist",
     [
-        Dist(dist="gamma", mean=1e6, cv=1e-6),
-        Dist(dist="gamma", mean=1e6, cv=10),
-        Dist(dist="lognormal", median=1e6, sigma=10),
-        Dist(dist="lognormal", median=5e-324, sigma=10),
-        Dist(dist="uniform", low=0, high=1e6),
-        Dist(dist="exponential", mean=1e6),
+        Gamma(mean=1e6, cv=1e-6),
+        Gamma(mean=1e6, cv=10),
+        Lognormal(median=1e6, sigma=10),
+        Lognormal(median=5e-324, sigma=10),
+        Uniform(low=0, high=1e6),
+        Exponential(mean=1e6),
     ],
 )
 def test_extreme_accepted_distributions_draw_finite_values(dist):

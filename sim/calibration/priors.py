@@ -19,24 +19,24 @@ def scipy_args(dist: Dist) -> tuple[str, dict[str, float]]:
     """The scipy.stats name and arguments of ``dist`` (the same law as ``Dist.draw``)."""
     match dist.dist:
         case "uniform":
-            return "uniform", {"loc": float(dist.low), "scale": float(dist.high - dist.low)}  # type: ignore[operator]
+            return "uniform", {"loc": float(dist.low), "scale": float(dist.high - dist.low)}
         case "triangular":
-            lo, mode, hi = float(dist.low), float(dist.mode), float(dist.high)  # type: ignore[arg-type]
+            lo, mode, hi = float(dist.low), float(dist.mode), float(dist.high)
             return "triang", {"c": (mode - lo) / (hi - lo), "loc": lo, "scale": hi - lo}
         case "lognormal":
-            return "lognorm", {"s": float(dist.sigma), "scale": float(dist.median)}  # type: ignore[arg-type]
+            return "lognorm", {"s": float(dist.sigma), "scale": float(dist.median)}
         case "exponential":
-            return "expon", {"scale": float(dist.mean)}  # type: ignore[arg-type]
+            return "expon", {"scale": float(dist.mean)}
         case "gamma":
-            cv = float(dist.cv)  # type: ignore[arg-type]
-            return "gamma", {"a": 1.0 / cv**2, "scale": float(dist.mean) * cv**2}  # type: ignore[arg-type]
+            cv = float(dist.cv)
+            return "gamma", {"a": 1.0 / cv**2, "scale": float(dist.mean) * cv**2}
     raise ConfigError(f"a {dist.dist} distribution cannot be a prior")
 
 
 def bounds(dist: Dist) -> tuple[float, float]:
     """The prior's support: its ends when bounded, else its 0.1% and 99.9% quantiles."""
     if dist.dist in ("uniform", "triangular"):
-        return float(dist.low), float(dist.high)  # type: ignore[arg-type]
+        return float(dist.low), float(dist.high)
     return dist.ppf(TAIL), dist.ppf(1.0 - TAIL)
 
 

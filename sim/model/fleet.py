@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import numpy as np
 import simpy
 
-from sim.config import Config, Dist
+from sim.config import Config, Exponential, Uniform
 from sim.config import Fleet as FleetConfig
 from sim.model.actor import Actor
 from sim.model.behaviour import Owners
@@ -23,7 +23,7 @@ from sim.model.streams import Family, Streams
 from sim.model.tanker import Tanker, Traits
 from sim.model.terminal import Terminal
 
-UNIT = Dist(dist="uniform", low=0.0, high=1.0)
+UNIT = Uniform(low=0.0, high=1.0)
 #: The lifecycle state a tanker placed at day 0 starts in (others start in their own name).
 _INITIAL_START = {"loaded_waiting": "loaded", "waiting_outside": "arriving"}
 #: What a lifecycle step returns: the next state, or None when the tanker is gone.
@@ -159,7 +159,7 @@ class Fleet(Actor):
             return
         gap = self.streams.sampler(
             "arrivals.gap",
-            Dist(dist="exponential", mean=1.0 / fleet.arrival_rate_per_day),
+            Exponential(mean=1.0 / fleet.arrival_rate_per_day),
             batch=256,
         )
         pick = self.streams.uniform("arrivals.mix", batch=256)

@@ -40,7 +40,7 @@ class Streams:
     def sampler(self, name: str, dist: Dist, batch: int = _BATCH) -> Callable[[], float]:
         """A zero-argument function drawing from ``dist`` on stream ``name``, in batches."""
         if dist.dist == "fixed":
-            value = float(dist.value)  # type: ignore[arg-type]
+            value = float(dist.value)
             return lambda: value
         return _Batched(lambda n: dist.draw(self.rng(name), n), batch)
 
@@ -80,7 +80,7 @@ class Family:
         """The sampler of entity ``k``."""
         dist = self._dist
         if dist.dist == "fixed":
-            value = float(dist.value)  # type: ignore[arg-type]
+            value = float(dist.value)
             return lambda: value
         if not 0 <= k < self._size:
             raise IndexError(f"entity {k} outside family {self._name} of {self._size}")
