@@ -155,7 +155,9 @@ def scaling(repeats: int, reps: int) -> dict[str, float]:
 
         def work(cfg: sim.Config = cfg, events: list[float] = events) -> float:
             events[0] = sum(
-                sim.simulate(cfg, seed=1, replication=i, record_events=False).metrics["simpy_events"]
+                sim.simulate(cfg, seed=1, replication=i, record_events=False).metrics[
+                    "simpy_events"
+                ]
                 for i in range(reps)
             )
             return reps
