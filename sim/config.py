@@ -821,7 +821,7 @@ class Court(_Model):
     renew: bool = False  # re-apply as soon as a warrant of a tanker still around expires
 
 
-class Policy(_Model):
+class WaitPolicy(_Model):
     """The wait-time policy: go into territorial waters after T days of waiting."""
 
     enter_waters_after_days: Days | None = None
@@ -1058,7 +1058,7 @@ class Config(_Model):
     behaviour: Behaviour = Behaviour()
     navy: Navy = Navy()
     court: Court = Court()
-    policy: Policy = Policy()
+    policy: WaitPolicy = WaitPolicy()
     initial: Initial = Initial()
     experiment: Experiment = Experiment()
     timeline: Annotated[tuple[TimelineEntry, ...], BeforeValidator(_as_tuple)] = ()

@@ -20,7 +20,7 @@ from model_helpers import make_tanker
 import sim
 from sim.config import Court as CourtConfig
 from sim.config import Navy as NavyConfig
-from sim.config import OwnerGroup, Policy, Production, validate
+from sim.config import OwnerGroup, Production, WaitPolicy, validate
 from sim.config import Terminal as TerminalConfig
 from sim.model.actor import Actor, NotConnected
 from sim.model.court import Court
@@ -60,7 +60,7 @@ def test_connect_refuses_a_neighbour_the_actor_does_not_name() -> None:
 
 def test_check_connected_names_each_missing_neighbour() -> None:
     """An actor run without a neighbour is caught before the run, naming the one missing."""
-    navy = Navy(simpy.Environment(), NavyConfig(), Policy(), streams())
+    navy = Navy(simpy.Environment(), NavyConfig(), WaitPolicy(), streams())
     navy.connect(court=object(), ledger=Ledger())
     with pytest.raises(NotConnected, match=r"^Navy is not connected to fleet$"):
         navy.check_connected()

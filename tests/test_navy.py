@@ -14,7 +14,7 @@ from model_helpers import make_tanker
 
 from sim.config import Court as CourtConfig
 from sim.config import Navy as NavyConfig
-from sim.config import Policy
+from sim.config import WaitPolicy
 from sim.model.court import Court
 from sim.model.ledger import Ledger
 from sim.model.navy import Navy
@@ -46,7 +46,7 @@ def make_navy(court: str = "none", delay: float = 2.0, after: float | None = Non
     env, streams, ledger = simpy.Environment(), Streams(np.random.SeedSequence(0)), Ledger()
     judges = Court(env, CourtConfig(policy=court, delay_days=delay), streams)
     judges.connect(ledger=ledger)
-    navy = Navy(env, navy_config(**cfg), Policy(enter_waters_after_days=after), streams)
+    navy = Navy(env, navy_config(**cfg), WaitPolicy(enter_waters_after_days=after), streams)
     navy.connect(court=judges, fleet=FakeFleet(env), ledger=ledger)
     navy.check_connected()
     return navy
@@ -191,7 +191,7 @@ def reconfigure_at(navy: Navy, day: float, after: float | None, **cfg: Any) -> N
 
     def run() -> Generator:
         yield env.timeout(day)
-        navy.reconfigure(navy_config(**cfg), Policy(enter_waters_after_days=after))
+        navy.reconfigure(navy_config(**cfg), WaitPolicy(enter_waters_after_days=after))
 
     env.process(run())
 

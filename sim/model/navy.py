@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import simpy
 
 from sim.config import Navy as NavyConfig
-from sim.config import Policy
+from sim.config import WaitPolicy
 from sim.model.actor import Actor
 from sim.model.court import Court
 from sim.model.ledger import Ledger
@@ -35,7 +35,7 @@ class Navy(Actor):
     ledger: Ledger
 
     def __init__(
-        self, env: simpy.Environment, cfg: NavyConfig, wait_policy: Policy, streams: Streams
+        self, env: simpy.Environment, cfg: NavyConfig, wait_policy: WaitPolicy, streams: Streams
     ) -> None:
         self.env = env
         self.streams = streams
@@ -48,7 +48,7 @@ class Navy(Actor):
         self._noted: dict[int, tuple[Tanker, simpy.Event]] = {}  # waiting, not watched
         self.reconfigure(cfg, wait_policy)
 
-    def reconfigure(self, cfg: NavyConfig, wait_policy: Policy) -> None:
+    def reconfigure(self, cfg: NavyConfig, wait_policy: WaitPolicy) -> None:
         """Take new navy and wait-time policy settings (at build, or from a timeline entry)."""
         self.cfg, self.wait_policy = cfg, wait_policy
         self.teams.resize(cfg.boarding_teams)
