@@ -11,7 +11,24 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from sim.experiment.store import write_atomic
+from sim.formatting import fmt_number
 from sim.metrics import BPD, MILLION_BBL, metric
+
+__all__ = [
+    "MILLION",
+    "OTHER_COLOUR",
+    "STATUS_COLOURS",
+    "THOUSAND",
+    "WORLD_COLOURS",
+    "WORLD_LABELS",
+    "finite",
+    "fmt_metric",
+    "fmt_number",
+    "metric_label",
+    "metric_unit",
+    "new_figure",
+    "save_png",
+]
 
 # Colours of the two worlds and of the tanker statuses (colour-blind safe, Okabe-Ito).
 WORLD_COLOURS = {"blockade": "#D55E00", "baseline": "#0072B2"}

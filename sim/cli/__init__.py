@@ -111,7 +111,7 @@ def _cmd_sensitivity(argv: list[str]) -> int:
 
 
 def _cmd_discover(argv: list[str]) -> int:
-    from sim.discovery import discovery_main
+    from sim.cli.discover import discovery_main
 
     return discovery_main(argv)
 
