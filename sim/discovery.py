@@ -437,6 +437,19 @@ def _chosen(leaves: list[Rule], base_rate: float, min_density: float | None) -> 
     return tuple(chosen)
 
 
+def _fit_tree(cases: _Cases, max_depth: int, leaf_min: int, random_state: int) -> Any:
+    """A shallow decision tree of interest over the encoded inputs (classes weighed equally)."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    tree = DecisionTreeClassifier(
+        max_depth=max_depth,
+        min_samples_leaf=leaf_min,
+        class_weight="balanced",
+        random_state=random_state,
+    )
+    return tree.fit(cases.X, cases.interest.astype(int))
+
+
 def discover(
     samples: Any,
     inputs: Sequence[str] | None = None,
@@ -456,9 +469,8 @@ def discover(
     ``<output>_mean`` column a sweep table has. ``direction='below'`` looks for output below
     the threshold instead. ``max_depth`` bounds the conditions per rule; ``min_samples_leaf``
     (default 5% of the cases, at least 1) keeps boxes from fitting single cases. Rules are
-    the leaves whose density exceeds the base rate (or ``min_density``), densest first.
-    Rows with a missing output or numeric input are dropped (counted in ``dropped``).
-    Needs scikit-learn (the ``discover`` extra).
+    the leaves whose density exceeds the base rate (or ``min_density``), densest first. Rows
+    with a missing output or numeric input are dropped (``dropped``). Needs scikit-learn.
     """
     from sim.extras import require
 
@@ -495,15 +507,7 @@ def discover(
     if n_interest in (0, n):  # nothing to separate: one box, all or nothing
         everything = Rule((), 1.0 if n_interest else math.nan, n_interest / n, n, n_interest)
         return table((everything,) if n_interest else (), (everything,))
-    from sklearn.tree import DecisionTreeClassifier
-
-    tree = DecisionTreeClassifier(
-        max_depth=max_depth,
-        min_samples_leaf=leaf_min,
-        class_weight="balanced",
-        random_state=random_state,
-    )
-    tree.fit(cases.X, cases.interest.astype(int))
+    tree = _fit_tree(cases, max_depth, leaf_min, random_state)
     leaves = _leaf_rules(tree, cases)
     return table(_chosen(leaves, n_interest / n, min_density), tuple(leaves), tree)
 

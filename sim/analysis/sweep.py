@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
 from sim.analysis._common import fmt_number, metric_label, metric_unit, new_figure, save_png
@@ -150,7 +149,7 @@ def sweep_heatmap(
             text = fmt_number(v) + ("%" if unit == "%" else "")
             if has_ci and small and np.isfinite(lo.iat[i, j]):
                 text += f"\n[{fmt_number(lo.iat[i, j])}–{fmt_number(hi.iat[i, j])}]"
-            r, g, b = to_rgb(cm(norm(v)))
+            r, g, b = (float(c) for c in np.ravel(cm(norm(v)))[:3])  # the colour, alpha dropped
             dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
             ax.text(
                 j,
@@ -246,7 +245,7 @@ def sweep_lines(
     if categorical:
         ax.set_xticks(range(len(xs)), xs)
         ax.set_xlim(-0.5, len(xs) - 0.5)
-    elif len(xs) <= 12:
+    elif numeric is not None and len(xs) <= 12:
         ax.set_xticks(numeric, xs)
     ax.set_xlabel(key)
     ax.set_ylabel(metric_label(metric))
