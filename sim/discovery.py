@@ -17,7 +17,6 @@ Categorical inputs (``court.policy``) are one-hot encoded and read back as ``==`
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,17 +31,15 @@ __all__ = [
     "Rule",
     "RuleTable",
     "discover",
-    "discovery_main",
     "format_rules",
     "infer_inputs",
     "load_table",
 ]
 
-# Columns of a samples or sweep table that are neither inputs nor outputs.
-_BOOKKEEPING = frozenset(
-    {"point", "job", "run_dir", "replications", "target_met", "seed", "replication", "dir"}
-)
-_STAT_SUFFIXES = ("_mean", "_ci_low", "_ci_high", "_std", "_p05", "_p50", "_p95", "_n")
+#: Columns of a sensitivity ``samples`` table that are not inputs (``sim.sensitivity.run``).
+SAMPLES_KEYS = frozenset({"point", "replication", "seed"})
+#: ``df.attrs`` key of a table's recorded inputs (a sensitivity manifest's ``parameters``).
+PARAMETERS_ATTR = "parameters"
 
 
 class DiscoveryError(ValueError):
@@ -211,25 +208,38 @@ def _category(v: Any) -> str:
 # --------------------------------------------------------------------------- input tables
 
 
-def load_table(source: Any) -> pd.DataFrame:
-    """A cases table from a DataFrame, a :class:`~sim.sensitivity.SensitivityResult` (its
-    ``samples``), a parquet/CSV file, or a folder holding ``samples.parquet`` (a sensitivity
-    result) or ``sweep.parquet`` (a sweep)."""
-    if isinstance(source, pd.DataFrame):
-        return source
-    if isinstance(getattr(source, "samples", None), pd.DataFrame):  # a SensitivityResult
-        return source.samples
-    path = Path(source).expanduser()
-    if path.is_dir():
-        for name in ("samples.parquet", "sweep.parquet", "samples.csv", "sweep.csv"):
-            if (path / name).is_file():
-                path = path / name
-                break
-        else:
-            raise DiscoveryError(
-                f"{path}: no samples.parquet (sensitivity result) or sweep.parquet (sweep) in "
-                f"this folder"
-            )
+def _with_parameters(df: pd.DataFrame, manifest: Any) -> pd.DataFrame:
+    """``df`` with a sensitivity manifest's ``parameters`` recorded in its attrs."""
+    parameters = manifest.get("parameters") if isinstance(manifest, dict) else None
+    if isinstance(parameters, list):
+        df.attrs[PARAMETERS_ATTR] = [str(p) for p in parameters]
+    return df
+
+
+def _read_folder(path: Path) -> pd.DataFrame:
+    """A sensitivity result folder's samples (inputs from its manifest) or a sweep's table
+    (inputs from its plan)."""
+    from sim.experiment.store import MANIFEST_FILE, read_json
+    from sim.sweep_table import CSV_FILE, TABLE_FILE, load_sweep
+
+    for name in ("samples.parquet", "samples.csv"):
+        if (path / name).is_file():
+            try:
+                manifest = read_json(path / MANIFEST_FILE)
+            except (OSError, ValueError):
+                manifest = None
+            return _with_parameters(_read_file(path / name), manifest)
+    if (path / TABLE_FILE).is_file() or (path / CSV_FILE).is_file():
+        try:
+            return load_sweep(path)
+        except Exception as exc:  # a corrupt or foreign file
+            raise DiscoveryError(f"{path}: cannot be read ({type(exc).__name__}: {exc})") from None
+    raise DiscoveryError(
+        f"{path}: no samples.parquet (sensitivity result) or sweep.parquet (sweep) in this folder"
+    )
+
+
+def _read_file(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise DiscoveryError(f"{path}: no such file or folder")
     try:
@@ -240,6 +250,19 @@ def load_table(source: Any) -> pd.DataFrame:
     except Exception as exc:  # a corrupt or foreign file
         raise DiscoveryError(f"{path}: cannot be read ({type(exc).__name__}: {exc})") from None
     raise DiscoveryError(f"{path}: expected a .parquet or .csv table")
+
+
+def load_table(source: Any) -> pd.DataFrame:
+    """A cases table from a DataFrame, a :class:`~sim.sensitivity.SensitivityResult` (its
+    ``samples``), a parquet/CSV file, or a folder holding ``samples.parquet`` (a sensitivity
+    result) or ``sweep.parquet`` (a sweep). A folder's or result's record of its inputs (the
+    manifest's parameters, the sweep plan's swept keys) comes along in ``df.attrs``."""
+    if isinstance(source, pd.DataFrame):
+        return source
+    if isinstance(getattr(source, "samples", None), pd.DataFrame):  # a SensitivityResult
+        return _with_parameters(source.samples.copy(), getattr(source, "manifest", None))
+    path = Path(source).expanduser()
+    return _read_folder(path) if path.is_dir() else _read_file(path)
 
 
 def _output_column(df: pd.DataFrame, output: str) -> str:
@@ -255,20 +278,34 @@ def _output_column(df: pd.DataFrame, output: str) -> str:
     )
 
 
-def infer_inputs(df: pd.DataFrame, output: str | None = None) -> list[str]:
-    """The input columns of a samples or sweep table: not bookkeeping, not an output
-    statistic (``<metric>_mean``, ...), not a metric, and taking more than one value."""
-    from sim.sensitivity.declare import OUTPUTS
+def _recorded_inputs(df: pd.DataFrame) -> list[str] | None:
+    """The inputs the table's record names: a sensitivity run's parameters or a sweep's
+    swept keys (None: no record)."""
+    from sim.sweep_table import has_record, swept_keys
 
-    metrics = set(OUTPUTS) | {f"baseline_{m}" for m in OUTPUTS}
-    stats = {c for c in df.columns if str(c).endswith(_STAT_SUFFIXES)}
-    out = []
-    for c in df.columns:
-        if c in _BOOKKEEPING or c in metrics or c in stats or c == output:
-            continue
-        if df[c].map(_category).nunique() > 1:
-            out.append(str(c))
-    return out
+    if PARAMETERS_ATTR in df.attrs:
+        return [c for c in df.attrs[PARAMETERS_ATTR] if c in df.columns]
+    return swept_keys(df) if has_record(df) else None
+
+
+def _guessed_inputs(df: pd.DataFrame) -> list[str]:
+    """A table without a record: the sweep table's inferred override columns, less a
+    samples table's bookkeeping and any metric (``baseline_`` included)."""
+    from sim.metrics import REGISTRY
+    from sim.sweep_table import infer_override_columns
+
+    metrics = set(REGISTRY) | {f"baseline_{m}" for m in REGISTRY}
+    return [c for c in infer_override_columns(df) if c not in SAMPLES_KEYS | metrics]
+
+
+def infer_inputs(df: pd.DataFrame, output: str | None = None) -> list[str]:
+    """The input columns of a samples or sweep table that take more than one value: those
+    its record names (:func:`load_table`), else the columns that are neither bookkeeping,
+    a metric nor a metric statistic."""
+    candidates = _recorded_inputs(df)
+    if candidates is None:
+        candidates = _guessed_inputs(df)
+    return [c for c in candidates if c != output and df[c].map(_category).nunique() > 1]
 
 
 def _encode(df: pd.DataFrame, inputs: Sequence[str]) -> tuple[np.ndarray, list[tuple]]:
@@ -308,6 +345,111 @@ def _is_number(v: Any) -> bool:
 # --------------------------------------------------------------------------- discovery
 
 
+@dataclass(frozen=True)
+class _Cases:
+    """The rows a tree is fitted on: inputs encoded, output and the cases of interest."""
+
+    data: pd.DataFrame
+    X: np.ndarray
+    features: list[tuple]
+    interest: np.ndarray
+    dropped: int
+
+    @property
+    def n(self) -> int:
+        return len(self.data)
+
+    @property
+    def n_interest(self) -> int:
+        return int(self.interest.sum())
+
+
+def _check_settings(direction: str, threshold: float, max_depth: int) -> None:
+    if direction not in ("above", "below"):
+        raise DiscoveryError(f"direction: must be 'above' or 'below' (got {direction!r})")
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float | np.number):
+        raise DiscoveryError(f"threshold: must be a number (got {threshold!r})")
+    if not math.isfinite(float(threshold)):
+        raise DiscoveryError(f"threshold: must be finite (got {threshold!r})")
+    if isinstance(max_depth, bool) or not isinstance(max_depth, int) or max_depth < 1:
+        raise DiscoveryError(f"max_depth: must be a positive integer (got {max_depth!r})")
+
+
+def _check_inputs(df: pd.DataFrame, inputs: Sequence[str] | None, column: str) -> list[str]:
+    """The input columns: ``inputs`` checked against the table, or :func:`infer_inputs`."""
+    if inputs is None:
+        inputs = infer_inputs(df, column)
+        if not inputs:
+            raise DiscoveryError("inputs: no column varies across the table; name the inputs")
+    names = [str(c) for c in inputs]
+    for c in names:
+        if c not in df.columns:
+            more = " ..." if len(df.columns) > 15 else ""
+            raise DiscoveryError(
+                f"input {c!r}: not a column of the table (columns: "
+                f"{', '.join(map(str, df.columns[:15]))}{more})"
+            )
+        if c == column:
+            raise DiscoveryError(f"input {c!r}: is the output itself")
+    return names
+
+
+def _cases(
+    df: pd.DataFrame, column: str, inputs: list[str], threshold: float, direction: str
+) -> _Cases:
+    """The rows with a finite output and numeric inputs, encoded, and which are of interest."""
+    y_all = pd.to_numeric(df[column], errors="coerce").to_numpy(dtype=float)
+    keep = np.isfinite(y_all)
+    X_all, features = _encode(df, inputs)
+    num_idx = [j for j, f in enumerate(features) if f[0] == "num"]
+    if num_idx:
+        keep &= np.isfinite(X_all[:, num_idx]).all(axis=1)
+    if not keep.any():
+        raise DiscoveryError(f"output {column!r}: no row has a finite value")
+    y = y_all[keep]
+    interest = y > threshold if direction == "above" else y < threshold
+    data = df.loc[keep].reset_index(drop=True)
+    return _Cases(data, X_all[keep], features, interest, int((~keep).sum()))
+
+
+def _leaf_rules(tree: Any, cases: _Cases) -> list[Rule]:
+    """One rule per leaf of the fitted tree, with its coverage and density."""
+    leaves = []
+    for conds in _leaf_paths(tree, cases.features, cases.data):
+        rule_conds = _merge(conds, cases.data)
+        inside = np.ones(cases.n, dtype=bool)
+        for c in rule_conds:
+            inside &= c.mask(cases.data)
+        k = int(inside.sum())
+        hits = int((inside & cases.interest).sum())
+        density = hits / k if k else math.nan
+        leaves.append(Rule(rule_conds, hits / cases.n_interest, density, k, hits))
+    return leaves
+
+
+def _chosen(leaves: list[Rule], base_rate: float, min_density: float | None) -> tuple[Rule, ...]:
+    """The leaves denser than the base rate (or at least ``min_density``), densest first."""
+    if min_density is None:
+        chosen = [r for r in leaves if r.n and r.density > base_rate]
+    else:
+        chosen = [r for r in leaves if r.n and r.density >= float(min_density)]
+    chosen.sort(key=lambda r: (-r.density, -r.coverage, r.text))
+    return tuple(chosen)
+
+
+def _fit_tree(cases: _Cases, max_depth: int, leaf_min: int, random_state: int) -> Any:
+    """A shallow decision tree of interest over the encoded inputs (classes weighed equally)."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    tree = DecisionTreeClassifier(
+        max_depth=max_depth,
+        min_samples_leaf=leaf_min,
+        class_weight="balanced",
+        random_state=random_state,
+    )
+    return tree.fit(cases.X, cases.interest.astype(int))
+
+
 def discover(
     samples: Any,
     inputs: Sequence[str] | None = None,
@@ -327,103 +469,47 @@ def discover(
     ``<output>_mean`` column a sweep table has. ``direction='below'`` looks for output below
     the threshold instead. ``max_depth`` bounds the conditions per rule; ``min_samples_leaf``
     (default 5% of the cases, at least 1) keeps boxes from fitting single cases. Rules are
-    the leaves whose density exceeds the base rate (or ``min_density``), densest first.
-    Rows with a missing output or numeric input are dropped (counted in ``dropped``).
+    the leaves whose density exceeds the base rate (or ``min_density``), densest first. Rows
+    with a missing output or numeric input are dropped (``dropped``). Needs scikit-learn.
     """
-    from sklearn.tree import DecisionTreeClassifier
+    from sim.extras import require
 
+    require("sklearn", "discover", "discover()")
     df = load_table(samples)
-    if direction not in ("above", "below"):
-        raise DiscoveryError(f"direction: must be 'above' or 'below' (got {direction!r})")
-    if isinstance(threshold, bool) or not isinstance(threshold, int | float | np.number):
-        raise DiscoveryError(f"threshold: must be a number (got {threshold!r})")
-    if not math.isfinite(float(threshold)):
-        raise DiscoveryError(f"threshold: must be finite (got {threshold!r})")
-    if isinstance(max_depth, bool) or not isinstance(max_depth, int) or max_depth < 1:
-        raise DiscoveryError(f"max_depth: must be a positive integer (got {max_depth!r})")
+    _check_settings(direction, threshold, max_depth)
     column = _output_column(df, output)
     if not pd.api.types.is_numeric_dtype(df[column]):
         raise DiscoveryError(f"output {column!r}: not a numeric column")
-    if inputs is None:
-        inputs = infer_inputs(df, column)
-        if not inputs:
-            raise DiscoveryError("inputs: no column varies across the table; name the inputs")
-    inputs = [str(c) for c in inputs]
-    for c in inputs:
-        if c not in df.columns:
-            raise DiscoveryError(
-                f"input {c!r}: not a column of the table (columns: "
-                f"{', '.join(map(str, df.columns[:15]))}{' ...' if len(df.columns) > 15 else ''})"
-            )
-        if c == column:
-            raise DiscoveryError(f"input {c!r}: is the output itself")
-
-    y_all = pd.to_numeric(df[column], errors="coerce").to_numpy(dtype=float)
-    keep = np.isfinite(y_all)
-    X_all, features = _encode(df, inputs)
-    num_idx = [j for j, f in enumerate(features) if f[0] == "num"]
-    if num_idx:
-        keep &= np.isfinite(X_all[:, num_idx]).all(axis=1)
-    dropped = int((~keep).sum())
-    data = df.loc[keep].reset_index(drop=True)
-    X, y_val = X_all[keep], y_all[keep]
-    n = len(data)
-    if n == 0:
-        raise DiscoveryError(f"output {column!r}: no row has a finite value")
-    interest = y_val > threshold if direction == "above" else y_val < threshold
-    n_interest = int(interest.sum())
-    leaf_min = max(1, int(0.05 * n)) if min_samples_leaf is None else int(min_samples_leaf)
+    names = _check_inputs(df, inputs, column)
+    cases = _cases(df, column, names, float(threshold), direction)
+    leaf_min = max(1, int(0.05 * cases.n)) if min_samples_leaf is None else int(min_samples_leaf)
     if leaf_min < 1:
         raise DiscoveryError(f"min_samples_leaf: must be >= 1 (got {min_samples_leaf!r})")
-    common = {
-        "output": output,
-        "column": column,
-        "threshold": float(threshold),
-        "direction": direction,
-        "inputs": tuple(inputs),
-        "n_cases": n,
-        "n_interest": n_interest,
-        "dropped": dropped,
-        "max_depth": max_depth,
-        "min_samples_leaf": leaf_min,
-    }
+
+    def table(rules: tuple[Rule, ...], leaves: tuple[Rule, ...], tree: Any = None) -> RuleTable:
+        return RuleTable(
+            rules=rules,
+            leaves=leaves,
+            output=output,
+            column=column,
+            threshold=float(threshold),
+            direction=direction,
+            inputs=tuple(names),
+            n_cases=cases.n,
+            n_interest=cases.n_interest,
+            dropped=cases.dropped,
+            max_depth=max_depth,
+            min_samples_leaf=leaf_min,
+            tree=tree,
+        )
+
+    n, n_interest = cases.n, cases.n_interest
     if n_interest in (0, n):  # nothing to separate: one box, all or nothing
         everything = Rule((), 1.0 if n_interest else math.nan, n_interest / n, n, n_interest)
-        rules = (everything,) if n_interest else ()
-        return RuleTable(rules=rules, leaves=(everything,), **common)
-
-    tree = DecisionTreeClassifier(
-        max_depth=max_depth,
-        min_samples_leaf=leaf_min,
-        class_weight="balanced",
-        random_state=random_state,
-    )
-    tree.fit(X, interest.astype(int))
-    leaves = []
-    for conds in _leaf_paths(tree, features, data):
-        rule_conds = _merge(conds, data)
-        inside = np.ones(n, dtype=bool)
-        for c in rule_conds:
-            inside &= c.mask(data)
-        k = int(inside.sum())
-        hits = int((inside & interest).sum())
-        leaves.append(
-            Rule(
-                conditions=rule_conds,
-                coverage=hits / n_interest,
-                density=hits / k if k else math.nan,
-                n=k,
-                n_interest=hits,
-            )
-        )
-    floor = n_interest / n if min_density is None else float(min_density)
-    chosen = [
-        r
-        for r in leaves
-        if r.n and (r.density > floor if min_density is None else r.density >= floor)
-    ]
-    chosen.sort(key=lambda r: (-r.density, -r.coverage, r.text))
-    return RuleTable(rules=tuple(chosen), leaves=tuple(leaves), tree=tree, **common)
+        return table((everything,) if n_interest else (), (everything,))
+    tree = _fit_tree(cases, max_depth, leaf_min, random_state)
+    leaves = _leaf_rules(tree, cases)
+    return table(_chosen(leaves, n_interest / n, min_density), tuple(leaves), tree)
 
 
 def _leaf_paths(tree: Any, features: list[tuple], data: pd.DataFrame) -> list[list[tuple]]:
@@ -446,57 +532,68 @@ def _leaf_paths(tree: Any, features: list[tuple], data: pd.DataFrame) -> list[li
     return paths
 
 
-def _merge(conds: list[tuple], data: pd.DataFrame) -> tuple[Condition, ...]:
-    """One interval per numeric input and one (not) in-set per categorical input."""
-    lows: dict[str, float] = {}
-    highs: dict[str, float] = {}
-    equal: dict[str, str] = {}
-    excluded: dict[str, list[str]] = {}
-    order: list[str] = []
-    for f, is_left, thr in conds:
+@dataclass
+class _Bounds:
+    """What the splits on the way to a leaf say about each input, in order of first use."""
+
+    order: list[str] = field(default_factory=list)
+    lows: dict[str, float] = field(default_factory=dict)
+    highs: dict[str, float] = field(default_factory=dict)
+    equal: dict[str, str] = field(default_factory=dict)
+    excluded: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, f: tuple, is_left: bool, thr: float) -> None:
         col = f[1]
-        if col not in order:
-            order.append(col)
+        if col not in self.order:
+            self.order.append(col)
         if f[0] == "num":
             if is_left:  # x <= thr
-                highs[col] = min(highs.get(col, math.inf), thr)
+                self.highs[col] = min(self.highs.get(col, math.inf), thr)
             else:  # x > thr
-                lows[col] = max(lows.get(col, -math.inf), thr)
+                self.lows[col] = max(self.lows.get(col, -math.inf), thr)
         elif is_left:  # dummy <= 0.5: not this category
-            excluded.setdefault(col, []).append(f[2])
+            self.excluded.setdefault(col, []).append(f[2])
         else:
-            equal[col] = f[2]
+            self.equal[col] = f[2]
+
+
+def _excluded_condition(col: str, excluded: list[str], data: pd.DataFrame) -> Condition:
+    """``!=`` / ``not in`` the excluded categories, or ``==`` the one that remains."""
+    remaining = sorted(set(data[col].map(_category)) - set(excluded))
+    if len(remaining) == 1:  # "!= a" with two categories reads better as "== b"
+        return Condition(col, "==", _typed(remaining[0], data[col]))
+    values = tuple(_typed(v, data[col]) for v in sorted(set(excluded)))
+    return Condition(col, "!=", values[0]) if len(values) == 1 else Condition(col, "not in", values)
+
+
+def _numeric_conditions(col: str, bounds: _Bounds, data: pd.DataFrame) -> list[Condition]:
+    """The lower and upper bound of ``col`` (whole numbers for an integer column)."""
+    integer = _integer_column(data[col])
+    out = []
+    if col in bounds.lows:
+        lo = bounds.lows[col]
+        out.append(
+            Condition(col, ">=", float(math.floor(lo) + 1)) if integer else Condition(col, ">", lo)
+        )
+    if col in bounds.highs:
+        hi = bounds.highs[col]
+        out.append(Condition(col, "<=", float(math.floor(hi)) if integer else hi))
+    return out
+
+
+def _merge(conds: list[tuple], data: pd.DataFrame) -> tuple[Condition, ...]:
+    """One interval per numeric input and one (not) in-set per categorical input."""
+    bounds = _Bounds()
+    for f, is_left, thr in conds:
+        bounds.add(f, is_left, thr)
     out: list[Condition] = []
-    for col in order:
-        if col in equal:
-            out.append(Condition(col, "==", _typed(equal[col], data[col])))
-        elif col in excluded:
-            remaining = sorted(set(data[col].map(_category)) - set(excluded[col]))
-            if len(remaining) == 1:  # "!= a" with two categories reads better as "== b"
-                out.append(Condition(col, "==", _typed(remaining[0], data[col])))
-                continue
-            values = tuple(_typed(v, data[col]) for v in sorted(set(excluded[col])))
-            out.append(
-                Condition(col, "!=", values[0])
-                if len(values) == 1
-                else Condition(col, "not in", values)
-            )
+    for col in bounds.order:
+        if col in bounds.equal:
+            out.append(Condition(col, "==", _typed(bounds.equal[col], data[col])))
+        elif col in bounds.excluded:
+            out.append(_excluded_condition(col, bounds.excluded[col], data))
         else:
-            integer = _integer_column(data[col])
-            if col in lows:
-                lo = lows[col]
-                out.append(
-                    Condition(col, ">=", float(math.floor(lo) + 1))
-                    if integer
-                    else Condition(col, ">", lo)
-                )
-            if col in highs:
-                hi = highs[col]
-                out.append(
-                    Condition(col, "<=", float(math.floor(hi)))
-                    if integer
-                    else Condition(col, "<=", hi)
-                )
+            out += _numeric_conditions(col, bounds, data)
     return tuple(out)
 
 
@@ -553,75 +650,3 @@ def format_rules(table: RuleTable, max_rules: int | None = None) -> str:
         "cases of interest inside the box."
     )
     return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------- command line
-
-
-def discovery_main(argv: list[str]) -> int:
-    """``blockade discover TABLE --output export_decline --threshold 0.5``: print the rules.
-
-    TABLE is a sensitivity result folder (``samples.parquet``), a sweep folder
-    (``sweep.parquet``) or a parquet/CSV file. Returns 0, or 2 with one line on stderr.
-    """
-    from sim.sensitivity.cli import ArgError, OneLineParser, fail
-
-    p = OneLineParser(
-        prog="blockade discover",
-        description="Scenario discovery: readable rules (decision-tree boxes) for the input "
-        "ranges where an output is above a threshold, with coverage and density.",
-    )
-    p.add_argument("table", help="sensitivity or sweep folder, or a .parquet/.csv table")
-    p.add_argument(
-        "--output",
-        default="export_decline",
-        help="output column or sweep metric (default: %(default)s)",
-    )
-    p.add_argument(
-        "--threshold",
-        type=float,
-        required=True,
-        help="cases of interest: output above this (export_decline: a fraction)",
-    )
-    p.add_argument("--below", action="store_true", help="look for output below the threshold")
-    p.add_argument(
-        "--inputs",
-        default=None,
-        metavar="A,B",
-        help="comma-separated input columns (default: every varying input)",
-    )
-    p.add_argument("--max-depth", type=int, default=2, help="conditions per rule (default 2)")
-    p.add_argument(
-        "--min-leaf",
-        type=int,
-        default=None,
-        help="minimum cases per box (default: 5%% of the cases)",
-    )
-    p.add_argument("--csv", default=None, metavar="PATH", help="also write the rules as CSV")
-    try:
-        args = p.parse_args(argv)
-        inputs = [c.strip() for c in args.inputs.split(",") if c.strip()] if args.inputs else None
-        table = discover(
-            args.table,
-            inputs,
-            args.output,
-            args.threshold,
-            direction="below" if args.below else "above",
-            max_depth=args.max_depth,
-            min_samples_leaf=args.min_leaf,
-        )
-    except (ArgError, DiscoveryError) as exc:
-        return fail("discover", str(exc))
-    except SystemExit as exc:  # --help
-        return int(exc.code or 0)
-    print(format_rules(table))
-    if args.csv:
-        from sim.experiment.store import write_atomic
-
-        write_atomic(args.csv, lambda tmp: table.table.to_csv(tmp, index=False))
-        print(f"Rules written to {args.csv}")
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(discovery_main(sys.argv[1:]))

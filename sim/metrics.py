@@ -8,7 +8,11 @@ and units from :func:`metric`. A displayed value is ``value / scale`` in ``unit`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sim.formatting import fmt_number
 
 #: Days of the ``stranded_dayN_bbl`` metrics: the ends of 31 Dec 2025 and 31 Jan 2026.
 STRANDED_DAYS: tuple[int, ...] = (21, 52)
@@ -22,6 +26,9 @@ MILLION_BBL = ("million bbl", 1e6)
 BPD = ("thousand bpd", 1e3)
 PERCENT = ("%", 0.01)
 DAYS = ("days", 1.0)
+#: The unit of a difference of two values in a unit, where it is not the unit itself: two
+#: percentages differ by percentage points.
+DIFFERENCE_UNITS: dict[str, str] = {PERCENT[0]: "pp"}
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,8 @@ class Metric:
     scale: float
     definition: str
     time_to_event: bool = False  # NaN when the event did not happen by the horizon
+    event: str = ""  # what happened, for a time-to-event note ("full by the horizon in ...")
+    per_day_of: str = ""  # this metric is ``per_day_of / horizon_days`` (derivable from it)
 
     @property
     def heading(self) -> str:
@@ -44,8 +53,19 @@ class Metric:
         """``value`` in display units."""
         return value / self.scale
 
+    def fmt(self, value: float | None) -> str:
+        """``value`` in display units, formatted, without the unit ("–" if missing)."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "–"
+        return fmt_number(self.show(float(value)))
 
-def _m(name: str, label: str, unit: tuple[str, float], definition: str, **kw: bool) -> Metric:
+    def difference(self) -> Metric:
+        """The entry of a difference of two values of this metric (``%`` differ by ``pp``)."""
+        unit = DIFFERENCE_UNITS.get(self.unit, self.unit)
+        return replace(self, name=f"diff_{self.name}", label=f"{self.label}, difference", unit=unit)
+
+
+def _m(name: str, label: str, unit: tuple[str, float], definition: str, **kw: Any) -> Metric:
     return Metric(name, label, unit[0], unit[1], definition, **kw)
 
 
@@ -81,7 +101,7 @@ METRICS: tuple[Metric, ...] = (
         MILLION_BBL,
         "the part of it carried by licensed tankers",
     ),
-    _m("exported_bpd", "Exported", BPD, "`exported_bbl / horizon_days`"),
+    _m("exported_bpd", "Exported", BPD, "`exported_bbl / horizon_days`", per_day_of="exported_bbl"),
     _m(
         "loaded_bbl",
         "Loaded",
@@ -184,6 +204,7 @@ METRICS: tuple[Metric, ...] = (
         DAYS,
         "start of the first production step at which output overflowed; NaN if never",
         time_to_event=True,
+        event="full",
     ),
     _m(
         "days_to_first_seizure",
@@ -191,6 +212,7 @@ METRICS: tuple[Metric, ...] = (
         DAYS,
         "time of the first seizure in the run; NaN if none",
         time_to_event=True,
+        event="a seizure",
     ),
     _count("warrants_requested", "Warrants requested", "warrants", "court applications filed"),
     _count("warrants_issued", "Warrants issued", "warrants", "applications approved"),
@@ -253,8 +275,21 @@ def metric(name: str) -> Metric:
         return Metric(name, name.replace("_", " "), "", 1.0, "")
     if base == name:
         return found
-    world = "no blockade" if name.startswith("baseline_") else "difference"
-    return Metric(name, f"{found.label}, {world}", found.unit, found.scale, found.definition)
+    if name.startswith("diff_"):
+        return replace(found.difference(), name=name)
+    return replace(found, name=name, label=f"{found.label}, no blockade")
+
+
+def per_day_source(name: str) -> str | None:
+    """The column a per-day metric ``name`` is derived from, its prefix kept
+    (``baseline_exported_bpd`` -> ``baseline_exported_bbl``), or None."""
+    source = metric(name).per_day_of
+    if not source:
+        return None
+    base = name
+    for prefix in PREFIXES:
+        base = base.removeprefix(prefix)
+    return name.removesuffix(base) + source
 
 
 def markdown() -> str:

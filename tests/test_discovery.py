@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 import sim
+from sim.cli.discover import discovery_main
 from sim.discovery import (
     DiscoveryError,
     RuleTable,
     discover,
-    discovery_main,
     format_rules,
     infer_inputs,
 )
@@ -203,7 +203,7 @@ def test_cli_bad_arguments_exit_2_with_one_line(sens_dir, capsys, argv, needle):
     code = discovery_main([str(out), *argv])
     err = capsys.readouterr().err
     assert code == 2
-    assert err.count("\n") == 1 and err.startswith("blockade discover: error:")
+    assert err.count("\n") == 1 and err.startswith("blockade: error: discover:")
     assert needle in err
 
 
@@ -212,3 +212,18 @@ def test_cli_missing_table_exits_2(tmp_path, capsys):
     assert "no such file or folder" in capsys.readouterr().err
     assert discovery_main([str(tmp_path), "--threshold", "0.5"]) == 2
     assert "samples.parquet" in capsys.readouterr().err
+
+
+def test_cli_without_scikit_learn_is_one_line(monkeypatch, capsys, tmp_path):
+    """A missing 'discover' extra: one line naming the extra, exit 2, before any import."""
+    import sim.extras
+
+    real = sim.extras.importable
+    monkeypatch.setattr(sim.extras, "importable", lambda m: m != "sklearn" and real(m))
+    code = discovery_main([str(tmp_path), "--threshold", "0.5"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("blockade: error: discover: blockade discover")
+    assert "sklearn" in err and "'discover' extra" in err
+    with pytest.raises(sim.extras.MissingExtra, match="discover"):
+        discover(box_table(40), ["a", "b"], "y", 0.5)

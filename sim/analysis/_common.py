@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,23 @@ from matplotlib.figure import Figure
 
 from sim.experiment.store import write_atomic
 from sim.formatting import fmt_number
-from sim.metrics import metric
+from sim.metrics import BPD, MILLION_BBL, metric
+
+__all__ = [
+    "MILLION",
+    "OTHER_COLOUR",
+    "STATUS_COLOURS",
+    "THOUSAND",
+    "WORLD_COLOURS",
+    "WORLD_LABELS",
+    "finite",
+    "fmt_metric",
+    "fmt_number",
+    "metric_label",
+    "metric_unit",
+    "new_figure",
+    "save_png",
+]
 
 # Colours of the two worlds and of the tanker statuses (colour-blind safe, Okabe-Ito).
 WORLD_COLOURS = {"blockade": "#D55E00", "baseline": "#0072B2"}
@@ -25,8 +40,8 @@ STATUS_COLOURS = {
 }
 OTHER_COLOUR = "#777777"
 
-MILLION = 1e6
-THOUSAND = 1e3
+MILLION = MILLION_BBL[1]
+THOUSAND = BPD[1]
 
 
 def new_figure(width: float = 10.0, height: float = 5.5, **kwargs: Any) -> Figure:
@@ -39,7 +54,7 @@ def new_figure(width: float = 10.0, height: float = 5.5, **kwargs: Any) -> Figur
 def save_png(fig: Figure, path: str | os.PathLike[str], dpi: int = 110) -> Path:
     """Write ``fig`` as PNG to ``path`` atomically (temp file in the same folder + rename)."""
     FigureCanvasAgg(fig)
-    return write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi))
+    return write_atomic(Path(path), lambda tmp: fig.savefig(tmp, format="png", dpi=dpi))
 
 
 # --------------------------------------------------------------------------- units
@@ -56,12 +71,9 @@ def metric_label(name: str) -> str:
     return metric(name).heading
 
 
-def fmt_metric(metric: str, value: float) -> str:
-    """``value`` of ``metric`` in display units, without the unit."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    scale, _ = metric_unit(metric)
-    return fmt_number(float(value) / scale)
+def fmt_metric(name: str, value: float | None) -> str:
+    """``value`` of metric ``name`` in display units, without the unit ("–" if missing)."""
+    return metric(name).fmt(value)
 
 
 def finite(values: Any) -> np.ndarray:

@@ -1,14 +1,12 @@
 """Plots of a parameter sweep: heatmaps over two swept keys and CI lines over one.
 
-A sweep folder holds ``sweep.parquet`` (or ``sweep.csv``): one row per sweep point with its
-override columns (``navy.boarding_teams``, ``court.policy``, ...) and, for every metric,
-``<metric>_mean``, ``<metric>_ci_low`` and ``<metric>_ci_high``.
+The table, its columns and which of them are swept: :mod:`sim.sweep_table` (whose readers
+this module re-exports for the report and ``sim.analysis``).
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 import os
 import re
 import textwrap
@@ -17,95 +15,38 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
 from sim.analysis._common import fmt_number, metric_label, metric_unit, new_figure, save_png
+from sim.sweep_table import (
+    fixed_overrides,
+    load_sweep,
+    override_columns,
+    point_dirs,
+    sweep_metrics,
+    swept_keys,
+)
+from sim.sweep_table import labels as _labels
+
+__all__ = [
+    "fixed_overrides",
+    "load_sweep",
+    "ordered_values",
+    "override_columns",
+    "point_dirs",
+    "sweep_heatmap",
+    "sweep_lines",
+    "sweep_metrics",
+    "swept_keys",
+    "write_sweep_plots",
+]
 
 PathLike = str | os.PathLike[str]
 
-STAT_SUFFIXES = (
-    "mean", "ci_low", "ci_high", "std", "p05", "p50", "p95", "n", "half_width", "p_tail",
-)  # fmt: skip
-# Columns a sweep table may carry that are neither overrides nor metric statistics.
-BOOKKEEPING = frozenset(
-    {
-        "point",
-        "job",
-        "job_id",
-        "num",
-        "dir",
-        "run_dir",
-        "out_dir",
-        "path",
-        "folder",
-        "status",
-        "error",
-        "n",
-        "replications",
-        "replications_done",
-        "wall_seconds",
-        "seed",
-        "config_hash",
-        "target_met",
-    }
-)
 PREFERRED_METRICS = ("export_decline", "seizures")
 
 
 # --------------------------------------------------------------------------- the table
-
-
-def load_sweep(sweep: Any) -> pd.DataFrame:
-    """The sweep table from a DataFrame or a sweep folder (parquet preferred, else CSV)."""
-    if isinstance(sweep, pd.DataFrame):
-        return sweep
-    folder = Path(sweep)
-    if folder.is_file():
-        return pd.read_parquet(folder) if folder.suffix == ".parquet" else pd.read_csv(folder)
-    if (folder / "sweep.parquet").is_file():
-        return pd.read_parquet(folder / "sweep.parquet")
-    if (folder / "sweep.csv").is_file():
-        return pd.read_csv(folder / "sweep.csv")
-    raise FileNotFoundError(f"{folder}: no sweep.parquet or sweep.csv (not a sweep folder?)")
-
-
-def sweep_metrics(df: pd.DataFrame) -> list[str]:
-    """Metrics with a ``<metric>_mean`` column, in table order."""
-    return [c[: -len("_mean")] for c in df.columns if c.endswith("_mean")]
-
-
-def override_columns(df: pd.DataFrame) -> list[str]:
-    """Columns that are sweep-point overrides (not metric statistics, not bookkeeping)."""
-    stats = {f"{m}_{s}" for m in sweep_metrics(df) for s in STAT_SUFFIXES}
-    return [c for c in df.columns if c not in stats and c not in BOOKKEEPING]
-
-
-def swept_keys(df: pd.DataFrame) -> list[str]:
-    """Override columns that take more than one value across the sweep."""
-    return [c for c in override_columns(df) if _labels(df[c]).nunique() > 1]
-
-
-def fixed_overrides(df: pd.DataFrame) -> dict[str, str]:
-    """Override columns with one value across the sweep: the sweep's fixed context."""
-    out = {}
-    for c in override_columns(df):
-        labels = _labels(df[c])
-        if labels.nunique() == 1:
-            out[c] = str(labels.iloc[0])
-    return out
-
-
-def _label(v: Any) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "null"
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
-
-
-def _labels(series: pd.Series) -> pd.Series:
-    return series.map(_label)
 
 
 def ordered_values(series: pd.Series) -> tuple[list[str], list[float] | None]:
@@ -208,7 +149,7 @@ def sweep_heatmap(
             text = fmt_number(v) + ("%" if unit == "%" else "")
             if has_ci and small and np.isfinite(lo.iat[i, j]):
                 text += f"\n[{fmt_number(lo.iat[i, j])}–{fmt_number(hi.iat[i, j])}]"
-            r, g, b = to_rgb(cm(norm(v)))
+            r, g, b = (float(c) for c in np.ravel(cm(norm(v)))[:3])  # the colour, alpha dropped
             dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
             ax.text(
                 j,
@@ -304,7 +245,7 @@ def sweep_lines(
     if categorical:
         ax.set_xticks(range(len(xs)), xs)
         ax.set_xlim(-0.5, len(xs) - 0.5)
-    elif len(xs) <= 12:
+    elif numeric is not None and len(xs) <= 12:
         ax.set_xticks(numeric, xs)
     ax.set_xlabel(key)
     ax.set_ylabel(metric_label(metric))
@@ -356,27 +297,6 @@ def write_sweep_plots(sweep_dir: PathLike, out: PathLike | None = None) -> list[
             fig = sweep_lines(df, key=key, metric=metric, group=group)
             written.append(save_png(fig, out / f"lines_{_slug(metric)}__{_slug(key)}.png"))
     return written
-
-
-def point_dirs(sweep_dir: PathLike) -> list[Path]:
-    """The run folders of the sweep points: the table's ``run_dir`` column when it has one,
-    else every folder below ``sweep_dir`` holding a ``manifest.json``."""
-    folder = Path(sweep_dir)
-    try:
-        df = load_sweep(folder)
-    except FileNotFoundError:
-        df = None
-    if df is not None and "run_dir" in df.columns:
-        found = [folder / str(d) for d in df["run_dir"] if (folder / str(d)).is_dir()]
-        if found:
-            return found
-    found = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "plots")
-        if "manifest.json" in files and Path(root) != folder:
-            found.append(Path(root))
-            dirs[:] = []
-    return sorted(found, key=lambda p: (0, int(p.name)) if p.name.isdigit() else (1, p.name))
 
 
 def _lower_first(text: str) -> str:

@@ -28,10 +28,12 @@ from pathlib import Path
 
 from sim.cli.app import check_run_folder, hydra_main
 from sim.cli.common import PROG, ArgParser, CliError, fail, is_folder_mismatch, show_path
-from sim.cli.compare import cmd_compare, compare_runs, format_compare
+from sim.cli.compare import cmd_compare, format_compare
 from sim.cli.summary import format_summary
-from sim.cli.sweep import aggregate_sweep, format_sweep
+from sim.cli.sweep import format_sweep
+from sim.compare import compare_runs
 from sim.config import ConfigError
+from sim.sweep_table import aggregate_sweep
 
 __all__ = [
     "PROG",
@@ -109,7 +111,7 @@ def _cmd_sensitivity(argv: list[str]) -> int:
 
 
 def _cmd_discover(argv: list[str]) -> int:
-    from sim.discovery import discovery_main
+    from sim.cli.discover import discovery_main
 
     return discovery_main(argv)
 

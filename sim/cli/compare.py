@@ -1,123 +1,40 @@
-"""``blockade compare``: paired difference of two finished runs that share seeds."""
+"""``blockade compare``: print the paired difference of two finished runs (:mod:`sim.compare`)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.cli.common import (
-    PROG,
-    ArgParser,
-    CliError,
-    text_table,
-)
-from sim.formatting import fmt_number
-from sim.metrics import metric as registry_metric
-
-#: Metrics compared by ``blockade compare`` (those present in both runs).
-COMPARE_METRICS: tuple[str, ...] = (
-    "export_decline",
-    "exported_bpd",
-    "exported_bbl",
-    "seizures",
-    "seized_bbl",
-    "seizures_in_waters",
-    "escapes",
-    "stranded_bbl",
-    "stranded_peak_bbl",
-    "shut_in_bbl",
-    "days_to_storage_full",
-    "days_to_first_seizure",
-    "turnbacks",
-    "team_utilization",
-)
+from sim.cli.common import PROG, ArgParser, CliError, text_table
+from sim.compare import CompareError, compare_runs
+from sim.metrics import metric as registry
 
 
-# --------------------------------------------------------------------------- compare
+def _excludes_zero(low: float, high: float) -> bool:
+    return not (math.isnan(low) or math.isnan(high)) and (low > 0 or high < 0)
 
 
-def _load_run(path: str) -> Any:
-    folder = Path(path)
-    if not (folder / "summary.json").is_file():
-        raise CliError(f"{path}: not a finished blockade run folder (no summary.json)")
-    from sim.experiment import load_results
-
-    return load_results(folder)
-
-
-def compare_runs(dir_a: str | Path, dir_b: str | Path, metrics: Sequence[str] | None = None) -> Any:
-    """Paired difference B − A of ``metrics`` between two runs that share the root seed.
-
-    Returns a DataFrame indexed by metric with ``a_mean``, ``b_mean`` and the difference's
-    ``mean``, ``std``, ``ci_low``, ``ci_high`` (95% t-interval) and ``n`` (pairs).
-    Raises :class:`CliError` when the runs do not share seeds.
-    """
-    import pandas as pd
-
-    from sim.experiment.stats import paired_difference
-
-    a, b = _load_run(str(dir_a)), _load_run(str(dir_b))
-    seed_a, seed_b = a.config.experiment.seed, b.config.experiment.seed
-    if seed_a != seed_b:
-        raise CliError(
-            f"compare: the runs do not share a root seed ({dir_a}: {seed_a}, {dir_b}: {seed_b}); "
-            "a paired difference needs the same experiment.seed (common random numbers)"
-        )
-    ra, rb = a.replications, b.replications
-    joined = ra[["replication", "seed"]].merge(
-        rb[["replication", "seed"]], on="replication", suffixes=("_a", "_b")
-    )
-    if joined.empty:
-        raise CliError(f"compare: {dir_a} and {dir_b} have no replication in common")
-    if (joined["seed_a"].astype(str) != joined["seed_b"].astype(str)).any():
-        raise CliError(
-            f"compare: replications of {dir_a} and {dir_b} were run with different seeds"
-        )
-    wanted = list(metrics) if metrics else list(COMPARE_METRICS)
-    unknown = [m for m in wanted if m not in ra.columns and m not in rb.columns]
-    if metrics and unknown:
-        raise CliError(f"--metrics: unknown metric(s) {', '.join(unknown)}")
-    common = [m for m in wanted if m in ra.columns and m in rb.columns]
-    if not common:
-        raise CliError("compare: the runs have no metric in common")
-    keep = joined["replication"]
-    ra = ra[ra["replication"].isin(keep)]
-    rb = rb[rb["replication"].isin(keep)]
-    diff = paired_difference(rb, ra, common)
-    means = pd.DataFrame(
-        {
-            "a_mean": [float(ra[m].mean()) for m in common],
-            "b_mean": [float(rb[m].mean()) for m in common],
-        },
-        index=pd.Index(common, name="metric"),
-    )
-    table = means.join(diff)
-    table.attrs["pairs"] = (len(keep), len(a.replications), len(b.replications))
-    return table
+def _row(metric: str, r: Any) -> list[str]:
+    """One metric's cells: label, both means, the difference (its own unit if not the
+    metric's, e.g. pp for %), its CI and the number of pairs."""
+    m = registry(metric)
+    d = m.difference()
+    unit = f" {d.unit}" if d.unit != m.unit else ""
+    sig = "*" if _excludes_zero(r["ci_low"], r["ci_high"]) else ""
+    return [
+        m.heading,
+        m.fmt(r["a_mean"]),
+        m.fmt(r["b_mean"]),
+        d.fmt(r["mean"]) + unit + sig,
+        f"[{d.fmt(r['ci_low'])}, {d.fmt(r['ci_high'])}]{unit}",
+        str(int(r["n"])),
+    ]
 
 
 def format_compare(table: Any, dir_a: str, dir_b: str) -> str:
-    rows = []
-    for metric, r in table.iterrows():
-        m = registry_metric(str(metric))
-        ci = f"[{fmt_number(m.show(r['ci_low']))}, {fmt_number(m.show(r['ci_high']))}]"
-        sig = ""
-        if not (math.isnan(r["ci_low"]) or math.isnan(r["ci_high"])) and (
-            r["ci_low"] > 0 or r["ci_high"] < 0
-        ):
-            sig = "*"
-        rows.append(
-            [
-                m.heading,
-                fmt_number(m.show(r["a_mean"])),
-                fmt_number(m.show(r["b_mean"])),
-                fmt_number(m.show(r["mean"])) + sig,
-                ci,
-                str(int(r["n"])),
-            ]
-        )
+    """The compare table as text, with what was paired."""
+    rows = [_row(str(metric), r) for metric, r in table.iterrows()]
     return "\n".join(
         [
             f"A: {dir_a}",
@@ -143,6 +60,7 @@ def _pairs_line(table: Any) -> list[str]:
 
 
 def cmd_compare(argv: list[str]) -> int:
+    """``blockade compare DIR_A DIR_B [--csv PATH] [--metrics M1,M2]``."""
     parser = ArgParser(
         prog=f"{PROG} compare",
         description="Paired difference (B - A) of key metrics between two finished runs "
@@ -156,7 +74,10 @@ def cmd_compare(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
-    table = compare_runs(args.dir_a, args.dir_b, metrics)
+    try:
+        table = compare_runs(args.dir_a, args.dir_b, metrics)
+    except CompareError as exc:
+        raise CliError(str(exc)) from None
     print(format_compare(table, args.dir_a, args.dir_b))
     if args.csv:
         Path(args.csv).parent.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,8 @@ from sim.cli.common import (
     text_table,
 )
 from sim.formatting import fmt_number
-from sim.metrics import metric
+from sim.metrics import metric as registry
+from sim.metrics import per_day_source
 
 #: Rows of the run summary, by metric name (labels and units: :mod:`sim.metrics`).
 SUMMARY_ROWS: tuple[str, ...] = (
@@ -24,13 +25,6 @@ SUMMARY_ROWS: tuple[str, ...] = (
     "days_to_storage_full",
     "turnbacks",
 )
-
-
-#: What happened, for the note of a time-to-event metric (NaN: not by the horizon).
-EVENT_WORDS: dict[str, str] = {
-    "days_to_storage_full": "full",
-    "days_to_first_seizure": "a seizure",
-}
 
 
 # --------------------------------------------------------------------------- summary table
@@ -49,7 +43,7 @@ def time_to_event_note(res: Any, metric: str) -> str:
         share = summary.loc[metric + SHARE_SUFFIX]
         happened, total = round(float(share["mean"]) * int(share["n"])), int(share["n"])
         median = float(summary.loc[metric, "p50"])
-    where = f"{EVENT_WORDS[metric]} by the horizon in {happened}/{total} replications"
+    where = f"{registry(metric).event} by the horizon in {happened}/{total} replications"
     if math.isnan(median):
         return f"median not reached; {where}"
     return f"median {fmt_number(median)} d; {where}"
@@ -63,9 +57,9 @@ def _values(res: Any, metric: str) -> Any:
     reps = res.replications
     if metric in reps.columns:
         return reps[metric]
-    source = {"exported_bpd": "exported_bbl", "baseline_exported_bpd": "baseline_exported_bbl"}
-    if metric in source and source[metric] in reps.columns:
-        return reps[source[metric]] / float(res.config.horizon_days)
+    source = per_day_source(metric)
+    if source is not None and source in reps.columns:
+        return reps[source] / float(res.config.horizon_days)
     return None
 
 
@@ -86,7 +80,7 @@ def _row_stats(res: Any, metric: str) -> dict[str, float] | None:
 
 def _row_values(res: Any) -> dict[str, Any]:
     """The per-replication values of each summary row that has them (no time to an event)."""
-    found = {name: _values(res, name) for name in SUMMARY_ROWS if name not in EVENT_WORDS}
+    found = {name: _values(res, name) for name in SUMMARY_ROWS if not registry(name).time_to_event}
     return {name: v for name, v in found.items() if v is not None and len(v)}
 
 
@@ -112,17 +106,17 @@ def split_notes(res: Any, columns: dict[str, Any]) -> list[str]:
 
 
 def short_decline(res: Any) -> str:
-    s = _row_stats(res, "export_decline")
-    if s is None:
-        s = _row_stats(res, "exported_bpd")
-        if s is None:
-            return "done"
-        lo, hi = fmt_number(s["ci_low"]), fmt_number(s["ci_high"])
-        return f"exported {fmt_number(s['mean'])} bpd [{lo}, {hi}]"
-    return (
-        f"export decline {fmt_number(100 * s['mean'])}% "
-        f"[{fmt_number(100 * s['ci_low'])}, {fmt_number(100 * s['ci_high'])}]"
-    )
+    """One line per finished sweep point: export decline (or exports) with its 95% CI."""
+    for name in ("export_decline", "exported_bpd"):
+        s = _row_stats(res, name)
+        if s is not None:
+            m = registry(name)
+            unit = m.unit if m.unit == "%" else f" {m.unit}"
+            return (
+                f"{m.label.lower()} {m.fmt(s['mean'])}{unit} "
+                f"[{m.fmt(s['ci_low'])}, {m.fmt(s['ci_high'])}]"
+            )
+    return "done"
 
 
 def _uncertain_line(cfg: Any) -> list[str]:
@@ -140,66 +134,75 @@ def _uncertain_line(cfg: Any) -> list[str]:
     ]
 
 
-def format_summary(res: Any) -> str:
-    """The readable summary of one finished run: key metrics with 95% CIs, folder, status."""
-    cfg = res.config
-    manifest = dict(res.manifest or {})
-    reps = res.replications
+def _table_rows(res: Any) -> list[list[str]]:
+    """One row per summary metric the run has: label, mean, CI, spread (or an event note)."""
     rows = []
     for name in SUMMARY_ROWS:
         s = _row_stats(res, name)
         if s is None:
             continue
-        m = metric(name)
-        if name in EVENT_WORDS:
+        m = registry(name)
+        if m.time_to_event:
             rows.append([m.label, "", "", "", time_to_event_note(res, name)])
             continue
-        ci = f"[{fmt_number(m.show(s['ci_low']))}, {fmt_number(m.show(s['ci_high']))}]"
-        spread = f"{fmt_number(m.show(s['p05']))} to {fmt_number(m.show(s['p95']))}"
+        ci = f"[{m.fmt(s['ci_low'])}, {m.fmt(s['ci_high'])}]"
+        spread = f"{m.fmt(s['p05'])} to {m.fmt(s['p95'])}"
         if s["n"] == 0:
             ci = spread = ""
-        rows.append([m.heading, fmt_number(m.show(s["mean"])), ci, spread, ""])
-    done = int(manifest.get("replications_done", len(reps)))
-    baseline = cfg.experiment.baseline
-    head = (
+        rows.append([m.heading, m.fmt(s["mean"]), ci, spread, ""])
+    return rows
+
+
+def _head_line(cfg: Any, done: int) -> str:
+    baseline = " (paired no-blockade baseline)" if cfg.experiment.baseline else " (no baseline)"
+    return (
         f"Scenario {cfg.name}: {cfg.horizon_days:g} days from {cfg.start_date}, "
-        f"{done} replications, root seed {cfg.experiment.seed}"
-        + (" (paired no-blockade baseline)" if baseline else " (no baseline)")
+        f"{done} replications, root seed {cfg.experiment.seed}{baseline}"
     )
-    exp = cfg.experiment
+
+
+def _status_line(res: Any, manifest: dict[str, Any], done: int) -> str:
+    """How many replications ran, and whether the precision target was met."""
+    exp = res.config.experiment
     if exp.target is None:
-        status = f"Replications: {done} (fixed count, no precision target)"
+        return f"Replications: {done} (fixed count, no precision target)"
+    met = manifest.get("target_met")
+    target_metric = str(manifest.get("target_metric", "export_decline"))
+    m = registry(target_metric)
+    s = _row_stats(res, target_metric)
+    half = math.nan if s is None else (s["ci_high"] - s["ci_low"]) / 2
+    if exp.target_halfwidth is not None:
+        wanted = f"±{fmt_number(m.show(exp.target_halfwidth))} {m.unit}"
+        got = f"±{fmt_number(m.show(half))} {m.unit}"
     else:
-        met = manifest.get("target_met")
-        target_metric = str(manifest.get("target_metric", "export_decline"))
-        m = metric(target_metric)
-        s = _row_stats(res, target_metric)
-        half = math.nan if s is None else (s["ci_high"] - s["ci_low"]) / 2
-        if exp.target_halfwidth is not None:
-            wanted = f"±{fmt_number(m.show(exp.target_halfwidth))} {m.unit}"
-            got = f"±{fmt_number(m.show(half))} {m.unit}"
-        else:
-            wanted = f"±{exp.target_rel_halfwidth:.1%} of the mean"
-            got = f"±{half / abs(s['mean']):.1%}" if s is not None and s["mean"] else "–"
-        status = (
-            f"Replications: {done}; target {wanted} (95% half-width of the mean of "
-            f"{target_metric.replace('_', ' ')}, first checked at {exp.min_replications}) "
-            f"{'met' if met else 'NOT met'}, achieved {got}"
-            + ("" if met else f" (max_replications={exp.max_replications})")
-        )
-    out_dir = getattr(res, "out_dir", None)
+        wanted = f"±{exp.target_rel_halfwidth:.1%} of the mean"
+        got = f"±{half / abs(s['mean']):.1%}" if s is not None and s["mean"] else "–"
+    return (
+        f"Replications: {done}; target {wanted} (95% half-width of the mean of "
+        f"{target_metric.replace('_', ' ')}, first checked at {exp.min_replications}) "
+        f"{'met' if met else 'NOT met'}, achieved {got}"
+        + ("" if met else f" (max_replications={exp.max_replications})")
+    )
+
+
+def format_summary(res: Any) -> str:
+    """The readable summary of one finished run: key metrics with 95% CIs, folder, status."""
+    manifest = dict(res.manifest or {})
+    done = int(manifest.get("replications_done", len(res.replications)))
+    header = ["", "mean", "95% CI of the mean", "one run, p05 to p95", ""]
     lines = [
-        head,
-        *_uncertain_line(cfg),
+        _head_line(res.config, done),
+        *_uncertain_line(res.config),
         "",
-        text_table(["", "mean", "95% CI of the mean", "one run, p05 to p95", ""], rows),
+        text_table(header, _table_rows(res)),
         "",
         "95% CI of the mean: Monte Carlo error of the average only. p05 to p95: where 90% of "
         "single replications fall.",
         *shape_notes(res),
         "",
-        status,
+        _status_line(res, manifest, done),
     ]
+    out_dir = getattr(res, "out_dir", None)
     if out_dir is not None:
         lines.append(f"Results: {show_path(out_dir)}")
     return "\n".join(lines)
