@@ -20,7 +20,7 @@ PLOTTING = (
     "sim/analysis/charts",
     "sim/sensitivity/plots.py",
     "sim/calibration/plots.py",
-    "sim/analysis/sweep_plots.py",
+    "sim/analysis/sweep.py",  # the sweep charts (the table itself: sim/sweep_table.py)
 )
 
 
