@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.config import config_groups, scenarios_dir
+from sim.compose import config_groups
+from sim.config import scenarios_dir
 from sim.sensitivity import (
     INDEX_COLUMNS,
     Parameter,

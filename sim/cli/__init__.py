@@ -7,11 +7,11 @@ dispatched before Hydra sees anything.
 
 Every override is checked before Hydra runs anything (:mod:`sim.cli.app`): the list is parsed
 with Hydra's override parser, a sweep is expanded into its points, and each point is composed
-and checked with :func:`sim.config.compose_config` (values validated; what a config may do
+and checked with :func:`sim.compose.compose_config` (values validated; what a config may do
 decided by :mod:`sim.safety`), so a bad key, value or group option fails with one line on
 stderr and exit status 2 before any replication starts. The output folders are then resolved
 to literal paths, locked and checked, and handed to Hydra. Plain ``key=value`` overrides
-reach Hydra as ``++key=value`` (:func:`sim.config.normalize_overrides`) so any schema key can
+reach Hydra as ``++key=value`` (:func:`sim.compose.normalize_overrides`) so any schema key can
 be set; inside the Hydra job the config is rebuilt from the job's task overrides the same
 way, so the command line and the Python API validate identically (mapping values replace,
 never merge).

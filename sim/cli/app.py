@@ -1,7 +1,7 @@
 """The Hydra app: check the whole command line, fix and lock the output folders, then run.
 
 Before Hydra runs anything, every (sweep point's) config is composed and checked
-(:func:`sim.config.compose_config`: values, and which Hydra settings a config may touch),
+(:func:`sim.compose.compose_config`: values, and which Hydra settings a config may touch),
 the output folders are resolved to literal paths (``${now:...}`` included) and locked, and
 each is checked to be new, empty or a run of the same config (resume). Hydra is then given
 those literal paths, so what it writes lands only in folders this command owns.
@@ -27,16 +27,14 @@ from sim.cli.sweep import (
     read_plan,
     write_plan,
 )
-from sim.config import (
-    Config,
-    ConfigError,
+from sim.compose import (
     compose_config,
     config_groups,
     from_composed,
     normalize_overrides,
     parse_overrides,
-    scenarios_dir,
 )
+from sim.config import Config, ConfigError, scenarios_dir
 from sim.safety import check_hydra_overrides
 
 _INFO_FLAGS = ("help", "hydra_help", "cfg", "info", "shell_completion")

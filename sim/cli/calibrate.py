@@ -64,7 +64,7 @@ def cmd_calibrate(argv: list[str]) -> int:
 
     from sim.calibration import Settings, calibrate, load_observations
     from sim.calibration.priors import check_priors
-    from sim.config import load_config
+    from sim.compose import load_config
 
     args = _parser().parse_intermixed_args(argv)
     for o in args.overrides:

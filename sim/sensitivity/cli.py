@@ -125,7 +125,7 @@ def sensitivity_main(argv: list[str]) -> int:
     Returns the exit status: 0, or 2 with one line on stderr for a bad argument, config or
     spec.
     """
-    from sim.config import load_config
+    from sim.compose import load_config
     from sim.sensitivity.run import format_indices, run_sensitivity
 
     try:
