@@ -103,7 +103,7 @@ def _cmd_calibrate(argv: list[str]) -> int:
 
 
 def _cmd_sensitivity(argv: list[str]) -> int:
-    from sim.sensitivity import sensitivity_main
+    from sim.cli.sensitivity import sensitivity_main
 
     return sensitivity_main(argv)
 

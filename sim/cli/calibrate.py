@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.cli.common import PROG, ArgParser, CliError, show_path, text_table
+from sim.cli.common import PROG, ArgParser, CliError, check_overrides, show_path, text_table
 from sim.formatting import fmt_number
 
 if TYPE_CHECKING:
@@ -67,10 +67,8 @@ def cmd_calibrate(argv: list[str]) -> int:
     from sim.compose import load_config
 
     args = _parser().parse_intermixed_args(argv)
-    for o in args.overrides:
-        if "=" not in o:
-            raise CliError(f"override {o!r} is not key=value")
-    cfg = load_config(args.scenario, overrides=args.overrides, config_dir=args.config_dir)
+    overrides = check_overrides(args.overrides)
+    cfg = load_config(args.scenario, overrides=overrides, config_dir=args.config_dir)
     check_priors(cfg)
     observations = load_observations(_observations_path(args, cfg), cfg)
     settings = Settings(
