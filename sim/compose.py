@@ -42,8 +42,6 @@ def compose_config(
     names its key; the composed result is checked by :mod:`sim.safety` (no resolvers in
     values, Hydra's code-running settings fixed).
     """
-    from omegaconf import OmegaConf
-
     from sim import safety
 
     _check_arguments(scenario, overrides, config_dir)
@@ -60,8 +58,7 @@ def compose_config(
     cfg = _compose([*plain, *hydra_overrides, *extra], overrides)
     apply_mapping_overrides(cfg, replace)
     _fix_overridden(cfg, [p.key_or_group for p in parse_overrides(task)])
-    raw = OmegaConf.to_container(cfg, resolve=False)
-    assert isinstance(raw, dict)
+    raw = plain_dict(cfg, resolve=False)
     hydra_node = raw.pop("hydra", {})
     safety.check_values(raw)
     safety.check_hydra(hydra_node, safety.reference_hydra(tuple(hydra_overrides)), user)
@@ -165,26 +162,44 @@ def _with_scenario(scenario: str, overrides: list[str]) -> list[str]:
 _COMPOSE_ERRORS = (TypeError, ValueError, KeyError, IndexError, AttributeError)
 
 
-def _compose(overrides: list[str], user_overrides: Sequence[str]) -> Any:
-    """Hydra's compose of the bundled tree; any failure is a one-line ConfigError."""
-    import yaml
+def compose_tree(overrides: Sequence[str]) -> Any:
+    """Hydra's compose of the bundled tree with ``overrides``, its ``hydra`` node included."""
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
-    from hydra.errors import HydraException
-    from omegaconf.errors import OmegaConfBaseException
 
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(scenarios_dir()), version_base="1.3"):
-            return compose(config_name="config", overrides=overrides, return_hydra_config=True)
+            return compose(
+                config_name="config", overrides=list(overrides), return_hydra_config=True
+            )
+    finally:
+        GlobalHydra.instance().clear()
+
+
+def _compose(overrides: list[str], user_overrides: Sequence[str]) -> Any:
+    """:func:`compose_tree`, any failure a one-line ConfigError."""
+    import yaml
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        return compose_tree(overrides)
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(hydra_message(exc)) from None
     except _COMPOSE_ERRORS as exc:
         raise ConfigError(_blame(user_overrides, exc)) from None
     except yaml.YAMLError as exc:
         raise ConfigError(yaml_message(exc)) from None
-    finally:
-        GlobalHydra.instance().clear()
+
+
+def plain_dict(node: Any, *, resolve: bool) -> dict[str, Any]:
+    """An OmegaConf mapping as plain Python (``${...}`` resolved if ``resolve``)."""
+    from omegaconf import OmegaConf
+
+    data = OmegaConf.to_container(node, resolve=resolve)
+    assert isinstance(data, dict)
+    return {str(k): v for k, v in data.items()}
 
 
 def yaml_message(exc: Exception) -> str:
@@ -278,12 +293,11 @@ def from_composed(cfg: Any) -> Config:
     from omegaconf.errors import OmegaConfBaseException
 
     try:
-        data = OmegaConf.to_container(
+        data = plain_dict(
             OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]), resolve=True
         )
     except OmegaConfBaseException as exc:
         raise ConfigError(hydra_message(exc)) from None
-    assert isinstance(data, dict)
     scenario = data.pop("scenario", None)
     if isinstance(scenario, dict):  # a scenario group not placed at _global_
         data = {**scenario, **data}

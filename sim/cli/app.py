@@ -29,6 +29,7 @@ from sim.compose import (
     from_composed,
     normalize_overrides,
     parse_overrides,
+    plain_dict,
 )
 from sim.config import Config, ConfigError, scenarios_dir
 from sim.safety import check_hydra_overrides
@@ -301,10 +302,7 @@ def _resolved(composed: Any, key: str) -> tuple[Path, bool]:
 
 
 def _raw(composed: Any, key: str) -> Any:
-    from omegaconf import OmegaConf
-
-    node = OmegaConf.to_container(composed.hydra, resolve=False)
-    return _raw_of(node, key)  # type: ignore[arg-type]
+    return _raw_of(plain_dict(composed.hydra, resolve=False), key)
 
 
 def _raw_of(hydra_node: dict[str, Any], key: str) -> Any:
