@@ -307,3 +307,18 @@ def test_a_job_runs_only_the_plans_point_of_its_number(tmp_path):
         with pytest.raises(CliError, match=f"job {num}: Hydra's overrides"):
             job._check(num, overrides)
     assert pickle.loads(pickle.dumps(job)) == job  # what the joblib launcher does
+
+
+def test_no_private_hydra_module_is_imported():
+    """What lets pyproject.toml leave hydra-core unpinned: only Hydra's public API is used."""
+    import ast
+
+    root = Path(__file__).resolve().parents[1]
+    private = []
+    for path in [*root.glob("sim/**/*.py"), *root.glob("benchmarks/**/*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            private += [f"{path.name}: {n}" for n in names if n.startswith("hydra._internal")]
+    assert private == []

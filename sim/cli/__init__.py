@@ -12,12 +12,13 @@ decided by :mod:`sim.safety`), so a bad key, value or group option fails with on
 stderr and exit status 2 before any replication starts. The output folders are then resolved
 to literal paths, locked and checked, and handed to Hydra. Plain ``key=value`` overrides
 reach Hydra as ``++key=value`` (:func:`sim.compose.normalize_overrides`) so any schema key can
-be set; inside the Hydra job the config is rebuilt from the job's task overrides the same
-way, so the command line and the Python API validate identically (mapping values replace,
-never merge).
+be set. Each config is built once, there: the Hydra job runs the plan's config of its job
+number (:class:`sim.cli.app.Job`), so the command line and the Python API validate
+identically (mapping values replace, never merge).
 
-Modules: ``common`` (errors, tables), ``app`` (the Hydra app), ``summary`` (the run summary),
-``sweep`` (the sweep plan and table), ``compare``.
+Modules: ``common`` (the one-line error parser, tables), ``app`` (the Hydra app),
+``hydra_args`` (Hydra's flags and sweeps), ``summary`` (the run summary), ``sweep`` (the
+sweep plan and table), ``compare``, ``calibrate``, ``sensitivity``.
 """
 
 from __future__ import annotations
@@ -26,25 +27,12 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from sim.cli.app import check_run_folder, hydra_main
+from sim.cli.app import hydra_main
 from sim.cli.common import PROG, ArgParser, CliError, fail, is_folder_mismatch, show_path
-from sim.cli.compare import cmd_compare, compare_runs, format_compare
-from sim.cli.summary import format_summary
-from sim.cli.sweep import aggregate_sweep, format_sweep
+from sim.cli.compare import cmd_compare
 from sim.config import ConfigError
 
-__all__ = [
-    "PROG",
-    "SUBCOMMANDS",
-    "CliError",
-    "aggregate_sweep",
-    "check_run_folder",
-    "compare_runs",
-    "format_compare",
-    "format_summary",
-    "format_sweep",
-    "main",
-]
+__all__ = ["PROG", "SUBCOMMANDS", "CliError", "main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
