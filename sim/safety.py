@@ -129,23 +129,9 @@ def check_group_choice(group: str, option: Any) -> None:
 @functools.lru_cache(maxsize=32)
 def reference_hydra(hydra_overrides: tuple[str, ...]) -> dict[str, Any]:
     """The ``hydra`` node the bundled tree alone composes with these overrides (unresolved)."""
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
-    from omegaconf import OmegaConf
+    from sim.compose import compose_tree, plain_dict
 
-    from sim.config import scenarios_dir
-
-    GlobalHydra.instance().clear()
-    try:
-        with initialize_config_dir(config_dir=str(scenarios_dir()), version_base="1.3"):
-            cfg = compose(
-                config_name="config", overrides=list(hydra_overrides), return_hydra_config=True
-            )
-    finally:
-        GlobalHydra.instance().clear()
-    plain = OmegaConf.to_container(cfg.hydra, resolve=False)
-    assert isinstance(plain, dict)
-    return plain
+    return plain_dict(compose_tree(hydra_overrides).hydra, resolve=False)
 
 
 # --------------------------------------------------------------------------- helpers

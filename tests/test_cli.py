@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 from cli_helpers import blockade, ok
 
+import sim
+
 # Small, fast experiments: 8 replications of 20 days, in-process.
 FAST = ["experiment.replications=8", "experiment.executor=serial", "horizon_days=20"]
 RESULT_FILES = (
@@ -96,7 +98,7 @@ def test_default_run_folder_is_named_by_scenario(tmp_path):
 
 
 def test_two_point_sweep_writes_the_sweep_table(tmp_path):
-    from sim.cli import aggregate_sweep
+    from sim.cli.sweep import aggregate_sweep
 
     proc = ok(blockade("-m", *FAST, "navy.boarding_teams=1,3", "hydra.sweep.dir=sw", cwd=tmp_path))
     sweep = tmp_path / "sw"
@@ -240,3 +242,83 @@ def test_hydra_help_and_cfg_still_work(tmp_path):
     proc = ok(blockade("--cfg", "job", "navy.boarding_teams=2", cwd=tmp_path))
     assert "boarding_teams: 2" in proc.stdout
     assert not (tmp_path / "results").exists()
+
+
+# --------------------------------------------------------------------------- in process
+
+
+def test_sweep_points_follow_hydras_job_order():
+    """range() x choice(): the order Hydra 1.3's BasicSweeper launches (recorded from it),
+    a repeated key keeping its first place and its last value."""
+    from sim.cli.hydra_args import sweep_points
+    from sim.compose import parse_overrides
+
+    line = [
+        "++navy.boarding_teams=range(1,4)",
+        "++horizon_days=20",
+        "policy=choice(none,strict)",
+        "++navy.detection_prob=0.5",
+        "++horizon_days=30",
+    ]
+    fixed = ["++horizon_days=30", "++navy.detection_prob=0.5"]
+    expected = [
+        [f"++navy.boarding_teams={n}", fixed[0], f"policy={p}", fixed[1]]
+        for n in (1, 2, 3)
+        for p in ("none", "strict")
+    ]
+    assert sweep_points(parse_overrides(line)) == expected
+
+
+@pytest.mark.parametrize(
+    ("sweep", "needle"),
+    [("shuffle(1,2)", "shuffle"), ("interval(1,2)", "INTERVAL_SWEEP")],
+)
+def test_sweeps_the_plan_cannot_number_are_refused(sweep, needle):
+    from sim.cli.common import CliError
+    from sim.cli.hydra_args import sweep_points
+    from sim.compose import parse_overrides
+
+    with pytest.raises(CliError, match=needle):
+        sweep_points(parse_overrides([f"++navy.boarding_teams={sweep}"]))
+
+
+def test_hydras_flags_are_parsed_without_hydras_private_parser():
+    from sim.cli.common import CliError
+    from sim.cli.hydra_args import args_parser
+
+    args = args_parser().parse_args(["-m", "-cd", "mine", "--cfg", "job", "a=1", "--info"])
+    assert args.multirun and args.config_dir == "mine" and args.cfg == "job"
+    assert args.overrides == ["a=1"] and args.info == "all"
+    with pytest.raises(CliError, match="--bogus"):
+        args_parser().parse_args(["--bogus"])
+
+
+def test_a_job_runs_only_the_plans_point_of_its_number(tmp_path):
+    """Hydra's job N must have the plan's overrides of job N; otherwise one line, no run."""
+    import pickle
+
+    from sim.cli.app import Job
+    from sim.cli.common import CliError
+
+    cfg = sim.load_config(overrides=["horizon_days=5"])
+    job = Job((cfg, cfg), (("++a=1",), ("++a=2",)))
+    job._check(1, ("++a=2",))
+    for num, overrides in ((1, ("++a=1",)), (2, ("++a=3",))):
+        with pytest.raises(CliError, match=f"job {num}: Hydra's overrides"):
+            job._check(num, overrides)
+    assert pickle.loads(pickle.dumps(job)) == job  # what the joblib launcher does
+
+
+def test_no_private_hydra_module_is_imported():
+    """What lets pyproject.toml leave hydra-core unpinned: only Hydra's public API is used."""
+    import ast
+
+    root = Path(__file__).resolve().parents[1]
+    private = []
+    for path in [*root.glob("sim/**/*.py"), *root.glob("benchmarks/**/*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            private += [f"{path.name}: {n}" for n in names if n.startswith("hydra._internal")]
+    assert private == []

@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.config import config_groups, scenarios_dir
+from sim.cli.sensitivity import sensitivity_main
+from sim.compose import config_groups
+from sim.config import scenarios_dir
 from sim.sensitivity import (
     INDEX_COLUMNS,
     Parameter,
@@ -30,7 +32,6 @@ from sim.sensitivity import (
     resolve_parameters,
     run_sensitivity,
     sample,
-    sensitivity_main,
 )
 from sim.sensitivity.analyse import NOISE_WARNING, noise_mask
 from sim.sensitivity.evaluate import BLOCKADE_SECTIONS, baseline_world
@@ -419,4 +420,20 @@ def test_cli_bad_arguments_exit_2_with_one_line(tmp_path, capsys, argv, needle):
     assert code == 2
     assert err.count("\n") == 1 and err.startswith("blockade sensitivity: error:")
     assert needle in err
+    assert not (tmp_path / "x").exists()
+
+
+def test_cli_without_salib_is_one_line_naming_the_extra(monkeypatch, tmp_path, capsys):
+    import importlib.util
+
+    from sim.cli import main
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "SALib" else real(name, *a)
+    )
+    assert main(["sensitivity", "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("blockade: error: blockade sensitivity:")
+    assert "needs SALib" in err and "pip install 'blockade-sim[sensitivity]'" in err
     assert not (tmp_path / "x").exists()

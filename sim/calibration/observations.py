@@ -54,7 +54,8 @@ from pydantic import (
     model_validator,
 )
 
-from sim.config import Config, ConfigError, _as_tuple, _bad, _first_error, _whole, yaml_message
+from sim.compose import yaml_message
+from sim.config import Config, ConfigError, _as_tuple, _bad, _first_error, _whole
 from sim.fields import Real, StrictModel
 from sim.metrics import (
     FLOATING_DAYS,

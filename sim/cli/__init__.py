@@ -7,17 +7,18 @@ dispatched before Hydra sees anything.
 
 Every override is checked before Hydra runs anything (:mod:`sim.cli.app`): the list is parsed
 with Hydra's override parser, a sweep is expanded into its points, and each point is composed
-and checked with :func:`sim.config.compose_config` (values validated; what a config may do
+and checked with :func:`sim.compose.compose_config` (values validated; what a config may do
 decided by :mod:`sim.safety`), so a bad key, value or group option fails with one line on
 stderr and exit status 2 before any replication starts. The output folders are then resolved
 to literal paths, locked and checked, and handed to Hydra. Plain ``key=value`` overrides
-reach Hydra as ``++key=value`` (:func:`sim.config.normalize_overrides`) so any schema key can
-be set; inside the Hydra job the config is rebuilt from the job's task overrides the same
-way, so the command line and the Python API validate identically (mapping values replace,
-never merge).
+reach Hydra as ``++key=value`` (:func:`sim.compose.normalize_overrides`) so any schema key can
+be set. Each config is built once, there: the Hydra job runs the plan's config of its job
+number (:class:`sim.cli.app.Job`), so the command line and the Python API validate
+identically (mapping values replace, never merge).
 
-Modules: ``common`` (errors, tables), ``app`` (the Hydra app), ``summary`` (the run summary),
-``sweep`` (the sweep plan and table), ``compare``.
+Modules: ``common`` (the one-line error parser, tables), ``app`` (the Hydra app),
+``hydra_args`` (Hydra's flags and sweeps), ``summary`` (the run summary), ``sweep`` (the
+sweep plan and table), ``compare``, ``calibrate``, ``sensitivity``.
 """
 
 from __future__ import annotations
@@ -26,27 +27,12 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from sim.cli.app import check_run_folder, hydra_main
+from sim.cli.app import hydra_main
 from sim.cli.common import PROG, ArgParser, CliError, fail, is_folder_mismatch, show_path
-from sim.cli.compare import cmd_compare, format_compare
-from sim.cli.summary import format_summary
-from sim.cli.sweep import format_sweep
-from sim.compare import compare_runs
+from sim.cli.compare import cmd_compare
 from sim.config import ConfigError
-from sim.sweep_table import aggregate_sweep
 
-__all__ = [
-    "PROG",
-    "SUBCOMMANDS",
-    "CliError",
-    "aggregate_sweep",
-    "check_run_folder",
-    "compare_runs",
-    "format_compare",
-    "format_summary",
-    "format_sweep",
-    "main",
-]
+__all__ = ["PROG", "SUBCOMMANDS", "CliError", "main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -105,7 +91,7 @@ def _cmd_calibrate(argv: list[str]) -> int:
 
 
 def _cmd_sensitivity(argv: list[str]) -> int:
-    from sim.sensitivity import sensitivity_main
+    from sim.cli.sensitivity import sensitivity_main
 
     return sensitivity_main(argv)
 

@@ -1,10 +1,12 @@
 """The Hydra app: check the whole command line, fix and lock the output folders, then run.
 
-Before Hydra runs anything, every (sweep point's) config is composed and checked
-(:func:`sim.config.compose_config`: values, and which Hydra settings a config may touch),
+Before Hydra runs anything, every (sweep point's) config is composed and checked once
+(:func:`sim.compose.compose_config`: values, and which Hydra settings a config may touch),
 the output folders are resolved to literal paths (``${now:...}`` included) and locked, and
 each is checked to be new, empty or a run of the same config (resume). Hydra is then given
-those literal paths, so what it writes lands only in folders this command owns.
+those literal paths, so what it writes lands only in folders this command owns, and a
+:class:`Job` holding the checked configs: each Hydra job runs the plan's config of its
+number, never a config composed again.
 """
 
 from __future__ import annotations
@@ -17,31 +19,42 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sim.cli.common import PROG, CliError, fail, is_folder_mismatch, raise_cli_error, show_path
+from sim.cli.common import PROG, CliError, fail, is_folder_mismatch, show_path
+from sim.cli.hydra_args import args_parser, hydra_argv, sweep_points
 from sim.cli.summary import format_summary, short_decline
-from sim.cli.sweep import (
-    SweepJob,
-    SweepPlan,
-    check_sweep_folder,
-    finish_sweep,
-    read_plan,
-    write_plan,
-)
-from sim.config import (
-    Config,
-    ConfigError,
+from sim.cli.sweep import SweepJob, SweepPlan, check_sweep_folder, finish_sweep, write_plan
+from sim.compose import (
     compose_config,
     config_groups,
     from_composed,
     normalize_overrides,
     parse_overrides,
-    scenarios_dir,
+    plain_dict,
 )
+from sim.config import Config, ConfigError, scenarios_dir
 from sim.safety import check_hydra_overrides
 
 _INFO_FLAGS = ("help", "hydra_help", "cfg", "info", "shell_completion")
 #: How many ``-2``, ``-3``... suffixes a default (time-stamped) folder name may get.
 MAX_SUFFIX = 100
+
+
+@dataclass(frozen=True)
+class Line:
+    """The command line's overrides, parsed once: Hydra's and the scenario's (normalized)."""
+
+    hydra_argv: list[str]  # what Hydra is given: argv with the scenario overrides normalized
+    parsed: list[Any]  # every override, parsed (Hydra's Override)
+    task: list[str]  # the scenario overrides, normalized (``++key=value``)
+    hydra: list[str]  # Hydra's overrides, but the search path: composed with every point
+    user_dir: str | None  # the one extra config folder (--config-dir or hydra.searchpath)
+    multirun: bool
+
+    def compose(self, overrides: Sequence[str]) -> Any:
+        """One point composed and checked, with this line's Hydra overrides and folder."""
+        return compose_config(
+            overrides=overrides, config_dir=self.user_dir, hydra_overrides=self.hydra
+        )
 
 
 @dataclass(frozen=True)
@@ -52,8 +65,9 @@ class Plan:
     key: str = ""  # the folder's key (hydra.run.dir / hydra.sweep.dir); "" runs nothing
     folder: Path = Path()
     default_dir: bool = False  # the bundled time-stamped name: move on to -2, -3... if taken
-    configs: tuple[Config, ...] = ()
+    configs: tuple[Config, ...] = ()  # by job number (one for a single run)
     jobs: tuple[SweepJob, ...] = ()  # a sweep's jobs; () for a single run
+    task: tuple[str, ...] = ()  # a single run's scenario overrides
 
     def check(self, folder: Path) -> None:
         """Refuse ``folder`` (writes nothing): another config's run, another sweep, foreign."""
@@ -66,31 +80,26 @@ class Plan:
         else:
             check_run_folder(folder, self.configs[0], self.key)
 
+    def sweep(self) -> SweepPlan | None:
+        """The sweep's plan (``sweep.json``), or None for a single run."""
+        return SweepPlan(self.folder, self.jobs) if self.jobs else None
+
 
 # --------------------------------------------------------------------------- Hydra app
 
 
-def _args_parser() -> argparse.ArgumentParser:
-    """Hydra's own command-line parser (the same flags), reporting errors in one line."""
-    from hydra._internal.utils import get_args_parser
-
-    parser = get_args_parser()
-    parser.error = raise_cli_error  # type: ignore[method-assign]
-    parser.prog = PROG
-    return parser
-
-
 def hydra_main(argv: list[str]) -> int:
-    parsed = _args_parser().parse_args(argv)
+    """``blockade [flags] [key=value ...]``: check, claim the folder, run with Hydra."""
+    parsed = args_parser().parse_args(argv)
     plan = prepare(argv, parsed)
     with contextlib.ExitStack() as held:
         if plan.key:
             plan = _claim(plan, held)
-        sweep = SweepPlan(plan.folder, plan.jobs) if plan.jobs else None
+        sweep = plan.sweep()
         if sweep is not None:
             write_plan(sweep, "running")
         try:
-            _run_hydra_app(plan.hydra_argv)
+            _run_hydra_app(plan)
         finally:
             if sweep is not None:
                 finish_sweep(sweep)
@@ -100,68 +109,83 @@ def hydra_main(argv: list[str]) -> int:
 def prepare(argv: list[str], args: argparse.Namespace) -> Plan:
     """Check the command line and fix its output folders (nothing is written).
 
-    Run and multirun modes compose and check every (sweep point's) config;
-    ``--help``, ``--cfg``, ``--info`` and the like only get their overrides normalized.
+    Run and multirun modes compose and check every (sweep point's) config, once;
+    ``--help``, ``--cfg``, ``--info`` and the like check the first point only.
     """
+    _refuse_flags(args)
+    line = _read_line(argv, args)
+    if any(getattr(args, flag, None) for flag in _INFO_FLAGS):
+        line.compose(sweep_points(parse_overrides(line.task))[0])  # what --cfg shows is checked
+        return Plan(line.hydra_argv)
+    points = _points(line)
+    if line.multirun:
+        _check_swept_not_uncertain(line)
+    composed = [line.compose(pt) for pt in points]
+    configs = [from_composed(c) for c in composed]
+    _check_references(configs, line.multirun)
+    if line.multirun:
+        return _plan_sweep(line.hydra_argv, composed, configs, points)
+    return _plan_run(line, composed[0], configs[0])
+
+
+def _refuse_flags(args: argparse.Namespace) -> None:
+    """Refuse Hydra's flags that would load another config tree or a pickle."""
     if args.config_path is not None or args.config_name is not None:
         raise CliError(
             "--config-path/--config-name are not supported: add a folder of your own "
             "scenarios with --config-dir DIR and pick one with scenario=NAME"
         )
-    if getattr(args, "experimental_rerun", None):
+    if args.experimental_rerun:
         raise CliError("--experimental-rerun is not supported: it would load a pickle file")
+
+
+def _read_line(argv: list[str], args: argparse.Namespace) -> Line:
+    """Parse every override once, check Hydra's, and normalize the scenario's."""
     overrides = list(args.overrides)
     parsed = parse_overrides(overrides)
-    hydra_ovs = [o for o, p in zip(overrides, parsed, strict=True) if _is_hydra_key(p)]
-    check_hydra_overrides([p for p in parsed if _is_hydra_key(p)])
+    is_hydra = [_is_hydra_key(p) for p in parsed]
+    hydra_ovs = [o for o, h in zip(overrides, is_hydra, strict=True) if h]
+    check_hydra_overrides([p for p, h in zip(parsed, is_hydra, strict=True) if h])
     user_dir = _user_config_dir(args.config_dir, hydra_ovs)
     groups = config_groups(scenarios_dir(), user_dir)
     normalized = [
-        o if _is_hydra_key(p) else normalize_overrides([o], groups)[0]
-        for o, p in zip(overrides, parsed, strict=True)
+        o if h else normalize_overrides([o], groups)[0]
+        for o, h in zip(overrides, is_hydra, strict=True)
     ]
-    hydra_argv = _replace_overrides(argv, overrides, normalized)
     multirun = bool(args.multirun) or any(
         o.replace(" ", "").lstrip("+") == "hydra.mode=MULTIRUN" for o in hydra_ovs
     )
-    task = [o for o, p in zip(normalized, parsed, strict=True) if not _is_hydra_key(p)]
-    hydra_only = [o for o in hydra_ovs if not o.lstrip("+").startswith("hydra.searchpath")]
-    if any(getattr(args, flag, None) for flag in _INFO_FLAGS):
-        first = _sweep_points(task, True)[0]  # what --cfg/--help show is checked too
-        compose_config(overrides=first, config_dir=user_dir, hydra_overrides=hydra_only)
-        return Plan(hydra_argv)
-    if not multirun:
-        for p in parsed:
-            if p.is_sweep_override():
-                raise CliError(
-                    f"{p.key_or_group}: '{p.input_line}' is a sweep; run it with -m "
-                    "(blockade -m ...)"
-                )
-    points = _sweep_points(task, multirun)
-    if multirun:
-        _check_swept_not_uncertain(task, user_dir, hydra_only)
-    composed = [
-        compose_config(overrides=pt, config_dir=user_dir, hydra_overrides=hydra_only)
-        for pt in points
-    ]
-    configs = [from_composed(c) for c in composed]
-    _check_references(configs, multirun)
-    if multirun:
-        return _plan_sweep(hydra_argv, composed, configs, points)
-    return _plan_run(hydra_argv, composed[0], configs[0])
+    return Line(
+        hydra_argv=_replace_overrides(argv, overrides, normalized),
+        parsed=parsed,
+        task=[o for o, h in zip(normalized, is_hydra, strict=True) if not h],
+        hydra=[o for o in hydra_ovs if not o.lstrip("+").startswith("hydra.searchpath")],
+        user_dir=user_dir,
+        multirun=multirun,
+    )
 
 
-def _check_swept_not_uncertain(task: list[str], user_dir: str | None, hydra: list[str]) -> None:
+def _points(line: Line) -> list[list[str]]:
+    """The scenario overrides of every point: one without ``-m`` (a sweep is refused)."""
+    if line.multirun:
+        return sweep_points(parse_overrides(line.task))
+    for p in line.parsed:
+        if p.is_sweep_override():
+            raise CliError(
+                f"{p.key_or_group}: '{p.input_line}' is a sweep; run it with -m (blockade -m ...)"
+            )
+    return [line.task]
+
+
+def _check_swept_not_uncertain(line: Line) -> None:
     """A key swept and declared uncertain on the same command line is refused; one the
     scenario declares uncertain is fixed at each point, as ``key=value`` fixes it (noted)."""
-    parsed = parse_overrides(task)
+    parsed = parse_overrides(line.task)
     swept = [p.key_or_group for p in parsed if p.is_sweep_override()]
     if not swept:
         return
-    fixed = [o for o, p in zip(task, parsed, strict=True) if not p.is_sweep_override()]
-    base = from_composed(
-        compose_config(overrides=fixed, config_dir=user_dir, hydra_overrides=hydra)
-    )
+    fixed = [o for o, p in zip(line.task, parsed, strict=True) if not p.is_sweep_override()]
+    base = from_composed(line.compose(fixed))
     asked = any(p.key_or_group.split(".")[0] == "uncertain" for p in parsed)
     for key in base.uncertain:
         if not any(key == k or key.startswith(f"{k}.") for k in swept):
@@ -202,9 +226,9 @@ def _check_references(configs: Sequence[Config], multirun: bool) -> None:
             )
 
 
-def _plan_run(hydra_argv: list[str], composed: Any, cfg: Config) -> Plan:
+def _plan_run(line: Line, composed: Any, cfg: Config) -> Plan:
     folder, default = _resolved(composed, "hydra.run.dir")
-    plan = Plan(hydra_argv, "hydra.run.dir", folder, default, (cfg,))
+    plan = Plan(line.hydra_argv, "hydra.run.dir", folder, default, (cfg,), task=tuple(line.task))
     if not default:
         plan.check(folder)  # refused before anything is written
     return plan
@@ -278,10 +302,7 @@ def _resolved(composed: Any, key: str) -> tuple[Path, bool]:
 
 
 def _raw(composed: Any, key: str) -> Any:
-    from omegaconf import OmegaConf
-
-    node = OmegaConf.to_container(composed.hydra, resolve=False)
-    return _raw_of(node, key)  # type: ignore[arg-type]
+    return _raw_of(plain_dict(composed.hydra, resolve=False), key)
 
 
 def _raw_of(hydra_node: dict[str, Any], key: str) -> Any:
@@ -355,21 +376,6 @@ def _user_config_dir(config_dir: str | None, hydra_ovs: list[str]) -> str | None
     return str(unique[0]) if unique else None
 
 
-def _sweep_points(task: list[str], multirun: bool) -> list[list[str]]:
-    """The task overrides of every point (one point without ``-m``)."""
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.errors import HydraException
-
-    if not multirun:
-        return [task]
-    parsed = OverridesParser.create().parse_overrides(task)
-    try:
-        return BasicSweeper.split_arguments(parsed, None)[0]
-    except HydraException as exc:
-        raise CliError(f"-m: {' '.join(str(exc).split())}") from None
-
-
 def check_run_folder(folder: str | Path, cfg: Config, key: str = "hydra.run.dir") -> None:
     """Raise ``RunFolderMismatch`` unless ``folder`` is new, empty or a run of ``cfg``.
 
@@ -396,111 +402,116 @@ def _replace_overrides(argv: list[str], old: list[str], new: list[str]) -> list[
     return out
 
 
-def _run_hydra_app(hydra_argv: list[str]) -> None:
+def _run_hydra_app(plan: Plan) -> None:
     import hydra
 
-    app = hydra.main(version_base="1.3", config_path=str(scenarios_dir()), config_name="config")(
-        _task
-    )
-    saved = sys.argv
-    sys.argv = [saved[0] if saved else PROG, *hydra_argv]
-    try:
-        app()
-    finally:
-        sys.argv = saved
+    app = hydra.main(version_base="1.3", config_path=str(scenarios_dir()), config_name="config")
+    with hydra_argv(plan.hydra_argv):
+        app(Job.of(plan))()
 
 
-def _job_config_dir() -> str | None:
-    """The extra config folder of the running Hydra job (``--config-dir``/searchpath)."""
-    from hydra.core.hydra_config import HydraConfig
-
-    hc = HydraConfig.get()
-    dirs: list[str] = []
-    for source in hc.runtime.config_sources:
-        if source.schema == "file" and source.provider == "command-line":
-            dirs.append(str(source.path))
-    dirs += [p.removeprefix("file://") for p in hc.searchpath if str(p).startswith("file://")]
-    return dirs[0] if dirs else None
+# --------------------------------------------------------------------------- one Hydra job
 
 
-def _sweep_label(hc: Any, cfg: Config) -> dict[str, Any]:
-    """This job's place in its sweep (from ``sweep.json``), checked against its config."""
-    from sim.experiment.store import config_hash
+@dataclass(frozen=True)
+class Job:
+    """Hydra's task function: run the plan's config of the job Hydra starts.
 
-    plan = read_plan(hc.sweep.dir)
-    if plan is None:
-        raise CliError(f"{hc.sweep.dir}: the sweep has no sweep.json; run it with blockade -m")
-    job = plan.job(int(hc.job.num))
-    if job.config_hash != config_hash(cfg):
-        raise CliError(f"job {job.job}: its config differs from the one in sweep.json")
-    return {"sweep_id": plan.id, "sweep_job": job.job}
+    A module-level class holding the checked configs (not a closure nor a global), so the
+    joblib launcher can pickle it to its workers.
+    """
 
+    configs: tuple[Config, ...]  # by job number
+    points: tuple[tuple[str, ...], ...]  # each job's scenario overrides, as Hydra gets them
+    sweep: SweepPlan | None = None
 
-def _pairs_in_sweep(cfg: Config) -> bool:
-    from sim.experiment.reference import SWEEP
+    @classmethod
+    def of(cls, plan: Plan) -> Job:
+        """The task function of ``plan`` (after its folder is claimed)."""
+        points = tuple(j.overrides for j in plan.jobs) or (plan.task,)
+        return cls(plan.configs, points, plan.sweep())
 
-    return cfg.experiment.reference == SWEEP
+    def __call__(self, _: Any) -> None:
+        """One Hydra job (Hydra's composed config is not used): run, show the summary."""
+        from hydra.core.hydra_config import HydraConfig
 
-
-def _run_sweep_point(
-    hc: Any, cfg: Config, out_dir: Path, progress: bool | None, extra: dict[str, Any] | None
-) -> Any:
-    """A point of a sweep with ``experiment.reference=sweep``: job 0 stops on its own level;
-    every later point on its paired difference against job 0 (run or extended on demand)."""
-    from sim.experiment import reference as refs
-
-    plan = read_plan(hc.sweep.dir)
-    assert plan is not None  # _sweep_label read it
-    first = min(plan.jobs, key=lambda j: j.job)
-    if int(hc.job.num) == first.job:
-        alone = refs.without_reference(cfg)
-        return refs.run_when_free(alone, out_dir, progress=progress, manifest_extra=extra)
-    composed = compose_config(overrides=list(first.overrides), config_dir=_job_config_dir())
-    ref_cfg = refs.without_reference(from_composed(composed))
-    label = {"sweep_id": plan.id, "sweep_job": first.job}
-    reference = refs.growing_reference(ref_cfg, plan.dir / first.dir, cfg, label, progress)
-    from sim.experiment import run_experiment
-
-    return run_experiment(
-        cfg, out_dir=out_dir, progress=progress, manifest_extra=extra, reference=reference
-    )
-
-
-def _task(_: Any) -> None:
-    """One Hydra job: rebuild the config from the task overrides, run, show the summary."""
-    from hydra.core.hydra_config import HydraConfig
-    from hydra.types import RunMode
-
-    hc = HydraConfig.get()
-    overrides = list(hc.overrides.task)
-    out_dir = Path(hc.runtime.output_dir)
-    multirun = hc.mode == RunMode.MULTIRUN
-    progress = None
-    if multirun and "BasicLauncher" not in str(hc.launcher.get("_target_", "")):
-        progress = False  # parallel jobs: no interleaved progress bars
-    from sim.experiment import run_experiment
-
-    try:
-        cfg = from_composed(compose_config(overrides=overrides, config_dir=_job_config_dir()))
-        extra = _sweep_label(hc, cfg) if multirun else None
-        if multirun and _pairs_in_sweep(cfg):
-            res = _run_sweep_point(hc, cfg, out_dir, progress, extra)
-        else:
-            res = run_experiment(cfg, out_dir=out_dir, progress=progress, manifest_extra=extra)
-    except (CliError, ConfigError) as exc:
-        fail(str(exc))
-        raise SystemExit(2) from None
-    except Exception as exc:
-        if is_folder_mismatch(exc):
+        hc = HydraConfig.get()
+        num = int(hc.job.num) if self.sweep is not None else 0
+        out_dir = Path(hc.runtime.output_dir)
+        try:
+            self._check(num, tuple(hc.overrides.task))
+            res = self._run(num, out_dir, _progress(hc, self.sweep is not None))
+        except (CliError, ConfigError) as exc:
             fail(str(exc))
             raise SystemExit(2) from None
-        raise
+        except Exception as exc:
+            if is_folder_mismatch(exc):
+                fail(str(exc))
+                raise SystemExit(2) from None
+            raise
+        _show(res, out_dir, None if self.sweep is None else (num, self.points[num]))
+
+    def _check(self, num: int, overrides: tuple[str, ...]) -> None:
+        """Hydra's job ``num`` must be the plan's: the same scenario overrides."""
+        if num >= len(self.points) or overrides != self.points[num]:
+            planned = " ".join(self.points[num]) if num < len(self.points) else "no such job"
+            raise CliError(
+                f"job {num}: Hydra's overrides ({' '.join(overrides)}) are not the plan's "
+                f"({planned})"
+            )
+
+    def _run(self, num: int, out_dir: Path, progress: bool | None) -> Any:
+        """Run job ``num``'s config into ``out_dir`` (paired with job 0 if the sweep asks)."""
+        from sim.experiment import run_experiment
+        from sim.experiment.reference import SWEEP
+
+        cfg = self.configs[num]
+        if self.sweep is None:
+            return run_experiment(cfg, out_dir=out_dir, progress=progress)
+        extra = {"sweep_id": self.sweep.id, "sweep_job": num}
+        if cfg.experiment.reference == SWEEP:
+            return self._run_paired(num, out_dir, progress, extra)
+        return run_experiment(cfg, out_dir=out_dir, progress=progress, manifest_extra=extra)
+
+    def _run_paired(
+        self, num: int, out_dir: Path, progress: bool | None, extra: dict[str, Any]
+    ) -> Any:
+        """A point of a sweep with ``experiment.reference=sweep``: job 0 stops on its own level;
+        every later point on its paired difference against job 0 (run or extended on demand)."""
+        from sim.experiment import reference as refs
+        from sim.experiment import run_experiment
+
+        assert self.sweep is not None
+        first = min(self.sweep.jobs, key=lambda j: j.job)
+        if num == first.job:
+            alone = refs.without_reference(self.configs[num])
+            return refs.run_when_free(alone, out_dir, progress=progress, manifest_extra=extra)
+        ref_cfg = refs.without_reference(self.configs[first.job])
+        label = {"sweep_id": self.sweep.id, "sweep_job": first.job}
+        first_dir = self.sweep.dir / first.dir
+        cfg = self.configs[num]
+        reference = refs.growing_reference(ref_cfg, first_dir, cfg, label, progress)
+        return run_experiment(
+            cfg, out_dir=out_dir, progress=progress, manifest_extra=extra, reference=reference
+        )
+
+
+def _progress(hc: Any, multirun: bool) -> bool | None:
+    """No progress bars from parallel jobs (they would interleave); the default otherwise."""
+    if multirun and "BasicLauncher" not in str(hc.launcher.get("_target_", "")):
+        return False
+    return None
+
+
+def _show(res: Any, out_dir: Path, point: tuple[int, tuple[str, ...]] | None) -> None:
+    """Draw the run's plots; print its summary, or one line for a sweep's point."""
     from sim.analysis import write_run_plots
 
     write_run_plots(res)
-    if multirun:
+    if point is not None:
+        num, overrides = point
         shown = " ".join(o.lstrip("+") for o in overrides) or "(defaults)"
-        print(f"[{hc.job.num}] {shown}: {short_decline(res)}", flush=True)
+        print(f"[{num}] {shown}: {short_decline(res)}", flush=True)
     else:
         print(format_summary(res), flush=True)
         print(

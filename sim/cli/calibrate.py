@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.cli.common import PROG, ArgParser, CliError, show_path, text_table
+from sim.cli.common import PROG, ArgParser, CliError, check_overrides, show_path, text_table
 from sim.formatting import fmt_number
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sim.calibration.run import Calibration
     from sim.config import Config
 
@@ -64,13 +66,11 @@ def cmd_calibrate(argv: list[str]) -> int:
 
     from sim.calibration import Settings, calibrate, load_observations
     from sim.calibration.priors import check_priors
-    from sim.config import load_config
+    from sim.compose import load_config
 
     args = _parser().parse_intermixed_args(argv)
-    for o in args.overrides:
-        if "=" not in o:
-            raise CliError(f"override {o!r} is not key=value")
-    cfg = load_config(args.scenario, overrides=args.overrides, config_dir=args.config_dir)
+    overrides = check_overrides(args.overrides)
+    cfg = load_config(args.scenario, overrides=overrides, config_dir=args.config_dir)
     check_priors(cfg)
     observations = load_observations(_observations_path(args, cfg), cfg)
     settings = Settings(
@@ -100,7 +100,24 @@ def _stamp() -> str:
 def _quantiles(x: np.ndarray, w: np.ndarray, qs: tuple[float, ...]) -> list[float]:
     order = np.argsort(x)
     cum = np.cumsum(w[order]) / w.sum()
-    return [float(x[order][min(np.searchsorted(cum, q), len(x) - 1)]) for q in qs]
+    return [float(x[order][min(int(np.searchsorted(cum, q)), len(x) - 1)]) for q in qs]
+
+
+def _predictive_rows(predictive: pd.DataFrame) -> list[list[str]]:
+    """One row per observation: observed ± SD against the model's mean and spread."""
+    rows = []
+    for r in predictive.to_dict("records"):
+        rows.append(
+            [
+                str(r["id"]),
+                fmt_number(float(r["observed"])),
+                fmt_number(float(r["uncertainty"])),
+                fmt_number(float(r["model_mean"])),
+                f"{fmt_number(float(r['model_p05']))} to {fmt_number(float(r['model_p95']))}",
+                f"{float(r['z']):+.1f}",
+            ]
+        )
+    return rows
 
 
 def format_calibration(result: Calibration, cfg: Config) -> str:
@@ -123,21 +140,13 @@ def format_calibration(result: Calibration, cfg: Config) -> str:
             ]
         )
     lines = ["", text_table(["key", "prior", "median", "90% credible", "width vs prior"], rows)]
-    pred = [
-        [
-            r.id,
-            fmt_number(r.observed),
-            fmt_number(r.uncertainty),
-            fmt_number(r.model_mean),
-            f"{fmt_number(r.model_p05)} to {fmt_number(r.model_p95)}",
-            f"{r.z:+.1f}",
-        ]
-        for r in result.predictive.itertuples()
-    ]
     lines += [
         "",
         "Posterior predictive (fresh replications at posterior draws):",
-        text_table(["obs", "observed", "± (1 SD)", "model mean", "model p05 to p95", "z"], pred),
+        text_table(
+            ["obs", "observed", "± (1 SD)", "model mean", "model p05 to p95", "z"],
+            _predictive_rows(result.predictive),
+        ),
     ]
     m = result.manifest
     lines += [

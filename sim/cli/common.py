@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import NoReturn
 
 PROG = "blockade"
 
@@ -14,11 +15,20 @@ class CliError(Exception):
     """A user error of the command line: printed as one line, exit status 2."""
 
 
-def fail(message: str) -> int:
-    """Print ``message`` as one line on stderr; the exit status of a user error (2)."""
+def fail(message: str, *, command: str = "") -> int:
+    """Print ``blockade [COMMAND]: error: MESSAGE`` as one line on stderr; return 2."""
     line = " ".join(str(message).split())  # one line, whatever the message held
-    print(f"{PROG}: error: {line}", file=sys.stderr)
+    prog = f"{PROG} {command}" if command else PROG
+    print(f"{prog}: error: {line}", file=sys.stderr)
     return 2
+
+
+def check_overrides(overrides: Sequence[str]) -> list[str]:
+    """A subcommand's scenario overrides, each ``key=value`` (one line otherwise)."""
+    for o in overrides:
+        if "=" not in o:
+            raise CliError(f"override {o!r} is not key=value")
+    return list(overrides)
 
 
 def is_folder_mismatch(exc: BaseException) -> bool:
@@ -38,15 +48,11 @@ def require_extra(module: str, extra: str, command: str) -> None:
         raise CliError(str(error))
 
 
-def raise_cli_error(message: str) -> Any:
-    raise CliError(message)
-
-
 class ArgParser(argparse.ArgumentParser):
     """argparse that reports errors as one :class:`CliError` line instead of usage + exit."""
 
-    def error(self, message: str) -> Any:
-        raise_cli_error(message)
+    def error(self, message: str) -> NoReturn:
+        raise CliError(message)
 
 
 def show_path(path: str | Path) -> str:

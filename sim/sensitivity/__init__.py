@@ -11,11 +11,10 @@
 - **analyse** (:mod:`.analyse`): Morris mu*/sigma or Sobol' S1/ST, ranked per output;
   charts in :mod:`.plots`.
 
-``run_sensitivity`` chains the four; ``sensitivity_main`` is ``blockade sensitivity``.
+``run_sensitivity`` chains the four; ``blockade sensitivity`` is :mod:`sim.cli.sensitivity`.
 """
 
 from sim.sensitivity.analyse import INDEX_COLUMNS, analyse, noise_mask
-from sim.sensitivity.cli import sensitivity_main
 from sim.sensitivity.declare import (
     METHODS,
     OUTPUTS,
@@ -58,7 +57,6 @@ __all__ = [
     "resolve_parameters",
     "run_sensitivity",
     "sample",
-    "sensitivity_main",
     "write_plots",
     "write_result",
 ]
