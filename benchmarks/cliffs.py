@@ -35,10 +35,13 @@ import numpy as np
 import pandas as pd
 
 import sim
-from benchmarks.validation import SCENARIO, experiment, git_commit, table
 from sim.analysis._common import new_figure, save_png
 from sim.experiment import paired_difference, summarize
 from sim.experiment.store import write_json_atomic, write_text_atomic
+from sim.validation import SCENARIO
+from sim.validation.levers import experiment
+from sim.validation.markdown import table
+from sim.validation.report import git_commit
 
 COMMAND = "python -m benchmarks.cliffs"
 LIMIT_PP = 8.0  # the largest admissible step of the mean export decline between neighbours

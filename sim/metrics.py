@@ -14,6 +14,8 @@ from typing import Any
 
 from sim.formatting import fmt_number
 
+import numpy as np
+
 #: Days of the ``stranded_dayN_bbl`` metrics: the ends of 31 Dec 2025 and 31 Jan 2026.
 STRANDED_DAYS: tuple[int, ...] = (21, 52)
 #: The days of the new-floating-storage metric (20-31 Dec 2025), and its key.
@@ -259,6 +261,12 @@ REGISTRY: dict[str, Metric] = {m.name: m for m in (*METRICS, *DERIVED)}
 
 #: Suffix of a time-to-event metric's summary row: the share of runs where it happened.
 SHARE_SUFFIX = "_share"
+
+
+def export_decline(exported: np.ndarray, baseline: np.ndarray) -> np.ndarray:
+    """``1 - exported / baseline`` per replication (NaN where the baseline exported nothing)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(baseline != 0.0, 1.0 - exported / baseline, np.nan)
 
 
 def metric(name: str) -> Metric:

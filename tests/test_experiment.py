@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,13 @@ import pytest
 
 import sim
 from sim.experiment import ExperimentResult, ReplicationFailed, RunFolderMismatch, run_experiment
+from sim.experiment.executors import (
+    SerialExecutor,
+    as_completed,
+    check_executor,
+    make_executor,
+    map_ordered,
+)
 from sim.experiment.stats import DailyAggregate, rel_halfwidth
 from sim.model.ledger import TIMESERIES_COLUMNS
 from sim.model.world import World
@@ -352,3 +360,74 @@ def test_one_precision_target_at_a_time() -> None:
             "venezuela_dec2025",
             ["experiment.target_halfwidth=0.01", "experiment.target_rel_halfwidth=0.01"],
         )
+
+
+# --------------------------------------------------------------------------- the executor loop
+
+
+def _square_or_fail(x: int) -> int:
+    if x == 3:
+        raise ZeroDivisionError("three")
+    return x * x
+
+
+@pytest.mark.parametrize("name", ["serial", "processes"])
+def test_map_ordered_keeps_the_order_of_its_arguments(name: str) -> None:
+    with make_executor(name, 2) as ex:
+        assert map_ordered(ex, _square_or_fail, [(x,) for x in (5, 4, 2, 1, 0)]) == [
+            25,
+            16,
+            4,
+            1,
+            0,
+        ]
+
+
+def test_a_failing_task_stops_the_loop_with_the_error_of_its_index() -> None:
+    read: list[int] = []
+
+    def args() -> Iterator[tuple[int]]:
+        for x in range(10):
+            read.append(x)
+            yield (x,)
+
+    def failure(i: int, exc: Exception) -> Exception:
+        return ValueError(f"task {i}: {exc}")
+
+    seen = []
+    with make_executor("serial", 1) as ex, pytest.raises(ValueError, match="task 3: three"):
+        for i, value in as_completed(ex, _square_or_fail, args(), failure):
+            seen.append((i, value))
+    assert seen == [(0, 0), (1, 1), (2, 4)]
+    assert read == [0, 1, 2, 3]  # nothing is submitted after the failure
+
+
+def test_at_most_max_inflight_tasks_are_submitted() -> None:
+    class Counting(SerialExecutor):
+        inflight = 2
+
+        @property
+        def max_inflight(self) -> int:
+            return self.inflight
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.waits: list[int] = []
+
+        def wait_first(self, futures: Iterable[Any]) -> set[Any]:
+            futures = list(futures)
+            self.waits.append(len(futures))
+            return {futures[0]}
+
+    ex = Counting()
+    assert map_ordered(ex, _square_or_fail, [(x,) for x in (0, 1, 2, 4, 5)]) == [0, 1, 4, 16, 25]
+    assert max(ex.waits) == 2
+
+
+def test_check_executor_names_the_key_and_what_is_allowed() -> None:
+    assert check_executor("serial", 8) == ("serial", 1)
+    assert check_executor("processes", 3) == ("processes", 3)
+    with pytest.raises(ValueError, match=r"^executor: must be one of serial, processes, dask"):
+        check_executor("threads", 2)
+    with pytest.raises(ValueError, match=r"^workers: must be a positive integer \(got 0\)"):
+        check_executor("processes", 0)

@@ -366,6 +366,32 @@ def test_shared_and_own_baselines_give_the_same_outputs(cfg30):
     assert sa["baseline_worlds"] == 1 < sb["baseline_worlds"]
 
 
+def test_a_failing_world_names_its_point_and_how_to_reproduce_it(cfg30, monkeypatch):
+    from sim.experiment import ReplicationFailed
+    from sim.model.world import World
+
+    original = World.run
+
+    def flaky(self: World) -> sim.Replication:
+        if self.streams._seed.spawn_key == (1,) and self.cfg.navy.boarding_teams == 6:
+            raise ZeroDivisionError("boom")
+        return original(self)
+
+    monkeypatch.setattr(World, "run", flaky)
+    values = pd.DataFrame({"navy.boarding_teams": [2, 6]})
+    with pytest.raises(ReplicationFailed) as info:
+        evaluate_scenario(cfg30, values, ["seizures"], replications=2, root=7, executor="serial")
+    err = info.value
+    assert (err.replication, err.seed, err.world) == (1, 7, "blockade")
+    assert str(err) == (
+        "sample point 1 (navy.boarding_teams=6; blockade world, root seed 7): replication 1 "
+        "failed with ZeroDivisionError: boom. Reproduce it with cfg_k = "
+        "sim.sensitivity.apply_values(cfg, {'navy.boarding_teams': 6}); "
+        "sim.simulate(cfg_k, seed=7, replication=1)."
+    )
+    assert "Traceback of the failing replication" in err.__notes__[0]
+
+
 # --------------------------------------------------------------------------- command line
 
 

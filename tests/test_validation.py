@@ -17,6 +17,8 @@ import pytest
 from scipy import stats
 
 import sim
+from sim.validation.analytic import event_times
+from sim.validation.theory import erlang_b
 
 Z = 4.0  # standard errors allowed: a correct model fails with probability ~6e-5 per check
 
@@ -25,21 +27,6 @@ def mean_se(x: np.ndarray) -> tuple[float, float]:
     """Mean of independent replication estimates and its standard error."""
     x = np.asarray(x, dtype=float)
     return float(x.mean()), float(x.std(ddof=1) / math.sqrt(len(x)))
-
-
-def erlang_b(c: int, a: float) -> float:
-    """Erlang B blocking probability by the stable recursion B(k) = aB(k-1) / (k + aB(k-1))."""
-    b = 1.0
-    for k in range(1, c + 1):
-        b = a * b / (k + a * b)
-    return b
-
-
-def times(events: pd.DataFrame, kind: str) -> pd.Series:
-    """Time of the (single) event ``kind`` of each tanker, indexed by tanker id."""
-    rows = events[events["kind"] == kind]
-    assert not rows["tanker"].duplicated().any(), f"more than one {kind!r} per tanker"
-    return rows.set_index("tanker")["time"]
 
 
 def test_erlang_b_recursion_matches_closed_form():
@@ -72,7 +59,7 @@ def test_v1_md1_pollaczek_khinchine(validation, root_seed):
     means = []
     for i in range(n):
         ev = sim.simulate(cfg, seed=root_seed, replication=i).events
-        arrive, berth = times(ev, "arrive"), times(ev, "berth")
+        arrive, berth = event_times(ev, "arrive"), event_times(ev, "berth")
         window = arrive[(arrive >= warmup) & (arrive <= cfg.horizon_days - tail)]
         waits = berth.reindex(window.index) - window
         assert waits.notna().all(), "a tanker of the window never got a berth"
@@ -201,11 +188,11 @@ def test_v4_little(validation, root_seed):
         rep = sim.simulate(cfg, seed=root_seed, replication=i)
         level = rep.timeseries["tankers_waiting"].to_numpy()[warmup : int(end)]
         ev = rep.events
-        loaded, departed = times(ev, "loaded"), times(ev, "depart")
+        loaded, departed = event_times(ev, "loaded"), event_times(ev, "depart")
         start = loaded.reindex(departed.index)
         wait = (departed - start)[(start > warmup) & (start <= end)]
         assert ((loaded > warmup) & (loaded <= end)).sum() == len(wait)  # none censored
-        arrivals = times(ev, "arrive")
+        arrivals = event_times(ev, "arrive")
         lam_hat = ((arrivals > warmup) & (arrivals <= end)).sum() / (end - warmup)
         ls.append(level.mean())
         ws.append(wait.mean())
@@ -220,3 +207,10 @@ def test_v4_little(validation, root_seed):
     assert abs(g_est) <= Z * g_se, f"L - lambda-hat W-hat = {g_est:.3f} ± {g_se:.3f}"
     # Decisive: an off-by-one-day snapshot or a 10% error in W would be outside the band.
     assert 0.1 * lam * w_theory > 2 * Z * l_se
+
+
+def test_event_times_refuses_a_second_event_of_a_tanker():
+    events = pd.DataFrame({"tanker": [1, 2, 1], "kind": ["arrive"] * 3, "time": [0.0, 1.0, 2.0]})
+    with pytest.raises(AssertionError, match="more than one 'arrive' event per tanker"):
+        event_times(events, "arrive")
+    assert event_times(events.iloc[:2], "arrive").to_dict() == {1: 0.0, 2: 1.0}

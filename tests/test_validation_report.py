@@ -103,3 +103,14 @@ def test_cliffs(report):
         cliffs.SWEEPS
     )
     assert "![Cliffs](img/validation/cliffs.png)" in section
+
+
+def test_the_limitations_are_those_of_the_model_page(report):
+    from sim.validation.report import known_limitations
+
+    text, _ = report
+    items = known_limitations()
+    assert len(items) >= 10
+    assert items[0].startswith("**One terminal, one storage pool, one berth queue.**")
+    section = text.split("## 5. Known limitations", 1)[1].split("Revealed by", 1)[0]
+    assert [line[2:] for line in section.splitlines() if line.startswith("- ")] == items

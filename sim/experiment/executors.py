@@ -14,8 +14,10 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
+
+import numpy as np
 
 __all__ = [
     "EXECUTORS",
@@ -23,8 +25,11 @@ __all__ = [
     "Executor",
     "ProcessExecutor",
     "SerialExecutor",
+    "as_completed",
     "available_cpus",
+    "check_executor",
     "make_executor",
+    "map_ordered",
 ]
 
 EXECUTORS: tuple[str, ...] = ("serial", "processes", "dask")
@@ -33,7 +38,7 @@ EXECUTORS: tuple[str, ...] = ("serial", "processes", "dask")
 def available_cpus() -> int:
     """CPUs this process may run on."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))  # type: ignore[attr-defined]
+        return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
 
@@ -208,3 +213,87 @@ def make_executor(name: str, workers: int, dask_address: str | None = None) -> E
     if name == "dask":
         return DaskExecutor(workers, dask_address)
     raise ValueError(f"executor: must be one of {', '.join(EXECUTORS)} (got {name!r})")
+
+
+def check_executor(
+    name: str, workers: Any, error: type[ValueError] = ValueError
+) -> tuple[str, int]:
+    """Check an executor name and worker count (``None``: every CPU); return them.
+
+    The ``serial`` executor always has one worker. A bad value raises ``error`` naming the
+    key and what is allowed.
+    """
+    if name not in EXECUTORS:
+        raise error(f"executor: must be one of {', '.join(EXECUTORS)} (got {name!r})")
+    w = available_cpus() if workers is None else workers
+    if isinstance(w, bool) or not isinstance(w, int | np.integer) or w < 1:
+        raise error(f"workers: must be a positive integer (got {w!r})")
+    return name, (1 if name == "serial" else int(w))
+
+
+#: What a task failure becomes: ``failure(index, error)`` is raised from the error.
+OnFailure = Callable[[int, Exception], Exception]
+
+
+def as_completed(
+    ex: Executor,
+    fn: Callable[..., Any],
+    args: Iterable[tuple[Any, ...]],
+    failure: OnFailure | None = None,
+) -> Iterator[tuple[int, Any]]:
+    """``(i, fn(*args_i))`` as each task finishes, at most ``ex.max_inflight`` in flight.
+
+    ``args`` is read only when a task can be submitted, so it may depend on the results
+    yielded so far. When a task raises, nothing more is submitted, the tasks in flight are
+    cancelled, and ``failure(i, error)`` (default: the error itself) is raised.
+    """
+    pending = iter(args)
+    inflight: dict[Any, int] = {}
+    submitted = 0
+    try:
+        while True:
+            for a in _take(pending, ex.max_inflight - len(inflight)):
+                inflight[ex.submit(fn, *a)] = submitted
+                submitted += 1
+            if not inflight:
+                return
+            for future in ex.wait_first(inflight):
+                i = inflight.pop(future)
+                yield i, _result(ex, future, i, failure)
+    finally:
+        for future in inflight:
+            future.cancel()
+
+
+def _take(items: Iterator[tuple[Any, ...]], n: int) -> Iterator[tuple[Any, ...]]:
+    """Up to ``n`` more of ``items``, read one at a time."""
+    for _ in range(n):
+        item = next(items, None)
+        if item is None:
+            return
+        yield item
+
+
+def _result(ex: Executor, future: Any, i: int, failure: OnFailure | None) -> Any:
+    try:
+        return ex.result(future)
+    except Exception as exc:
+        if failure is None:
+            raise
+        raise failure(i, exc) from exc
+
+
+def map_ordered(
+    ex: Executor,
+    fn: Callable[..., Any],
+    args: Iterable[tuple[Any, ...]],
+    failure: OnFailure | None = None,
+    done: Callable[[], None] | None = None,
+) -> list[Any]:
+    """``[fn(*a) for a in args]`` on ``ex`` (see :func:`as_completed`), in ``args`` order."""
+    results: dict[int, Any] = {}
+    for i, value in as_completed(ex, fn, args, failure):
+        results[i] = value
+        if done is not None:
+            done()
+    return [results[i] for i in range(len(results))]

@@ -22,7 +22,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -32,9 +32,15 @@ import pandas as pd
 
 from sim.config import Config, ConfigError
 from sim.experiment import seeds
-from sim.experiment.executors import EXECUTORS, Executor, available_cpus, make_executor
+from sim.experiment.executors import Executor, as_completed, check_executor, make_executor
 from sim.experiment.lock import folder_lock
-from sim.experiment.reference import SWEEP, Reference, check_reference, load_reference
+from sim.experiment.reference import (
+    SWEEP,
+    Reference,
+    check_reference,
+    load_reference,
+    target_metric,
+)
 from sim.experiment.stats import DailyAggregate, halfwidth, rel_halfwidth, summarize
 from sim.experiment.store import (
     RunFolder,
@@ -44,6 +50,7 @@ from sim.experiment.store import (
     provenance,
     summary_to_json,
 )
+from sim.metrics import export_decline
 from sim.model.ledger import TIMESERIES_COLUMNS
 from sim.model.world import METRIC_KEYS
 
@@ -84,6 +91,28 @@ class ReplicationFailed(ExperimentError):
         self.seed = seed
         self.world = world
         self.remote_traceback = remote_traceback
+
+    @classmethod
+    def of(
+        cls,
+        failure: Mapping[str, Any],
+        root: int,
+        what: str,
+        hint: str,
+        saved: str = "",
+        world: str | None = None,
+    ) -> ReplicationFailed:
+        """The error of the ``failure`` record of :func:`run_chunk`: ``what`` failed, and
+        ``hint``, the call that reproduces it; its traceback in a note."""
+        exc = cls(
+            f"{what} failed with {failure['error']}. Reproduce it with {hint}{saved}.",
+            failure["replication"],
+            root,
+            failure["world"] if world is None else world,
+            failure["traceback"],
+        )
+        exc.add_note("Traceback of the failing replication:\n" + failure["traceback"].rstrip())
+        return exc
 
 
 @dataclass(frozen=True)
@@ -185,18 +214,82 @@ def _seed_dtype(root: int) -> type:
     raise ValueError(f"experiment.seed: must be < 2**64 to be stored (got {root})")
 
 
+@dataclass(frozen=True)
+class _Settings:
+    """The checked arguments of one :func:`run_experiment` call."""
+
+    replications: int  # the first look (at least ``min_replications`` with a target)
+    max_replications: int
+    executor: str
+    workers: int
+    chunk_size: int | None
+    show_progress: bool
+    target: float | None
+    reference: Reference | None
+
+
+def _settings(
+    cfg: Config,
+    replications: int | None,
+    workers: int | None,
+    executor: str | None,
+    chunk_size: int | None,
+    progress: bool | None,
+    reference: Reference | None,
+    out_dir: str | Path | None,
+) -> _Settings:
+    """Check the arguments (``None``: from ``cfg.experiment``) before anything runs."""
+    if not isinstance(cfg, Config):
+        raise TypeError(
+            f"cfg must be a sim.Config (from sim.load_config), got {type(cfg).__name__}"
+        )
+    exp = cfg.experiment
+    n0 = _positive("replications", exp.replications if replications is None else replications)
+    name, w = check_executor(
+        exp.executor if executor is None else executor,
+        exp.workers if workers is None else workers,
+    )
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
+        raise ValueError(f"chunk_size: must be a positive integer (got {chunk_size!r})")
+    show = exp.progress if progress is None else progress
+    target = exp.target
+    if target is not None:
+        n0 = max(n0, exp.min_replications)  # no look at the target before the minimum
+    n_max = max(exp.max_replications, n0) if target is not None else n0
+    _seed_dtype(exp.seed)
+    ref = _resolve_reference(cfg, reference, out_dir)
+    if target is not None and ref is not None and ref.limit is not None:
+        n_max = min(n_max, ref.limit)  # >= n0: check_reference refused a shorter one
+    return _Settings(
+        replications=n0,
+        max_replications=n_max,
+        executor=name,
+        workers=w,
+        chunk_size=chunk_size,
+        show_progress=bool(sys.stderr.isatty() if show is None else show),
+        target=target,
+        reference=ref,
+    )
+
+
+def _positive(key: str, n: Any) -> int:
+    """``n`` as an int, or a ValueError naming ``key``."""
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise ValueError(f"{key}: must be a positive integer (got {n!r})")
+    return int(n)
+
+
 @dataclass
 class _Run:
     cfg: Config
-    root: int
-    baseline: bool
-    executor_name: str
-    workers: int
+    settings: _Settings
     folder: RunFolder | None
     identity: RunIdentity
-    chunk_size: int | None
-    show_progress: bool
+    workers: int
     reference: Reference | None = None
+    base: dict[str, Any] = field(default_factory=dict)  # the manifest's fixed fields
+    started: float = field(default_factory=time.perf_counter)
+    resumed: int = 0
     rows: list[pd.DataFrame] = field(default_factory=list)
     done: set[int] = field(default_factory=set)
     target_values: dict[int, float] = field(default_factory=dict)
@@ -208,13 +301,31 @@ class _Run:
     bar: Any = None
 
     @property
+    def root(self) -> int:
+        return self.cfg.experiment.seed
+
+    @property
+    def baseline(self) -> bool:
+        return self.cfg.experiment.baseline
+
+    @property
     def target_metric(self) -> str:
-        return "export_decline" if self.baseline else "exported_bbl"
+        return target_metric(self.cfg)
 
     def new_aggregate(self) -> DailyAggregate:
         worlds = ("blockade", "baseline") if self.baseline else ("blockade",)
         days = math.ceil(self.cfg.horizon_days - 1e-12)
         return DailyAggregate(worlds, days, TIMESERIES_COLUMNS, capacity=DailyAggregate.CAPACITY)
+
+    def manifest(self, status: str, **fields: Any) -> dict[str, Any]:
+        """The manifest of this run in state ``status`` (running, failed, ..., complete)."""
+        return {
+            **self.base,
+            "workers": self.workers,
+            "status": status,
+            "resumed_from": self.resumed,
+            **fields,
+        }
 
     # ------------------------------------------------------------------ folding in
 
@@ -240,11 +351,10 @@ class _Run:
         if self.baseline:
             for k, key in enumerate(METRIC_KEYS):
                 data[f"baseline_{key}"] = metrics[:, 1, k]
-            exported = metrics[:, 0, METRIC_KEYS.index("exported_bbl")]
-            base = metrics[:, 1, METRIC_KEYS.index("exported_bbl")]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                decline = np.where(base != 0.0, 1.0 - exported / base, np.nan)
-            data["export_decline"] = decline
+            exported = METRIC_KEYS.index("exported_bbl")
+            data["export_decline"] = export_decline(
+                metrics[:, 0, exported], metrics[:, 1, exported]
+            )
         keys = list(self.cfg.uncertain)
         for k, key in enumerate(keys):
             data[key] = drawn[:, k] if drawn is not None else np.zeros(n)
@@ -253,32 +363,37 @@ class _Run:
     def commit(self, result: dict[str, Any]) -> None:
         indices = result["indices"]
         if len(indices):
-            assert self.aggregate is not None
-            frame = self.frame_of(indices, result["metrics"], result["parameters"])
-            keys = seeds.sample_keys(self.root, indices)
-            hi, lo, count = self.aggregate.quantize(result["series"])
-            self.aggregate.merge_sums(hi, lo, count, len(indices))
-            taken = self.aggregate.offer(indices, keys, result["series"])
-            if self.folder is not None:
-                piece = self.aggregate.piece(
-                    (hi, lo, count),
-                    len(indices),
-                    keys[taken],
-                    indices[taken],
-                    result["series"][taken],
-                )
-                self.folder.commit_part(frame, piece, indices, self.identity)
-            self.add_rows(frame)
-            self.computed += len(indices)
-            self.chunks += 1
-            if self.bar is not None:
-                self.bar.update(len(indices))
+            self.store(result)
         if result["seconds"] > 0 and len(indices):
             rate = result["seconds"] / len(indices)
             self.sec_per_rep = rate if self.sec_per_rep is None else 0.5 * (self.sec_per_rep + rate)
         failure = result["failure"]
         if failure:
             self.fail(failure)
+
+    def store(self, result: dict[str, Any]) -> None:
+        """Fold the replications of a chunk in and save them to the folder."""
+        assert self.aggregate is not None
+        indices = result["indices"]
+        frame = self.frame_of(indices, result["metrics"], result["parameters"])
+        keys = seeds.sample_keys(self.root, indices)
+        hi, lo, count = self.aggregate.quantize(result["series"])
+        self.aggregate.merge_sums(hi, lo, count, len(indices))
+        taken = self.aggregate.offer(indices, keys, result["series"])
+        if self.folder is not None:
+            piece = self.aggregate.piece(
+                (hi, lo, count),
+                len(indices),
+                keys[taken],
+                indices[taken],
+                result["series"][taken],
+            )
+            self.folder.commit_part(frame, piece, indices, self.identity)
+        self.add_rows(frame)
+        self.computed += len(indices)
+        self.chunks += 1
+        if self.bar is not None:
+            self.bar.update(len(indices))
 
     def fail(self, failure: dict[str, Any]) -> None:
         i, world = failure["replication"], failure["world"]
@@ -287,21 +402,19 @@ class _Run:
             if self.folder is not None
             else ""
         )
-        msg = (
-            f"replication {i} (root seed {self.root}, {world} world) failed with "
-            f"{failure['error']}. Reproduce it with "
-            f"{seeds.reproduce_hint(self.root, i, baseline=world == 'baseline')}"
-            f"{saved}."
+        raise ReplicationFailed.of(
+            failure,
+            self.root,
+            f"replication {i} (root seed {self.root}, {world} world)",
+            seeds.reproduce_hint(self.root, i, baseline=world == "baseline"),
+            saved,
         )
-        exc = ReplicationFailed(msg, i, self.root, world, failure["traceback"])
-        exc.add_note("Traceback of the failing replication:\n" + failure["traceback"].rstrip())
-        raise exc
 
     # ------------------------------------------------------------------ computing
 
     def next_size(self, pending: int) -> int:
-        if self.chunk_size:
-            return self.chunk_size
+        if self.settings.chunk_size:
+            return self.settings.chunk_size
         assert self.executor is not None
         ex = self.executor
         want = 4 if self.sec_per_rep is None else math.ceil(ex.task_seconds / self.sec_per_rep)
@@ -309,33 +422,35 @@ class _Run:
             want = min(want, math.ceil(pending / (2 * ex.workers)))
         return max(1, min(want, MAX_CHUNK))
 
+    def tasks(self, missing: list[int], sent: list[list[int]]) -> Iterator[tuple[Any, ...]]:
+        """The arguments of one :func:`run_chunk` per chunk, sized as results come in."""
+        pending = deque(missing)
+        while pending:
+            size = min(self.next_size(len(pending)), len(pending))
+            chunk = [pending.popleft() for _ in range(size)]
+            sent.append(chunk)
+            yield self.cfg, self.root, chunk, self.baseline
+
     def compute(self, missing: list[int]) -> None:
         if not missing:
             return
         if self.executor is None:
             self.executor = make_executor(
-                self.executor_name, self.workers, self.cfg.experiment.dask_address
+                self.settings.executor, self.workers, self.cfg.experiment.dask_address
             )
             self.workers = self.executor.workers
-        ex = self.executor
-        pending = deque(missing)
-        inflight: dict[Any, list[int]] = {}
-        while pending or inflight:
-            while pending and len(inflight) < ex.max_inflight:
-                size = min(self.next_size(len(pending)), len(pending))
-                chunk = [pending.popleft() for _ in range(size)]
-                inflight[ex.submit(run_chunk, self.cfg, self.root, chunk, self.baseline)] = chunk
-            for future in ex.wait_first(inflight):
-                chunk = inflight.pop(future)
-                try:
-                    result = ex.result(future)
-                except Exception as exc:
-                    raise ExperimentError(
-                        f"a worker failed while running replications {chunk[0]}..{chunk[-1]} "
-                        f"(root seed {self.root}): {type(exc).__name__}: {exc}. Reproduce one "
-                        f"with {seeds.reproduce_hint(self.root, chunk[0])}"
-                    ) from exc
-                self.commit(result)
+        sent: list[list[int]] = []
+
+        def failed(i: int, exc: Exception) -> ExperimentError:
+            chunk = sent[i]
+            return ExperimentError(
+                f"a worker failed while running replications {chunk[0]}..{chunk[-1]} "
+                f"(root seed {self.root}): {type(exc).__name__}: {exc}. Reproduce one "
+                f"with {seeds.reproduce_hint(self.root, chunk[0])}"
+            )
+
+        for _, result in as_completed(self.executor, run_chunk, self.tasks(missing, sent), failed):
+            self.commit(result)
 
     def ensure(self, n: int) -> None:
         if self.bar is not None:
@@ -374,8 +489,10 @@ def _stop_reason(met: bool | None, n: int, n_max: int, reference: Reference | No
         return None
     if met:
         return "target_met"
-    short = reference is not None and reference.limit is not None
-    return "reference_exhausted" if short and n >= n_max == reference.limit else "max_replications"
+    limit = None if reference is None else reference.limit
+    return (
+        "reference_exhausted" if limit is not None and n >= n_max == limit else "max_replications"
+    )
 
 
 def _resolve_reference(
@@ -441,15 +558,11 @@ def _sigterm_as_interrupt() -> Callable[[], None]:
         raise KeyboardInterrupt("terminated by SIGTERM")
 
     previous = signal.signal(signal.SIGTERM, handler)
-    return lambda: signal.signal(signal.SIGTERM, previous) and None
 
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
 
-def _write_final_manifest(folder: RunFolder, manifest: dict[str, Any]) -> None:
-    """Write the manifest of a run that stopped early, unless the folder cannot be written."""
-    try:
-        folder.write_manifest(manifest)
-    except RunFolderUnwritable as exc:  # the error being raised already says so
-        log.warning("could not record the run's status in the manifest: %s", exc)
+    return restore
 
 
 def _locks_out_dir(fn: Callable[P, R]) -> Callable[P, R]:
@@ -507,102 +620,81 @@ def run_experiment(
     Raises :class:`ReplicationFailed` (a ``RuntimeError``) naming the replication, its seed
     and how to reproduce it when a replication raises.
     """
-    if not isinstance(cfg, Config):
-        raise TypeError(
-            f"cfg must be a sim.Config (from sim.load_config), got {type(cfg).__name__}"
-        )
-    exp = cfg.experiment
-    n0 = exp.replications if replications is None else replications
-    if isinstance(n0, bool) or not isinstance(n0, int | np.integer) or n0 < 1:
-        raise ValueError(f"replications: must be a positive integer (got {n0!r})")
-    n0 = int(n0)
-    name = exp.executor if executor is None else executor
-    if name not in EXECUTORS:
-        raise ValueError(f"executor: must be one of {', '.join(EXECUTORS)} (got {name!r})")
-    w = exp.workers if workers is None else workers
-    if w is None:
-        w = available_cpus()
-    if isinstance(w, bool) or not isinstance(w, int | np.integer) or w < 1:
-        raise ValueError(f"workers: must be a positive integer (got {w!r})")
-    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
-        raise ValueError(f"chunk_size: must be a positive integer (got {chunk_size!r})")
-    show = exp.progress if progress is None else progress
-    if show is None:
-        show = sys.stderr.isatty()
-    target = exp.target
-    if target is not None:
-        n0 = max(n0, exp.min_replications)  # no look at the target before the minimum
-    n_max = max(exp.max_replications, n0) if target is not None else n0
-    _seed_dtype(exp.seed)
-    ref = _resolve_reference(cfg, reference, out_dir)
-    if target is not None and ref is not None and ref.limit is not None:
-        n_max = min(n_max, ref.limit)  # >= n0: check_reference refused a shorter one
+    s = _settings(cfg, replications, workers, executor, chunk_size, progress, reference, out_dir)
+    run = _open(cfg, s, out_dir, manifest_extra)
+    n = _run_until_stop(run)
+    return _finish(run, n)
 
-    started, t0 = _now(), time.perf_counter()
-    folder = RunFolder(out_dir) if out_dir is not None else None
+
+def _open(
+    cfg: Config, s: _Settings, out_dir: str | Path | None, extra: Mapping[str, Any] | None
+) -> _Run:
+    """A new run: its fixed manifest fields and, in a folder, what an earlier run saved."""
+    exp = cfg.experiment
     run = _Run(
         cfg=cfg,
-        root=exp.seed,
-        baseline=exp.baseline,
-        executor_name=name,
-        workers=1 if name == "serial" else int(w),
-        folder=folder,
+        settings=s,
+        folder=RunFolder(out_dir) if out_dir is not None else None,
         identity=RunIdentity.of(cfg),
-        chunk_size=chunk_size,
-        show_progress=bool(show),
-        reference=ref,
+        workers=s.workers,
+        reference=s.reference,
     )
     run.aggregate = run.new_aggregate()
-    base_manifest: dict[str, Any] = {
+    run.base = {
         **provenance(),
         "scenario": cfg.name,
         "root_seed": exp.seed,
         "baseline": exp.baseline,
-        "executor": name,
+        "executor": s.executor,
         "workers": run.workers,
         "config_hash": config_hash(cfg),
         "target_metric": run.target_metric,
         "target_rel_halfwidth": exp.target_rel_halfwidth,
         "target_halfwidth": exp.target_halfwidth,
-        "min_replications": exp.min_replications if target is not None else None,
-        "reference": None if ref is None else ref.record(),
-        "started": started,
-        **(manifest_extra or {}),
+        "min_replications": exp.min_replications if s.target is not None else None,
+        "reference": None if s.reference is None else s.reference.record(),
+        "started": _now(),
+        **(extra or {}),
     }
-    resumed = 0
-    if folder is not None:
-        folder.open(cfg)
-        stored = folder.load_progress(run.identity)
-        if stored.checksums:  # the consolidated files stay valid until consolidated again
-            base_manifest["checksums"] = stored.checksums
-        for state in stored.aggregates:
-            run.aggregate.merge_state(state)
-        for frame in stored.rows:
-            run.add_rows(frame[replication_columns(exp.baseline, list(cfg.uncertain))])
-        resumed = len(run.done)
-        folder.write_manifest({**base_manifest, "status": "running", "resumed_from": resumed})
+    if run.folder is not None:
+        _resume(run, run.folder)
+    return run
 
-    n = n0
+
+def _resume(run: _Run, folder: RunFolder) -> None:
+    """Open ``folder`` for ``run`` and fold in the replications it already holds."""
+    assert run.aggregate is not None
+    folder.open(run.cfg)
+    stored = folder.load_progress(run.identity)
+    if stored.checksums:  # the consolidated files stay valid until consolidated again
+        run.base["checksums"] = stored.checksums
+    for state in stored.aggregates:
+        run.aggregate.merge_state(state)
+    columns = replication_columns(run.baseline, list(run.cfg.uncertain))
+    for frame in stored.rows:
+        run.add_rows(frame[columns])
+    run.resumed = len(run.done)
+    folder.write_manifest(run.manifest("running"))
+
+
+def _run_until_stop(run: _Run) -> int:
+    """Compute batches until the target or the maximum; the replications the run holds.
+
+    On an error or an interrupt the folder's manifest records it before it propagates.
+    """
+    s = run.settings
+    n = s.replications
     run.bar = _progress_bar(
-        run.show_progress, n, len([i for i in run.done if i < n]), cfg.name or "replications"
+        s.show_progress, n, len([i for i in run.done if i < n]), run.cfg.name or "replications"
     )
     finished_ok = False
     restore_sigterm = _sigterm_as_interrupt()
     try:
-        while True:
-            run.ensure(n)
-            if target is None:
-                break
-            rel = run.achieved(n)
-            if run.bar is not None:
-                run.bar.set_postfix_str(f"half-width {rel:.3g} (target {target:.3g})")
-            if (not math.isnan(rel) and rel <= target) or n >= n_max:
-                break
-            n = min(n + exp.batch_size, n_max)
+        n = _batches(run)
         if run.done and max(run.done) >= n:
             log.warning(
                 "%s already holds %d replications; using all of them (asked for %d)",
-                folder.path if folder else "the folder",
+                run.folder.path if run.folder else "the folder",
                 len(run.done),
                 n,
             )
@@ -610,19 +702,8 @@ def run_experiment(
             run.ensure(n)
         finished_ok = True
     except BaseException as exc:
-        if folder is not None:
-            status = "failed" if isinstance(exc, Exception) else "interrupted"
-            _write_final_manifest(
-                folder,
-                {
-                    **base_manifest,
-                    "workers": run.workers,
-                    "status": status,
-                    "error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
-                    "replications_done": len(run.done),
-                    "resumed_from": resumed,
-                },
-            )
+        if run.folder is not None:
+            _record_failure(run, run.folder, exc)
         raise
     finally:
         restore_sigterm()
@@ -630,54 +711,88 @@ def run_experiment(
             run.bar.close()
         if run.executor is not None:
             run.executor.close(cancel=not finished_ok)
+    return n
 
+
+def _batches(run: _Run) -> int:
+    """The first look, then a batch at a time until the target is met; the last look."""
+    s, n = run.settings, run.settings.replications
+    while True:
+        run.ensure(n)
+        if s.target is None:
+            return n
+        rel = run.achieved(n)
+        if run.bar is not None:
+            run.bar.set_postfix_str(f"half-width {rel:.3g} (target {s.target:.3g})")
+        if (not math.isnan(rel) and rel <= s.target) or n >= s.max_replications:
+            return n
+        n = min(n + run.cfg.experiment.batch_size, s.max_replications)
+
+
+def _record_failure(run: _Run, folder: RunFolder, exc: BaseException) -> None:
+    """Write the manifest of a run that stopped early, unless the folder cannot be written."""
+    status = "failed" if isinstance(exc, Exception) else "interrupted"
+    error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    manifest = run.manifest(status, error=error, replications_done=len(run.done))
+    try:
+        folder.write_manifest(manifest)
+    except RunFolderUnwritable as err:  # the error being raised already says so
+        log.warning("could not record the run's status in the manifest: %s", err)
+
+
+def _stopping(run: _Run, n: int, replications: int) -> dict[str, Any]:
+    """The stopping outcome: the precision reached on what it is measured on, and why."""
+    s, exp = run.settings, run.cfg.experiment
+    values = run.measured()
+    reached = precision(run.cfg, values)
+    met = None if s.target is None else bool(not math.isnan(reached) and reached <= s.target)
+    paired = s.reference is not None
+    return {
+        "target_metric": run.target_metric,
+        "target_rel_halfwidth": exp.target_rel_halfwidth,
+        "target_halfwidth": exp.target_halfwidth,
+        "achieved_halfwidth": _finite_or_none(halfwidth(values)),
+        "target_met": met,
+        "achieved_rel_halfwidth": _finite_or_none(rel_halfwidth(values)),
+        "achieved_on": f"{run.target_metric} - reference" if paired else "level",
+        "pairs": len(values) if paired else None,
+        "difference_mean": _finite_or_none(_mean(values)) if paired else None,
+        "stop_reason": _stop_reason(met, n, s.max_replications, run.reference),
+        "replications": replications,
+    }
+
+
+def _finish(run: _Run, n: int) -> ExperimentResult:
+    """Summarize the run, write the complete manifest and consolidate the folder."""
+    cfg, folder, aggregate = run.cfg, run.folder, run.aggregate
+    assert aggregate is not None
     rows = (
         pd.concat(run.rows, ignore_index=True)
         if run.rows
         else run.frame_of(np.zeros(0, dtype=np.int64), np.zeros((0, 2, len(METRIC_KEYS))))
     )
     rows = rows.sort_values("replication", kind="stable").reset_index(drop=True)
-    values = run.measured()
-    achieved = rel_halfwidth(values)
-    reached = precision(cfg, values)
-    met = None if target is None else bool(not math.isnan(reached) and reached <= target)
-    stopping = {
-        "target_metric": run.target_metric,
-        "target_rel_halfwidth": exp.target_rel_halfwidth,
-        "target_halfwidth": exp.target_halfwidth,
-        "achieved_halfwidth": _finite_or_none(halfwidth(values)),
-        "target_met": met,
-        "achieved_rel_halfwidth": _finite_or_none(achieved),
-        "achieved_on": "level" if ref is None else f"{run.target_metric} - reference",
-        "pairs": None if ref is None else len(values),
-        "difference_mean": None if ref is None else _finite_or_none(_mean(values)),
-        "stop_reason": _stop_reason(met, n, n_max, run.reference),
-        "replications": len(rows),
-    }
+    stopping = _stopping(run, n, len(rows))
     summary = summarize(rows)
     summary.attrs.update(stopping)
-    timeseries = run.aggregate.frame(cfg.start_date)
-    finished = _now()
-    manifest = {
-        **base_manifest,
-        "workers": run.workers,
-        "status": "complete",
-        "finished": finished,
-        "wall_seconds": time.perf_counter() - t0,
-        "replications_done": len(rows),
-        "replications_computed": run.computed,
-        "resumed_from": resumed,
-        "chunks": run.chunks,
+    timeseries = aggregate.frame(cfg.start_date)
+    manifest = run.manifest(
+        "complete",
+        finished=_now(),
+        wall_seconds=time.perf_counter() - run.started,
+        replications_done=len(rows),
+        replications_computed=run.computed,
+        chunks=run.chunks,
         **{k: v for k, v in stopping.items() if k != "replications"},
-        "reference": None if run.reference is None else run.reference.record(),
-        "max_replications": n_max if target is not None else None,
-        "timeseries_sample": run.aggregate.filled,
-        "out_dir": str(folder.path) if folder else None,
-    }
+        reference=None if run.reference is None else run.reference.record(),
+        max_replications=run.settings.max_replications if run.settings.target is not None else None,
+        timeseries_sample=aggregate.filled,
+        out_dir=str(folder.path) if folder else None,
+    )
     if folder is not None:
         folder.write_config(cfg)
         manifest = folder.consolidate(
-            rows, run.aggregate.state(), timeseries, summary_to_json(summary), manifest
+            rows, aggregate.state(), timeseries, summary_to_json(summary), manifest
         )
     return ExperimentResult(
         config=cfg,

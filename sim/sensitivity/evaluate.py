@@ -21,14 +21,16 @@ import json
 import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sim.config import Config, validate
-from sim.experiment.executors import EXECUTORS, available_cpus, make_executor
+from sim.experiment.executors import check_executor, make_executor, map_ordered
 from sim.experiment.runner import ExperimentError, ReplicationFailed, run_chunk
+from sim.metrics import export_decline
 from sim.model.world import METRIC_KEYS
 from sim.sensitivity.declare import OUTPUTS, SensitivityError, apply_values
 
@@ -67,14 +69,8 @@ def _resolve_executor(
     executor: str | None, workers: int | None, cfg: Config | None = None
 ) -> tuple[str, int]:
     name = executor if executor is not None else (cfg.experiment.executor if cfg else "serial")
-    if name not in EXECUTORS:
-        raise SensitivityError(f"executor: must be one of {', '.join(EXECUTORS)} (got {name!r})")
     w = workers if workers is not None else (cfg.experiment.workers if cfg else None)
-    if w is None:
-        w = available_cpus()
-    if isinstance(w, bool) or not isinstance(w, int | np.integer) or w < 1:
-        raise SensitivityError(f"workers: must be a positive integer (got {w!r})")
-    return name, (1 if name == "serial" else int(w))
+    return check_executor(name, w, SensitivityError)
 
 
 def run_tasks(
@@ -93,37 +89,27 @@ def run_tasks(
     At most ``executor.max_inflight`` tasks are submitted at once. A task that raises stops
     the run with an :class:`ExperimentError` naming it (``describe(i)``).
     """
-    results: list[Any] = [None] * len(args)
     if not args:
-        return results
-    ex = make_executor(executor, min(int(workers), len(args)), dask_address)
+        return []
+
+    def failed(i: int, exc: Exception) -> ExperimentError:
+        what = describe(i) if describe else f"task {i}"
+        return ExperimentError(f"{what} failed: {type(exc).__name__}: {exc}")
+
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(args), desc=desc, unit="task", file=sys.stderr, dynamic_ncols=True)
-    failed = True
+    failed_run = True
+    ex = make_executor(executor, min(int(workers), len(args)), dask_address)
     try:
-        pending = list(range(len(args)))[::-1]
-        inflight: dict[Any, int] = {}
-        while pending or inflight:
-            while pending and len(inflight) < ex.max_inflight:
-                i = pending.pop()
-                inflight[ex.submit(fn, *args[i])] = i
-            for future in ex.wait_first(inflight):
-                i = inflight.pop(future)
-                try:
-                    results[i] = ex.result(future)
-                except Exception as exc:
-                    what = describe(i) if describe else f"task {i}"
-                    raise ExperimentError(f"{what} failed: {type(exc).__name__}: {exc}") from exc
-                if bar is not None:
-                    bar.update(1)
-        failed = False
+        results = map_ordered(ex, fn, args, failed, bar.update if bar is not None else None)
+        failed_run = False
     finally:
         if bar is not None:
             bar.close()
-        ex.close(cancel=failed)
+        ex.close(cancel=failed_run)
     return results
 
 
@@ -146,10 +132,6 @@ def point_configs(cfg: Config, values: pd.DataFrame) -> list[Config]:
     return configs
 
 
-def _world_key(cfg: Config) -> str:
-    return json.dumps(cfg.to_dict(), sort_keys=True, default=str)
-
-
 def baseline_world(point_cfg: Config, reference: Config) -> Config:
     """The baseline of ``point_cfg`` with the :data:`BLOCKADE_SECTIONS` of ``reference``.
 
@@ -166,6 +148,32 @@ def baseline_world(point_cfg: Config, reference: Config) -> Config:
     }
     data["uncertain"] = others | blockade  # each key draws on its own stream: order is moot
     return validate(data)
+
+
+@dataclass
+class _Worlds:
+    """The distinct configs (worlds) of a design: each runs once, for every point using it."""
+
+    configs: list[Config] = field(default_factory=list)
+    first: list[tuple[int, str]] = field(default_factory=list)  # (point, blockade | baseline)
+    index: dict[str, int] = field(default_factory=dict)
+
+    def add(self, c: Config, point: int, kind: str) -> int:
+        """The world of config ``c`` (of ``point``, a ``kind`` world), added if new."""
+        key = json.dumps(c.to_dict(), sort_keys=True, default=str)
+        if key not in self.index:
+            self.index[key] = len(self.configs)
+            self.configs.append(c)
+            self.first.append((point, kind))
+        return self.index[key]
+
+
+def _check_request(outputs: Sequence[str], replications: Any) -> None:
+    for o in outputs:
+        if o not in OUTPUTS:
+            raise SensitivityError(f"outputs: unknown output {o!r}")
+    if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
+        raise SensitivityError(f"replications: must be a positive integer (got {replications!r})")
 
 
 def evaluate_scenario(
@@ -188,95 +196,94 @@ def evaluate_scenario(
     ``share_baseline`` points share baselines that differ only in :data:`BLOCKADE_SECTIONS`
     (:func:`baseline_world`); without it each point runs ``cfg_k.baseline()``.
     """
-    for o in outputs:
-        if o not in OUTPUTS:
-            raise SensitivityError(f"outputs: unknown output {o!r}")
-    if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
-        raise SensitivityError(f"replications: must be a positive integer (got {replications!r})")
+    _check_request(outputs, replications)
     root = cfg.experiment.seed if root is None else int(root)
     name, w = _resolve_executor(executor, workers, cfg)
     configs = point_configs(cfg, values)
-    need_baseline = "export_decline" in outputs
-
-    worlds: dict[str, int] = {}
-    world_cfgs: list[Config] = []
-    world_point: list[tuple[int, str]] = []  # (first point, "blockade" | "baseline")
-
-    def world_of(c: Config, k: int, kind: str) -> int:
-        key = _world_key(c)
-        if key not in worlds:
-            worlds[key] = len(world_cfgs)
-            world_cfgs.append(c)
-            world_point.append((k, kind))
-        return worlds[key]
-
-    blockade_idx = [world_of(c, k, "blockade") for k, c in enumerate(configs)]
-    baseline_idx = (
-        [
-            world_of(baseline_world(c, cfg) if share_baseline else c.baseline(), k, "baseline")
+    worlds = _Worlds()
+    blockade_idx = [worlds.add(c, k, "blockade") for k, c in enumerate(configs)]
+    baseline_idx = []
+    if "export_decline" in outputs:
+        baseline_idx = [
+            worlds.add(baseline_world(c, cfg) if share_baseline else c.baseline(), k, "baseline")
             for k, c in enumerate(configs)
         ]
-        if need_baseline
-        else []
-    )
-
-    def describe(j: int) -> str:
-        k, kind = world_point[j]
-        point = ", ".join(f"{p}={_show(values.iloc[k][p])}" for p in values.columns)
-        return f"sample point {k} ({point}; {kind} world, root seed {root})"
-
+    failing = _Failing(values, worlds, root)
     results = run_tasks(
         world_task,
-        [(c, root, replications) for c in world_cfgs],
+        [(c, root, replications) for c in worlds.configs],
         name,
         w,
         dask_address=cfg.experiment.dask_address,
         progress=progress,
         desc=f"{cfg.name} sensitivity",
-        describe=describe,
+        describe=failing.describe,
     )
     for j, res in enumerate(results):
         if res["failure"]:
-            f = res["failure"]
-            k, kind = world_point[j]
-            point = {p: _scalar(values.iloc[k][p]) for p in values.columns}
-            world = "cfg_k.baseline()" if kind == "baseline" else "cfg_k"
-            exc = ReplicationFailed(
-                f"{describe(j)}: replication {f['replication']} failed with {f['error']}. "
-                f"Reproduce it with cfg_k = sim.sensitivity.apply_values(cfg, {point!r}); "
-                f"sim.simulate({world}, seed={root}, replication={f['replication']})",
-                f["replication"],
-                root,
-                kind,
-                f["traceback"],
-            )
-            exc.add_note("Traceback of the failing replication:\n" + f["traceback"].rstrip())
-            raise exc
-
-    exported = METRIC_KEYS.index("exported_bbl")
-    table: dict[str, np.ndarray] = {o: np.empty(len(configs)) for o in outputs}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN metric at a point -> NaN
-        for k in range(len(configs)):
-            m = results[blockade_idx[k]]["metrics"]
-            for o in outputs:
-                if o == "export_decline":
-                    base = results[baseline_idx[k]]["metrics"][:, exported]
-                    with np.errstate(divide="ignore", invalid="ignore"):
-                        per_rep = np.where(base != 0.0, 1.0 - m[:, exported] / base, np.nan)
-                else:
-                    per_rep = m[:, METRIC_KEYS.index(o)]
-                table[o][k] = np.nanmean(per_rep) if np.isfinite(per_rep).any() else np.nan
+            raise failing.error(j, res["failure"])
+    metrics = [r["metrics"] for r in results]
+    table = _outputs(metrics, blockade_idx, baseline_idx, outputs)
     stats = {
         "points": len(configs),
-        "worlds": len(world_cfgs),
+        "worlds": len(worlds.configs),
         "baseline_worlds": len(set(baseline_idx)),
-        "simulations": len(world_cfgs) * replications,
+        "simulations": len(worlds.configs) * replications,
         "executor": name,
         "workers": w,
         "root_seed": root,
     }
-    return pd.DataFrame(table, columns=list(outputs)), stats
+    return table, stats
+
+
+@dataclass(frozen=True)
+class _Failing:
+    """What a failing world's error says: its point, its world and how to reproduce it."""
+
+    values: pd.DataFrame
+    worlds: _Worlds
+    root: int
+
+    def describe(self, j: int) -> str:
+        k, kind = self.worlds.first[j]
+        point = ", ".join(f"{p}={_show(self.values.iloc[k][p])}" for p in self.values.columns)
+        return f"sample point {k} ({point}; {kind} world, root seed {self.root})"
+
+    def error(self, j: int, failure: dict[str, Any]) -> ReplicationFailed:
+        k, kind = self.worlds.first[j]
+        point = {p: _scalar(self.values.iloc[k][p]) for p in self.values.columns}
+        world = "cfg_k.baseline()" if kind == "baseline" else "cfg_k"
+        r = failure["replication"]
+        hint = (
+            f"cfg_k = sim.sensitivity.apply_values(cfg, {point!r}); "
+            f"sim.simulate({world}, seed={self.root}, replication={r})"
+        )
+        return ReplicationFailed.of(
+            failure, self.root, f"{self.describe(j)}: replication {r}", hint, world=kind
+        )
+
+
+def _outputs(
+    metrics: Sequence[np.ndarray],
+    blockade_idx: Sequence[int],
+    baseline_idx: Sequence[int],
+    outputs: Sequence[str],
+) -> pd.DataFrame:
+    """Each output's mean over the replications at every point (``metrics``: per world)."""
+    exported = METRIC_KEYS.index("exported_bbl")
+    table: dict[str, np.ndarray] = {o: np.empty(len(blockade_idx)) for o in outputs}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN metric at a point -> NaN
+        for k, world in enumerate(blockade_idx):
+            m = metrics[world]
+            for o in outputs:
+                if o == "export_decline":
+                    base = metrics[baseline_idx[k]][:, exported]
+                    per_rep = export_decline(m[:, exported], base)
+                else:
+                    per_rep = m[:, METRIC_KEYS.index(o)]
+                table[o][k] = np.nanmean(per_rep) if np.isfinite(per_rep).any() else np.nan
+    return pd.DataFrame(table, columns=list(outputs))
 
 
 def _show(v: Any) -> str:

@@ -113,80 +113,111 @@ def run_sensitivity(
             f"cfg must be a sim.Config (from sim.load_config), got {type(cfg).__name__}"
         )
     started, t0 = dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), time.perf_counter()
-    base = load_spec(spec)
-    spec_ = base.replace(method=method, n=n, replications=replications, seed=seed)
-    params = resolve_parameters(spec_, cfg)
-    root = spec_.seed if spec_.seed is not None else cfg.experiment.seed
-    X = sample(
-        params,
-        spec_.method,
-        spec_.n,
-        seed=root,
-        num_levels=spec_.num_levels,
-        calc_second_order=spec_.calc_second_order,
+    d = _design(
+        cfg, load_spec(spec).replace(method=method, n=n, replications=replications, seed=seed)
     )
-    values = point_values(params, X)
-    show = cfg.experiment.progress if progress is None else progress
-    if show is None:
-        show = sys.stderr.isatty()
-    Y, stats = evaluate_scenario(
-        cfg,
-        values,
-        spec_.outputs,
-        spec_.replications,
-        root,
-        executor,
-        workers,
-        progress=bool(show),
-    )
-    indices = analyse(
-        params,
-        X,
-        Y,
-        spec_.method,
-        seed=root,
-        num_levels=spec_.num_levels,
-        calc_second_order=spec_.calc_second_order,
-    )
-    samples = pd.concat(
-        [pd.DataFrame({"point": np.arange(len(values), dtype=np.int64)}), values, Y], axis=1
-    )
-    manifest = {
-        **provenance(),
-        "kind": "sensitivity",
-        "scenario": cfg.name,
-        "config_hash": config_hash(cfg),
-        "method": spec_.method,
-        "n": spec_.n,
-        "parameters": [p.path for p in params],
-        "outputs": list(spec_.outputs),
-        "points": len(values),
-        "replications": spec_.replications,
-        "root_seed": root,
-        "sampler_seed": root,
-        "num_levels": spec_.num_levels if spec_.method == "morris" else None,
-        "calc_second_order": spec_.calc_second_order if spec_.method == "sobol" else None,
-        "spec_source": spec_.source,
-        **{k: v for k, v in stats.items() if k != "root_seed"},
-        "started": started,
-        "wall_seconds": time.perf_counter() - t0,
-        "out_dir": str(Path(out_dir)) if out_dir is not None else None,
-    }
+    Y, stats = _evaluate(cfg, d, executor, workers, progress)
+    indices = analyse(d.params, d.X, Y, d.spec.method, seed=d.root, **d.options)
+    points = pd.DataFrame({"point": np.arange(len(d.values), dtype=np.int64)})
     result = SensitivityResult(
-        method=spec_.method,
-        parameters=params,
-        outputs=tuple(spec_.outputs),
+        method=d.spec.method,
+        parameters=d.params,
+        outputs=tuple(d.spec.outputs),
         indices=indices,
-        samples=samples,
-        X=X,
-        manifest=manifest,
-        spec=spec_.replace(parameters=params),
+        samples=pd.concat([points, d.values, Y], axis=1),
+        X=d.X,
+        manifest=_manifest(cfg, d, stats, started, time.perf_counter() - t0, out_dir),
+        spec=d.spec.replace(parameters=d.params),
         config=cfg,
         out_dir=Path(out_dir) if out_dir is not None else None,
     )
     if out_dir is not None:
         write_result(result, out_dir)
     return result
+
+
+@dataclass(frozen=True)
+class _Design:
+    """The spec of one analysis, its parameters, its root seed and its sample points."""
+
+    spec: SensitivitySpec
+    params: tuple[Parameter, ...]
+    root: int
+    X: np.ndarray
+    values: pd.DataFrame
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The sampler's options, also given to the analysis."""
+        return {
+            "num_levels": self.spec.num_levels,
+            "calc_second_order": self.spec.calc_second_order,
+        }
+
+
+def _design(cfg: Config, spec: SensitivitySpec) -> _Design:
+    """Resolve the parameters of ``spec`` on ``cfg`` and draw the sample."""
+    params = resolve_parameters(spec, cfg)
+    root = spec.seed if spec.seed is not None else cfg.experiment.seed
+    X = sample(
+        params,
+        spec.method,
+        spec.n,
+        seed=root,
+        num_levels=spec.num_levels,
+        calc_second_order=spec.calc_second_order,
+    )
+    return _Design(spec, params, root, X, point_values(params, X))
+
+
+def _evaluate(
+    cfg: Config, d: _Design, executor: str | None, workers: int | None, progress: bool | None
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The outputs at every point of the design, and the run's statistics."""
+    show = cfg.experiment.progress if progress is None else progress
+    return evaluate_scenario(
+        cfg,
+        d.values,
+        d.spec.outputs,
+        d.spec.replications,
+        d.root,
+        executor,
+        workers,
+        progress=bool(sys.stderr.isatty() if show is None else show),
+    )
+
+
+def _manifest(
+    cfg: Config,
+    d: _Design,
+    stats: Mapping[str, Any],
+    started: str,
+    seconds: float,
+    out_dir: str | Path | None,
+) -> dict[str, Any]:
+    """Provenance, design, seeds, executor and wall time of one analysis."""
+    spec = d.spec
+    return {
+        **provenance(),
+        "kind": "sensitivity",
+        "scenario": cfg.name,
+        "config_hash": config_hash(cfg),
+        "method": spec.method,
+        "n": spec.n,
+        "parameters": [p.path for p in d.params],
+        "outputs": list(spec.outputs),
+        "points": len(d.values),
+        "replications": spec.replications,
+        "root_seed": d.root,
+        "sampler_seed": d.root,
+        "num_levels": spec.num_levels if spec.method == "morris" else None,
+        "calc_second_order": spec.calc_second_order if spec.method == "sobol" else None,
+        "spec_source": spec.source,
+        **{k: v for k, v in stats.items() if k != "root_seed"},
+        "started": started,
+        "wall_seconds": seconds,
+        "out_dir": str(Path(out_dir)) if out_dir is not None else None,
+    }
 
 
 def write_result(result: SensitivityResult, out_dir: str | Path) -> Path:
