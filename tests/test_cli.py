@@ -98,7 +98,7 @@ def test_default_run_folder_is_named_by_scenario(tmp_path):
 
 
 def test_two_point_sweep_writes_the_sweep_table(tmp_path):
-    from sim.cli.sweep import aggregate_sweep
+    from sim.sweep_table import aggregate_sweep
 
     proc = ok(blockade("-m", *FAST, "navy.boarding_teams=1,3", "hydra.sweep.dir=sw", cwd=tmp_path))
     sweep = tmp_path / "sw"

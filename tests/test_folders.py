@@ -149,7 +149,7 @@ def test_another_sweep_into_a_sweep_folder_is_refused(tmp_path, sweep_dir):
 
 
 def test_a_sweep_labels_its_jobs_and_counts_only_them(tmp_path):
-    from sim.cli.sweep import aggregate_sweep
+    from sim.sweep_table import aggregate_sweep
 
     ok(sweep(tmp_path, "1,2,3"))
     folder = tmp_path / "sw"
