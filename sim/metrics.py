@@ -12,9 +12,9 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sim.formatting import fmt_number
-
 import numpy as np
+
+from sim.formatting import fmt_number
 
 #: Days of the ``stranded_dayN_bbl`` metrics: the ends of 31 Dec 2025 and 31 Jan 2026.
 STRANDED_DAYS: tuple[int, ...] = (21, 52)
