@@ -38,7 +38,7 @@ import sim
 from benchmarks.validation import SCENARIO, experiment, git_commit, table
 from sim.analysis._common import new_figure, save_png
 from sim.experiment import paired_difference, summarize
-from sim.experiment.store import write_json_atomic, write_text_atomic
+from sim.experiment.atomic import write_json_atomic, write_text_atomic
 
 COMMAND = "python -m benchmarks.cliffs"
 LIMIT_PP = 8.0  # the largest admissible step of the mean export decline between neighbours

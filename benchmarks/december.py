@@ -24,7 +24,7 @@ import pandas as pd
 
 import sim
 from benchmarks.validation import fmt, table
-from sim.experiment.store import write_text_atomic
+from sim.experiment.atomic import write_text_atomic
 
 DAYS = 22  # days 0-21: 10-31 December 2025
 PRE_DAYS = 9  # 1-9 December, before the first seizure

@@ -40,9 +40,9 @@ from scipy import stats
 import sim
 from sim.analysis._common import new_figure, save_png
 from sim.experiment import paired_difference
+from sim.experiment.atomic import write_text_atomic
 from sim.experiment.executors import make_executor
 from sim.experiment.stats import describe
-from sim.experiment.store import write_text_atomic
 
 ROOT_SEED = 20251210  # the root seed of the statistical tests (tests/conftest.py)
 SCENARIO = "venezuela_dec2025"

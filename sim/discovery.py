@@ -616,7 +616,7 @@ def discovery_main(argv: list[str]) -> int:
         return int(exc.code or 0)
     print(format_rules(table))
     if args.csv:
-        from sim.experiment.store import write_atomic
+        from sim.experiment.atomic import write_atomic
 
         write_atomic(args.csv, lambda tmp: table.table.to_csv(tmp, index=False))
         print(f"Rules written to {args.csv}")

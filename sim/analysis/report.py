@@ -39,6 +39,7 @@ from sim.analysis.sweep import (
     swept_keys,
     write_sweep_plots,
 )
+from sim.experiment.atomic import write_text_atomic
 from sim.experiment.notes import (
     BIMODAL_MEANING,
     bimodal_notes,
@@ -52,7 +53,7 @@ from sim.experiment.notes import (
     uncertain_columns,
 )
 from sim.experiment.stats import BIMODAL_MIN_RUNS, SHARE_SUFFIX, is_time_to_event
-from sim.experiment.store import REPLICATIONS_FILE, damaged_file, write_text_atomic
+from sim.experiment.store import REPLICATIONS_FILE, damaged_file
 from sim.metrics import TAILS, metric
 from sim.sources import cited_ids, parse_sources, sources_path
 

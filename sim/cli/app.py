@@ -213,7 +213,7 @@ def _plan_run(hydra_argv: list[str], composed: Any, cfg: Config) -> Plan:
 def _plan_sweep(
     hydra_argv: list[str], composed: list[Any], configs: list[Config], points: list[list[str]]
 ) -> Plan:
-    from sim.experiment.store import config_hash
+    from sim.experiment.hashing import config_hash
 
     sweep_dir, default = _resolved(composed[0], "hydra.sweep.dir")
     subdirs = [_job_subdir(c, i) for i, c in enumerate(composed)]
@@ -425,7 +425,7 @@ def _job_config_dir() -> str | None:
 
 def _sweep_label(hc: Any, cfg: Config) -> dict[str, Any]:
     """This job's place in its sweep (from ``sweep.json``), checked against its config."""
-    from sim.experiment.store import config_hash
+    from sim.experiment.hashing import config_hash
 
     plan = read_plan(hc.sweep.dir)
     if plan is None:

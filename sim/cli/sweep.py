@@ -82,7 +82,7 @@ class SweepPlan:
 
 def read_plan(sweep_dir: str | Path) -> SweepPlan | None:
     """The plan in ``sweep_dir``, or None if there is none."""
-    from sim.experiment.store import read_json
+    from sim.experiment.atomic import read_json
 
     path = Path(sweep_dir) / PLAN_FILE
     if not path.is_file():
@@ -121,7 +121,7 @@ def check_sweep_folder(plan: SweepPlan) -> None:
 
 def write_plan(plan: SweepPlan, status: str) -> None:
     """Write ``sweep.json``."""
-    from sim.experiment.store import write_json_atomic
+    from sim.experiment.atomic import write_json_atomic
 
     write_json_atomic(plan.dir / PLAN_FILE, plan.to_json(status))
 
@@ -171,7 +171,7 @@ def _parse(overrides: tuple[str, ...]) -> dict[str, Any]:
 def _finished(plan: SweepPlan, job: SweepJob) -> Any:
     """The job's results if its folder holds a complete run of its config in this sweep."""
     from sim.experiment import load_results
-    from sim.experiment.store import read_json
+    from sim.experiment.atomic import read_json
 
     folder = plan.dir / job.dir
     try:
@@ -236,7 +236,7 @@ def aggregate_sweep(sweep_dir: str | Path, write: bool = True) -> Any:
     data = {c: _tidy_column([r.get(c) for r in records]) for c in columns}
     df = pd.DataFrame(data, columns=columns)
     if write:
-        from sim.experiment.store import write_atomic
+        from sim.experiment.atomic import write_atomic
 
         write_atomic(plan.dir / "sweep.parquet", lambda p: df.to_parquet(p, index=False))
         write_atomic(plan.dir / "sweep.csv", lambda p: df.to_csv(p, index=False))
