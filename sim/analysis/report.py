@@ -28,7 +28,8 @@ import pandas as pd
 import yaml
 
 from sim.analysis._common import fmt_metric, fmt_number, metric_unit
-from sim.analysis.plots import RUN_PLOTS, as_result, plot_paths, write_run_plots
+from sim.analysis.plots import RUN_PLOTS, plot_paths, write_run_plots
+from sim.analysis.results import as_result
 from sim.analysis.sweep import (
     fixed_overrides,
     load_sweep,
