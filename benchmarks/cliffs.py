@@ -37,7 +37,7 @@ import pandas as pd
 import sim
 from sim.analysis._common import new_figure, save_png
 from sim.experiment import paired_difference, summarize
-from sim.experiment.store import write_json_atomic, write_text_atomic
+from sim.experiment.atomic import write_json_atomic, write_text_atomic
 from sim.validation import SCENARIO
 from sim.validation.levers import experiment
 from sim.validation.markdown import table

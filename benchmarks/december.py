@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 import sim
-from sim.experiment.store import write_text_atomic
+from sim.experiment.atomic import write_text_atomic
 from sim.formatting import fmt_number as fmt
 from sim.validation.markdown import table
 

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from benchmarks import cliffs, december
-from sim.experiment.store import write_text_atomic
+from sim.experiment.atomic import write_text_atomic
 from sim.validation import COMMAND, QUICK, Sizes
 from sim.validation.generate import draw_figures, model_sections, surprises
 from sim.validation.report import REPO, Page, render

@@ -219,7 +219,8 @@ def _with_parameters(df: pd.DataFrame, manifest: Any) -> pd.DataFrame:
 def _read_folder(path: Path) -> pd.DataFrame:
     """A sensitivity result folder's samples (inputs from its manifest) or a sweep's table
     (inputs from its plan)."""
-    from sim.experiment.store import MANIFEST_FILE, read_json
+    from sim.experiment.atomic import read_json
+    from sim.experiment.store import MANIFEST_FILE
     from sim.sweep_table import CSV_FILE, TABLE_FILE, load_sweep
 
     for name in ("samples.parquet", "samples.csv"):

@@ -108,7 +108,7 @@ class SweepPlan:
 
 def read_plan(sweep_dir: str | Path) -> SweepPlan | None:
     """The plan in ``sweep_dir``, or None if there is none."""
-    from sim.experiment.store import read_json
+    from sim.experiment.atomic import read_json
 
     path = Path(sweep_dir) / PLAN_FILE
     if not path.is_file():
@@ -152,7 +152,8 @@ def parse_overrides(overrides: tuple[str, ...]) -> dict[str, Any]:
 def _finished(plan: SweepPlan, job: SweepJob) -> Any:
     """The job's results if its folder holds a complete run of its config in this sweep."""
     from sim.experiment import load_results
-    from sim.experiment.store import MANIFEST_FILE, read_json
+    from sim.experiment.atomic import read_json
+    from sim.experiment.store import MANIFEST_FILE
 
     folder = plan.dir / job.dir
     try:
@@ -228,7 +229,7 @@ def aggregate_sweep(sweep_dir: str | Path, write: bool = True) -> Any:
     data = {c: _tidy_column([r.get(c) for r in records]) for c in columns}
     df = _with_record(pd.DataFrame(data, columns=columns), plan)
     if write:
-        from sim.experiment.store import write_atomic
+        from sim.experiment.atomic import write_atomic
 
         write_atomic(plan.dir / TABLE_FILE, lambda p: df.to_parquet(p, index=False))
         write_atomic(plan.dir / CSV_FILE, lambda p: df.to_csv(p, index=False))

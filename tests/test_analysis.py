@@ -682,7 +682,7 @@ def test_timeline_changes_are_marked_on_the_time_charts(tmp_path: Path) -> None:
     rep = sim.simulate(cfg, seed=cfg.experiment.seed, replication=0)
     fired = rep.events.loc[rep.events["kind"] == "timeline", "time"].tolist()
     assert 20.0 in fired and len(fired) == 2  # the trigger fired too, on a day of its own
-    fig = plots.timeline_chart(rep, cfg)
+    fig = timeline_chart(rep, cfg)
     dashed = {
         float(line.get_xdata()[0])  # type: ignore[index]
         for line in fig.axes[0].get_lines()
@@ -690,6 +690,6 @@ def test_timeline_changes_are_marked_on_the_time_charts(tmp_path: Path) -> None:
     }
     assert set(fired) <= dashed
     assert "timeline change" in _legend_labels(fig)
-    segments, _ = plots.timeline_segments(rep.events, cfg.horizon_days)
+    segments, _ = timeline_segments(rep.events, cfg.horizon_days)
     assert (segments["tanker"] >= 0).all()  # the change is no tanker's row
     assert "wait_outside" in set(segments["phase"])

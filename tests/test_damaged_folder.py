@@ -20,14 +20,9 @@ import pytest
 import sim
 import sim.cli
 from sim.experiment import ExperimentResult, run_experiment
-from sim.experiment.store import (
-    RunFolder,
-    RunFolderDamaged,
-    RunFolderUnwritable,
-    read_json,
-    sha256_file,
-    write_json_atomic,
-)
+from sim.experiment.atomic import read_json, write_json_atomic
+from sim.experiment.hashing import sha256_file
+from sim.experiment.store import RunFolder, RunFolderDamaged, RunFolderUnwritable
 
 N, CHUNK = 30, 10
 

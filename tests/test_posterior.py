@@ -8,7 +8,7 @@ from cli_helpers import blockade, refused
 
 import sim
 from sim.config import ConfigError
-from sim.experiment.store import config_hash
+from sim.experiment.hashing import config_hash
 
 DELAY = "court.delay_days.median"
 TEAMS = "navy.boarding_teams"

@@ -1,19 +1,20 @@
 """Plots and reports of stored results (matplotlib object API; no pyplot state).
 
 Reads result folders, sweep folders and the public ``sim`` API only, never model internals.
+``plots`` draws a run's charts, ``gantt`` one replication's timeline, ``replay`` simulates
+that replication again (with its event log), ``report`` and ``sweep`` the rest.
 """
 
+from sim.analysis.gantt import timeline_chart, timeline_segments
 from sim.analysis.plots import (
     distributions_chart,
     exports_fan_chart,
     run_timeline_chart,
     storage_chart,
     stranded_chart,
-    timeline_chart,
-    timeline_segments,
-    typical_replication,
     write_run_plots,
 )
+from sim.analysis.replay import typical_replication
 from sim.analysis.report import is_sweep_dir, write_report
 from sim.analysis.sweep import load_sweep, sweep_heatmap, sweep_lines, swept_keys, write_sweep_plots
 

@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from sim.experiment.store import write_atomic
+from sim.experiment.atomic import write_atomic
 from sim.formatting import fmt_number
 from sim.metrics import BPD, MILLION_BBL, metric
 

@@ -1,31 +1,29 @@
-"""Plots of one experiment (a result folder) and of one replication's timeline.
+"""The charts of one experiment (a result folder): time series, histograms, a timeline.
 
 Every function returns a :class:`matplotlib.figure.Figure` built with the object API (no
-pyplot state); :func:`write_run_plots` writes them as PNG into ``<run>/plots/``.
+pyplot state); :func:`write_run_plots` writes them as PNG into ``<run>/plots/``. The
+timeline of one replication is drawn by :mod:`sim.analysis.gantt` from the replication
+:mod:`sim.analysis.replay` simulates again.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from sim.analysis._common import (
     MILLION,
     OTHER_COLOUR,
-    STATUS_COLOURS,
     THOUSAND,
     WORLD_COLOURS,
     WORLD_LABELS,
@@ -35,9 +33,12 @@ from sim.analysis._common import (
     new_figure,
     save_png,
 )
-from sim.model.changes import TIMELINE_KIND
+from sim.analysis.gantt import CHANGE_COLOUR, timeline_chart
+from sim.analysis.replay import typical_replication
+from sim.analysis.results import PathLike, as_result
 
-PathLike = str | os.PathLike[str]
+#: Where a time chart's legend goes.
+LegendLoc = Literal["upper right", "upper left"]
 
 # File names of the run plots, in the order a report shows them.
 RUN_PLOTS: tuple[str, ...] = (
@@ -50,15 +51,6 @@ RUN_PLOTS: tuple[str, ...] = (
 
 
 # --------------------------------------------------------------------------- inputs
-
-
-def as_result(result_or_dir: Any) -> Any:
-    """An ExperimentResult: ``result_or_dir`` itself, or loaded from a result folder."""
-    if isinstance(result_or_dir, str | os.PathLike):
-        import sim  # lazy: sim may import this package
-
-        return sim.load_results(Path(result_or_dir))
-    return result_or_dir
 
 
 def _worlds(result: Any) -> dict[str, pd.DataFrame]:
@@ -100,18 +92,16 @@ def _format_time_axis(ax: Axes, dates: bool, start: Any = None) -> None:
         ax.set_xlabel("day of the simulation (days)")
 
 
-CHANGE_COLOUR = "#7a1fa2"
-
-
 def _mark_changes(ax: Axes, cfg: Any, dates: bool) -> None:
     """Dashed lines at the days of the config's scheduled timeline entries (a trigger's day
     differs between replications: it is marked on a single replication's timeline)."""
     entries = [e for e in getattr(cfg, "timeline", ()) if e.day is not None]
     for n, entry in enumerate(entries):
-        x = pd.Timestamp(cfg.start_date) + pd.Timedelta(days=entry.day) if dates else entry.day
+        # a date on a date axis (matplotlib's unit conversion), else a day number
+        x: Any = pd.Timestamp(cfg.start_date) + pd.Timedelta(days=entry.day) if dates else entry.day
         label = entry.label or ", ".join(f"{k}={v}" for k, v in entry.changes.items())
         ax.axvline(
-            x,  # type: ignore[arg-type]
+            x,
             color=CHANGE_COLOUR,
             linestyle="--",
             linewidth=1.0,
@@ -123,7 +113,7 @@ def _mark_changes(ax: Axes, cfg: Any, dates: bool) -> None:
             break
 
 
-def _finish_axes(ax: Axes, legend_loc: str = "upper right") -> None:
+def _finish_axes(ax: Axes, legend_loc: LegendLoc = "upper right") -> None:
     """The common finish of a time chart's panel: y from zero, light grid, small legend."""
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
@@ -406,294 +396,6 @@ def distributions_chart(result: Any) -> Figure:
 
 
 # --------------------------------------------------------------------------- (e) timeline
-
-PHASES: dict[str, dict[str, Any]] = {
-    "wait_outside": {"label": "at anchor outside, deciding", "alpha": 0.12, "hatch": "--"},
-    "wait_berth": {"label": "waiting for a berth", "alpha": 0.25, "hatch": "...."},
-    "loading": {"label": "at berth, loading", "alpha": 1.0, "hatch": None},
-    "wait_loaded": {"label": "loaded, waiting in port", "alpha": 0.55, "hatch": "////"},
-    "transit": {"label": "transit and interdiction zone", "alpha": 0.2, "hatch": "xxx"},
-}
-MARKERS: dict[str, dict[str, Any]] = {
-    "seized": {"label": "seized at sea", "marker": "X", "color": "black", "size": 60},
-    "seized_in_waters": {
-        "label": "seized in territorial waters",
-        "marker": "P",
-        "color": "black",
-        "size": 60,
-    },
-    "escaped": {
-        "label": "escaped (target exported)",
-        "marker": "^",
-        "color": "#0072B2",
-        "size": 40,
-    },
-    "exported": {"label": "exported (not a target)", "marker": "o", "color": "#009E73", "size": 30},
-    "turnback": {"label": "turned back on arrival", "marker": "<", "color": "#777777", "size": 30},
-    "refused": {"label": "boarding refused", "marker": "s", "color": "#AA3377", "size": 25},
-    "go_in": {"label": "navy decides to go in", "marker": "v", "color": "#AA3377", "size": 25},
-    "in_waters_failed": {
-        "label": "in-waters boarding failed",
-        "marker": "D",
-        "color": "#AA3377",
-        "size": 25,
-    },
-}
-STATUS_ORDER = ("sanctioned", "unsanctioned", "licensed")
-
-
-def timeline_segments(
-    events: pd.DataFrame, horizon: float | None = None, targets: Any = None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Phases and end markers of every tanker in an event log.
-
-    Returns ``(segments, markers)``: segments has columns tanker, status, tanker_class,
-    phase, start, end; markers has tanker, status, kind, time. ``targets`` is a predicate
-    on status (e.g. ``cfg.navy.targets_status``) telling escapes from plain exports; by
-    default every non-licensed tanker counts as a target.
-    """
-    if horizon is None:
-        horizon = float(events["time"].max()) if len(events) else 0.0
-    is_target = targets or (lambda status: status != "licensed")
-    segments: list[tuple[Any, ...]] = []
-    markers: list[tuple[Any, ...]] = []
-    ordered = events[events["tanker"] >= 0].reset_index(drop=True)  # -1: timeline changes
-    ordered = ordered.assign(_order=np.arange(len(ordered))).sort_values(
-        ["tanker", "time", "_order"], kind="stable"
-    )
-    for tanker, ev in ordered.groupby("tanker", sort=True):
-        status = str(ev["status"].iloc[0])
-        cls = str(ev["tanker_class"].iloc[0])
-        times = ev["time"].to_numpy(dtype=float)
-        kinds = ev["kind"].astype(str).tolist()
-        for phase, begin, end in _phases(times, kinds, horizon):
-            segments.append((tanker, status, cls, phase, begin, end))
-        for t, kind in zip(times, kinds, strict=True):
-            if kind == "exported":
-                kind = "escaped" if is_target(status) else "exported"
-            if kind in MARKERS:
-                markers.append((tanker, status, kind, t))
-    seg = pd.DataFrame(
-        segments, columns=["tanker", "status", "tanker_class", "phase", "start", "end"]
-    )
-    mark = pd.DataFrame(markers, columns=["tanker", "status", "kind", "time"])
-    return seg, mark
-
-
-# The phase each event starts; None ends the current phase (the tanker is away or gone).
-_PHASE_AFTER: dict[str, str | None] = {
-    "arrive": "wait_berth",
-    "outside": "wait_outside",
-    "come_in": "wait_berth",
-    "turnback": None,
-    "berth": "loading",
-    "loaded": "wait_loaded",
-    "depart": "transit",
-    "exported": None,
-    "seized": None,
-    "seized_in_waters": None,
-}
-
-
-def _phases(
-    times: Sequence[float], kinds: Sequence[str], horizon: float
-) -> list[tuple[str, float, float]]:
-    """(phase, start, end) of one tanker from its time-ordered events."""
-    out: list[tuple[str, float, float]] = []
-    phase: str | None = None
-    since = 0.0
-    if kinds and kinds[0] == "berth" and times[0] > 0:  # placed waiting for a berth at day 0
-        phase = "wait_berth"
-    for t, kind in zip(times, kinds, strict=True):
-        if kind not in _PHASE_AFTER:
-            continue  # load, detected, refused, go_in, ...: no change of phase
-        if phase is not None and t > since:
-            out.append((phase, since, float(t)))
-        phase, since = _PHASE_AFTER[kind], float(t)
-    end = max(horizon, since)
-    if phase is not None and end > since:
-        out.append((phase, since, end))
-    return out
-
-
-def timeline_chart(
-    replication: Any,
-    config: Any = None,
-    title: str | None = None,
-    max_tankers: int | None = 100,
-) -> Figure:
-    """A Gantt timeline of one replication: one row per tanker in its event log.
-
-    ``replication`` is a :class:`sim.Replication` (or its events DataFrame). Bars show the
-    phases (hatching) coloured by status; markers show how each voyage ended. ``config``
-    (optional) supplies the start date, the horizon and which statuses are targets.
-    """
-    if isinstance(replication, pd.DataFrame):
-        events, horizon = replication, None
-    else:
-        events = replication.events
-        ts = getattr(replication, "timeseries", None)
-        horizon = float(len(ts)) if ts is not None and len(ts) else None
-    if config is not None:
-        horizon = float(config.horizon_days)
-    targets = None
-    if config is not None and getattr(config.navy, "enabled", True):
-        targets = config.navy.targets_status
-    seg, mark = timeline_segments(events, horizon, targets)
-
-    tankers = events[["tanker", "status", "tanker_class"]].drop_duplicates("tanker")
-    total = len(tankers)
-    first_seen = events.groupby("tanker")["time"].min()
-    tankers = tankers.assign(
-        _rank=tankers["status"].map(
-            lambda s: STATUS_ORDER.index(s) if s in STATUS_ORDER else len(STATUS_ORDER)
-        ),
-        _first=tankers["tanker"].map(first_seen),
-    )
-    if max_tankers is not None and total > max_tankers:
-        tankers = tankers.nsmallest(max_tankers, ["_first", "tanker"])
-    tankers = tankers.sort_values(["_rank", "tanker"]).reset_index(drop=True)
-    row = {t: i for i, t in enumerate(tankers["tanker"])}
-    n = max(1, len(row))
-
-    fig = new_figure(12, min(40.0, max(4.5, 0.17 * n + 2.2)))
-    ax = fig.add_subplot()
-    seg = seg[seg["tanker"].isin(row)]
-    for (phase, status), part in seg.groupby(["phase", "status"], sort=False):
-        spec = PHASES[phase]
-        colour = STATUS_COLOURS.get(status, OTHER_COLOUR)
-        ax.barh(
-            part["tanker"].map(row).to_numpy(),
-            (part["end"] - part["start"]).to_numpy(),
-            left=part["start"].to_numpy(),
-            height=0.72,
-            facecolor=_rgba(colour, spec["alpha"]),
-            edgecolor=colour,
-            hatch=spec["hatch"],
-            linewidth=0.6,
-        )
-    mark = mark[mark["tanker"].isin(row)]
-    for kind, part in mark.groupby("kind", sort=False):
-        spec = MARKERS[kind]
-        ax.scatter(
-            part["time"].to_numpy(),
-            part["tanker"].map(row).to_numpy(),
-            marker=spec["marker"],
-            s=spec["size"],
-            color=spec["color"],
-            edgecolor="white",
-            linewidth=0.5,
-            zorder=3,
-        )
-
-    ax.set_yticks(range(len(row)))
-    ax.set_yticklabels(
-        [f"#{t} {c}" for t, c in zip(tankers["tanker"], tankers["tanker_class"], strict=True)],
-        fontsize=6 if n > 40 else 8,
-    )
-    for label, status in zip(ax.get_yticklabels(), tankers["status"], strict=True):
-        label.set_color(STATUS_COLOURS.get(status, OTHER_COLOUR))
-    ax.set_ylim(n - 0.5, -0.5)
-    right = horizon if horizon else (float(events["time"].max()) if len(events) else 1.0)
-    if len(row) < total:  # only the first tankers shown: zoom on their part of the run
-        ends = [*seg["end"], *mark["time"]]
-        if ends:
-            right = min(right, max(ends) * 1.02)
-    ax.set_xlim(0, right)
-    start = getattr(config, "start_date", None)
-    ax.set_xlabel(f"days since {start} (day 0)" if start else "simulation time (days)")
-    ax.set_ylabel("tanker (id, class)")
-    ax.grid(alpha=0.3, axis="x")
-    if start is not None:
-        base = mdates.date2num(pd.Timestamp(start))
-        top = ax.secondary_xaxis("top", functions=(lambda d: d + base, lambda x: x - base))
-        locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
-        top.xaxis.set_major_locator(locator)
-        top.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
-
-    changes = events[events["kind"] == TIMELINE_KIND] if len(events) else events
-    for when in changes["time"] if len(changes) else []:
-        ax.axvline(float(when), color=CHANGE_COLOUR, linestyle="--", linewidth=1.2)
-    shown = f"{len(row)} of {total} tankers" if len(row) < total else f"{total} tankers"
-    if title is None:
-        title = f"Timeline of one replication — {shown}"
-    elif len(row) < total:
-        title += f"\nthe first {shown} to appear"
-    ax.set_title(title, fontsize=11)
-    handles: list[Any] = []
-    statuses = [s for s in STATUS_ORDER if s in set(tankers["status"])]
-    statuses += sorted(set(tankers["status"]) - set(STATUS_ORDER))
-    for status in statuses:
-        handles.append(Patch(color=STATUS_COLOURS.get(status, OTHER_COLOUR), label=status))
-    for phase in PHASES:
-        if phase in set(seg["phase"]):
-            spec = PHASES[phase]
-            handles.append(
-                Patch(
-                    facecolor=_rgba("#555555", spec["alpha"]),
-                    edgecolor="#555555",
-                    hatch=spec["hatch"],
-                    label=spec["label"],
-                )
-            )
-    for kind, spec in MARKERS.items():
-        if kind in set(mark["kind"]):
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    linestyle="none",
-                    marker=spec["marker"],
-                    color=spec["color"],
-                    markersize=7,
-                    label=spec["label"],
-                )
-            )
-    if len(changes):
-        handles.append(Line2D([], [], color=CHANGE_COLOUR, linestyle="--", label="timeline change"))
-    fig.legend(handles=handles, loc="outside right upper", fontsize=8, title="status / phase")
-    return fig
-
-
-def _rgba(colour: str, alpha: float) -> tuple[float, float, float, float]:
-    from matplotlib.colors import to_rgba
-
-    return to_rgba(colour, alpha)
-
-
-def typical_replication(result: Any) -> tuple[int, Any]:
-    """Re-simulate the replication whose exports are closest to the median, with events.
-
-    Returns ``(replication index, sim.Replication)``. A replication is a pure function of
-    (config, root seed, index), so this reproduces the stored one exactly; a warning is
-    issued if its metrics do not match the stored row.
-    """
-    import sim  # lazy: public API only
-
-    result = as_result(result)
-    reps = result.replications
-    key = "export_decline" if "export_decline" in reps.columns else "exported_bbl"
-    values = reps[key].to_numpy(dtype=float)
-    if np.isfinite(values).any():
-        median = np.nanmedian(values)
-        pos = int(np.nanargmin(np.abs(values - median)))
-    else:
-        pos = 0
-    index = int(reps["replication"].iloc[pos]) if "replication" in reps.columns else pos
-    cfg = result.config
-    manifest = getattr(result, "manifest", None) or {}
-    seed = manifest.get("root_seed", manifest.get("seed", cfg.experiment.seed))
-    rep = sim.simulate(cfg, seed=int(seed), replication=index, record_events=True)
-    stored = reps["exported_bbl"].iloc[pos] if "exported_bbl" in reps.columns else None
-    if stored is not None and not math.isclose(
-        rep.metrics["exported_bbl"], float(stored), rel_tol=1e-9, abs_tol=1e-6
-    ):
-        warnings.warn(
-            f"re-simulated replication {index} exports {rep.metrics['exported_bbl']:g} bbl, "
-            f"the stored row {float(stored):g}: the code changed since the run",
-            stacklevel=2,
-        )
-    return index, rep
 
 
 def run_timeline_chart(result: Any) -> Figure:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from sim.calibration.priors import bounds
 from sim.calibration.simulator import Simulator, particle_config
-from sim.experiment.store import write_json_atomic, write_parquet_atomic, write_text_atomic
+from sim.experiment.atomic import write_json_atomic, write_parquet_atomic, write_text_atomic
 
 if TYPE_CHECKING:
     from sim.calibration.observations import Observations

@@ -39,16 +39,11 @@ from sim.calibration.observations import Observations
 from sim.calibration.priors import check_priors, prior
 from sim.calibration.simulator import Simulator, particle_config
 from sim.config import Config, ConfigError
+from sim.experiment.atomic import read_json, write_json_atomic, write_text_atomic
+from sim.experiment.hashing import config_hash
 from sim.experiment.lock import folder_lock
-from sim.experiment.store import (
-    RunFolderMismatch,
-    config_hash,
-    foreign_entries,
-    provenance,
-    read_json,
-    write_json_atomic,
-    write_text_atomic,
-)
+from sim.experiment.provenance import provenance
+from sim.experiment.store import RunFolderMismatch, foreign_entries
 
 SamplerName = Literal["serial", "multicore", "dask"]
 FILES = frozenset(

@@ -237,7 +237,7 @@ def _plan_run(line: Line, composed: Any, cfg: Config) -> Plan:
 def _plan_sweep(
     hydra_argv: list[str], composed: list[Any], configs: list[Config], points: list[list[str]]
 ) -> Plan:
-    from sim.experiment.store import config_hash
+    from sim.experiment.hashing import config_hash
 
     sweep_dir, default = _resolved(composed[0], "hydra.sweep.dir")
     subdirs = [_job_subdir(c, i) for i, c in enumerate(composed)]

@@ -78,7 +78,7 @@ def _discover(argv: list[str]) -> int:
         raise CliError(str(exc)) from None
     print(format_rules(table))
     if args.csv:
-        from sim.experiment.store import write_atomic
+        from sim.experiment.atomic import write_atomic
 
         write_atomic(args.csv, lambda tmp: table.table.to_csv(tmp, index=False))
         print(f"Rules written to {args.csv}")

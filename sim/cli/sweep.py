@@ -63,7 +63,7 @@ def check_sweep_folder(plan: SweepPlan) -> None:
 
 def write_plan(plan: SweepPlan, status: str) -> None:
     """Write ``sweep.json``."""
-    from sim.experiment.store import write_json_atomic
+    from sim.experiment.atomic import write_json_atomic
 
     write_json_atomic(plan.dir / PLAN_FILE, plan.to_json(status))
 

@@ -1,5 +1,6 @@
 """Many replications: seeds, executors, the runner, statistics and the result store."""
 
+from sim.experiment.hashing import config_hash
 from sim.experiment.runner import (
     ExperimentError,
     ExperimentResult,
@@ -8,7 +9,7 @@ from sim.experiment.runner import (
     run_experiment,
 )
 from sim.experiment.stats import paired_difference, summarize
-from sim.experiment.store import RunFolderMismatch, config_hash
+from sim.experiment.store import RunFolderMismatch
 
 __all__ = [
     "ExperimentError",

@@ -111,7 +111,7 @@ def _read(path: Path) -> dict[str, Any]:
 
 def reference_of(path: Path, stored: Config, rows: pd.DataFrame, cfg: Config) -> Reference:
     """The reference in ``rows`` (a run of ``stored``), checked to pair with a run of ``cfg``."""
-    from sim.experiment.store import config_hash
+    from sim.experiment.hashing import config_hash
 
     seed, mine = stored.experiment.seed, cfg.experiment.seed
     if seed != mine:
@@ -182,7 +182,9 @@ def run_when_free(cfg: Config, out_dir: Path, wait: float = WAIT_SECONDS, **kwar
 def _stored_rows(folder: Path, ref_cfg: Config, label: Mapping[str, Any], n: int) -> Any:
     """The replications of a complete run of ``ref_cfg`` in ``folder`` with ``label`` holding
     at least ``n`` of them, else None."""
-    from sim.experiment.store import RunFolder, config_hash, read_json
+    from sim.experiment.atomic import read_json
+    from sim.experiment.hashing import config_hash
+    from sim.experiment.store import RunFolder
 
     try:
         manifest = read_json(folder / "manifest.json")

@@ -33,7 +33,9 @@ import pandas as pd
 from sim.config import Config, ConfigError
 from sim.experiment import seeds
 from sim.experiment.executors import Executor, as_completed, check_executor, make_executor
+from sim.experiment.hashing import config_hash
 from sim.experiment.lock import folder_lock
+from sim.experiment.provenance import provenance
 from sim.experiment.reference import (
     SWEEP,
     Reference,
@@ -42,14 +44,8 @@ from sim.experiment.reference import (
     target_metric,
 )
 from sim.experiment.stats import DailyAggregate, halfwidth, rel_halfwidth, summarize
-from sim.experiment.store import (
-    RunFolder,
-    RunFolderUnwritable,
-    RunIdentity,
-    config_hash,
-    provenance,
-    summary_to_json,
-)
+from sim.experiment.store import RunFolder, RunFolderUnwritable, RunIdentity
+from sim.experiment.summary_json import summary_to_json
 from sim.metrics import export_decline
 from sim.model.ledger import TIMESERIES_COLUMNS
 from sim.model.world import METRIC_KEYS

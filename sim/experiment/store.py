@@ -1,4 +1,4 @@
-"""The result folder of an experiment: chunked, atomic writes, resume and read-back.
+"""The result folder of an experiment: its layout, chunk commits, resume and read-back.
 
 Layout of ``out_dir``::
 
@@ -16,15 +16,17 @@ Layout of ``out_dir``::
                            written last: the commit mark of the chunk.
     replications.parquet   all metric rows, sorted by replication     (at the end)
     timeseries.parquet     daily mean/p05/p50/p95 per world           (at the end)
-    summary.json           the summary table and the stopping outcome (at the end)
+    summary.json           the summary table and the stopping outcome (at the end;
+                           :mod:`sim.experiment.summary_json`)
     state/aggregate.npz    the consolidated daily aggregate and the replications it covers
 
-Every file is written to a temporary name in the same folder, fsynced, moved into place with
-``os.replace`` and its folder fsynced, so a killed run (or a power loss) leaves either the old
-file or the new one, never half of one; a .npz or .json without its .parquet is an
-uncommitted chunk and is deleted. Re-running the same config into the folder reads back what
-is there and computes only the missing replications; a different config raises
-:class:`RunFolderMismatch`.
+Every file is written atomically (:mod:`sim.experiment.atomic`: a temporary name, fsync,
+``os.replace``), so a killed run (or a power loss) leaves either the old file or the new one,
+never half of one; a .npz or .json without its .parquet is an uncommitted chunk and is
+deleted. Re-running the same config into the folder reads back what is there and computes
+only the missing replications; a different config (another
+:func:`sim.experiment.hashing.config_hash`) raises :class:`RunFolderMismatch`. The
+manifest's provenance comes from :mod:`sim.experiment.provenance`.
 
 Nothing stored is reused unchecked. A chunk is used only if its commit record exists and
 names this run's config hash and root seed and the chunk's file name, both checksums match,
@@ -43,18 +45,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
-import hashlib
-import io
-import json
 import logging
-import math
-import os
-import platform
-import subprocess
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -62,7 +55,45 @@ import numpy as np
 import pandas as pd
 
 from sim.config import Config, ConfigError, validate
+from sim.experiment.atomic import (
+    npz_bytes,
+    parquet_bytes,
+    read_json,
+    read_npz,
+    write_atomic,
+    write_bytes_atomic,
+    write_json_atomic,
+    write_npz_atomic,
+    write_parquet_atomic,
+    write_text_atomic,
+)
+from sim.experiment.hashing import (
+    EXECUTION_KEYS,
+    config_difference,
+    config_hash,
+    sha256_bytes,
+    sha256_file,
+)
+from sim.experiment.provenance import provenance
+from sim.experiment.summary_json import summary_from_json, summary_to_json
 
+#: Names whose home is another module, re-exported while runner.py, reference.py and
+#: executors.py (and branches not yet merged) import them from here.
+REEXPORTED: tuple[str, ...] = (
+    "EXECUTION_KEYS",
+    "config_hash",
+    "provenance",
+    "read_json",
+    "sha256_file",
+    "summary_from_json",
+    "summary_to_json",
+    "write_atomic",
+    "write_bytes_atomic",
+    "write_json_atomic",
+    "write_npz_atomic",
+    "write_parquet_atomic",
+    "write_text_atomic",
+)
 __all__ = [
     "EXECUTION_KEYS",
     "RunFolder",
@@ -73,10 +104,13 @@ __all__ = [
     "StoredProgress",
     "config_hash",
     "damaged_file",
+    "foreign_entries",
     "provenance",
     "read_json",
     "sha256_file",
     "storage_error",
+    "summary_from_json",
+    "summary_to_json",
     "write_atomic",
     "write_bytes_atomic",
     "write_json_atomic",
@@ -99,25 +133,6 @@ RECORD_FORMAT = 1
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
-
-# Experiment keys that change how a run executes, not what it computes: they are left out of
-# the config hash, so a run can be resumed with another executor or extended to more
-# replications in the same folder.
-EXECUTION_KEYS: frozenset[str] = frozenset(
-    {
-        "replications",
-        "workers",
-        "executor",
-        "target_rel_halfwidth",
-        "target_halfwidth",
-        "min_replications",
-        "max_replications",
-        "batch_size",
-        "reference",
-        "dask_address",
-        "progress",
-    }
-)
 
 
 class RunFolderMismatch(ValueError):
@@ -147,227 +162,6 @@ class RunIdentity:
     def of(cls, cfg: Config) -> RunIdentity:
         """The identity of a run of ``cfg``."""
         return cls(config_hash(cfg), int(cfg.experiment.seed))
-
-
-# --------------------------------------------------------------------------- hashing
-
-
-# Top-level keys that are prose, not model: left out of the config hash too.
-PROSE_KEYS: frozenset[str] = frozenset({"description"})
-
-
-def _hashed_part(cfg: Config) -> dict[str, Any]:
-    data = {k: v for k, v in cfg.to_dict().items() if k not in PROSE_KEYS}
-    data["experiment"] = {k: v for k, v in data["experiment"].items() if k not in EXECUTION_KEYS}
-    if cfg.experiment.posterior is not None:  # the sample's content counts, not its path
-        from sim.uncertain import resolve_posterior
-
-        data["experiment"]["posterior"] = sha256_file(resolve_posterior(cfg.experiment.posterior))
-    return data
-
-
-def config_hash(cfg: Config) -> str:
-    """SHA-256 of everything in ``cfg`` that affects results (hex).
-
-    Execution settings (:data:`EXECUTION_KEYS`: executor, workers, replication counts,
-    stopping target, progress) and the prose ``description`` are left out; the root seed and
-    ``experiment.baseline`` count.
-    """
-    text = json.dumps(_hashed_part(cfg), sort_keys=True, separators=(",", ":"), allow_nan=True)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _first_difference(a: Any, b: Any, path: str = "") -> str | None:
-    if isinstance(a, dict) and isinstance(b, dict):
-        for k in list(a) + [k for k in b if k not in a]:
-            if k not in a or k not in b:
-                return f"{path}{k}: {a.get(k, '<absent>')!r} there, {b.get(k, '<absent>')!r} now"
-            d = _first_difference(a[k], b[k], f"{path}{k}.")
-            if d:
-                return d
-        return None
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            d = _first_difference(x, y, f"{path.rstrip('.')}[{i}].")
-            if d:
-                return d
-        return None
-    if a != b:
-        return f"{path.rstrip('.')}: {a!r} there, {b!r} now"
-    return None
-
-
-# --------------------------------------------------------------------------- atomic writes
-
-
-def _fsync(path: Path) -> None:
-    """Flush ``path`` (a file or, on POSIX, a folder) to the device."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Flush a folder's entries (a rename into it); a no-op where folders cannot be synced."""
-    if os.name == "nt":
-        return
-    try:
-        _fsync(folder)
-    except OSError as exc:
-        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
-            raise
-
-
-def write_atomic(path: str | Path, writer: Callable[[Path], None]) -> Path:
-    """Call ``writer(tmp)`` on a temporary file next to ``path``, then move it into place.
-
-    The temporary file is fsynced before ``os.replace`` and the folder after it, so after a
-    power loss the path holds the old file or the complete new one.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    try:
-        writer(tmp)
-        _fsync(tmp)
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    return path
-
-
-def write_text_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` (UTF-8) atomically."""
-    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
-def write_json_atomic(path: str | Path, data: Any) -> Path:
-    """Write ``data`` as JSON atomically (NaN and infinities become ``null``)."""
-    return write_text_atomic(path, json.dumps(_jsonable(data), indent=2, allow_nan=False) + "\n")
-
-
-def read_json(path: str | Path) -> Any:
-    """Read a JSON file."""
-    return json.loads(Path(path).read_text(encoding="utf-8"))
-
-
-def write_parquet_atomic(path: str | Path, df: pd.DataFrame) -> Path:
-    """Write ``df`` (without its index) as parquet atomically."""
-    return write_atomic(path, lambda tmp: df.to_parquet(tmp, index=False, engine="pyarrow"))
-
-
-def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` atomically."""
-    return write_atomic(path, lambda tmp: tmp.write_bytes(data))
-
-
-def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
-    """``arrays`` as the bytes of an uncompressed .npz."""
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    return buf.getvalue()
-
-
-def parquet_bytes(df: pd.DataFrame) -> bytes:
-    """``df`` (without its index) as the bytes of a parquet file."""
-    buf = io.BytesIO()
-    df.to_parquet(buf, index=False, engine="pyarrow")
-    return buf.getvalue()
-
-
-def write_npz_atomic(path: str | Path, arrays: dict[str, np.ndarray]) -> Path:
-    """Write ``arrays`` as an uncompressed .npz atomically."""
-    return write_bytes_atomic(path, npz_bytes(arrays))
-
-
-def sha256_bytes(data: bytes) -> str:
-    """SHA-256 of ``data`` (hex)."""
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: str | Path) -> str:
-    """SHA-256 of a file's bytes (hex), read in blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def read_npz(path: str | Path) -> dict[str, np.ndarray]:
-    """Read a .npz written by :func:`write_npz_atomic` into memory."""
-    with np.load(path, allow_pickle=False) as z:
-        return {k: z[k] for k in z.files}
-
-
-# --------------------------------------------------------------------------- provenance
-
-
-def _version(dist: str) -> str | None:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def _git(args: list[str], cwd: Path) -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=5, check=True
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip()
-
-
-def provenance() -> dict[str, Any]:
-    """Package and library versions, and the git commit of the code if it is a checkout."""
-    import sim
-
-    root = Path(sim.__file__).resolve().parent.parent
-    commit = dirty = None
-    if (root / ".git").exists():
-        commit = _git(["rev-parse", "HEAD"], root)
-        status = _git(["status", "--porcelain", "--untracked-files=no"], root)
-        dirty = None if status is None else bool(status)
-    return {
-        "package": "blockade-sim",
-        "package_version": getattr(sim, "__version__", None) or _version("blockade-sim"),
-        "git_commit": commit or None,
-        "git_dirty": dirty,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "numpy": _version("numpy"),
-        "simpy": _version("simpy"),
-        "scipy": _version("scipy"),
-        "pandas": _version("pandas"),
-        "pyarrow": _version("pyarrow"),
-        "hydra": _version("hydra-core"),
-        "pydantic": _version("pydantic"),
-        "dask": _version("dask"),
-        "distributed": _version("distributed"),
-    }
-
-
-# --------------------------------------------------------------------------- the folder
 
 
 @dataclass
@@ -552,7 +346,7 @@ class RunFolder:
             return
         old, new = config_hash(stored), config_hash(cfg)
         if old != new:
-            diff = _first_difference(_hashed_part(stored), _hashed_part(cfg))
+            diff = config_difference(stored, cfg)
             raise RunFolderMismatch(
                 f"{self.path} already holds a run of a different config (config hash "
                 f"{old[:12]} there, {new[:12]} now; first difference: {diff}). Choose "
@@ -848,33 +642,3 @@ def _read_mapping(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError(f"a JSON object was expected, not {type(data).__name__}")
     return data
-
-
-# --------------------------------------------------------------------------- summary json
-
-
-def summary_to_json(summary: pd.DataFrame) -> dict[str, Any]:
-    """``summary.json``: the stopping outcome (``summary.attrs``) and one record per metric."""
-    records = []
-    for metric, row in summary.iterrows():
-        rec: dict[str, Any] = {"metric": str(metric)}
-        for col in summary.columns:
-            v = row[col]
-            rec[str(col)] = int(v) if col == "n" else float(v)
-        records.append(rec)
-    return {**dict(summary.attrs), "columns": [str(c) for c in summary.columns], "metrics": records}
-
-
-def summary_from_json(doc: dict[str, Any]) -> pd.DataFrame:
-    """The summary table back from :func:`summary_to_json`."""
-    columns = doc["columns"]
-    records = doc["metrics"]
-    index = pd.Index([r["metric"] for r in records], name="metric")
-    data = {
-        c: [(r[c] if c == "n" else (math.nan if r[c] is None else float(r[c]))) for r in records]
-        for c in columns
-    }
-    frame = pd.DataFrame(data, index=index, columns=columns)
-    frame = frame.astype({c: ("int64" if c == "n" else "float64") for c in columns})
-    frame.attrs.update({k: v for k, v in doc.items() if k not in ("columns", "metrics")})
-    return frame

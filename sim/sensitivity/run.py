@@ -14,14 +14,14 @@ import numpy as np
 import pandas as pd
 
 from sim.config import Config
-from sim.experiment.store import (
-    config_hash,
-    provenance,
+from sim.experiment.atomic import (
     write_atomic,
     write_json_atomic,
     write_parquet_atomic,
     write_text_atomic,
 )
+from sim.experiment.hashing import config_hash
+from sim.experiment.provenance import provenance
 from sim.formatting import fmt_number
 from sim.sensitivity.analyse import INDEX_COLUMNS, NOISE_WARNING, analyse, noise_mask
 from sim.sensitivity.declare import (
