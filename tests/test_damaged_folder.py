@@ -241,12 +241,23 @@ def test_the_checksums_survive_an_interrupted_extension(cfg, fresh, tmp_path, ca
 
 
 def test_sigterm_writes_interrupted_and_the_run_resumes(cfg, tmp_path) -> None:
-    out, n = tmp_path / "run", 60
+    # The child pauses before its second commit (the first chunk is stored and counted) and
+    # says so with a marker file, so SIGTERM always arrives mid-run: no race with the run.
+    out, n, marker = tmp_path / "run", 60, tmp_path / "paused"
     (tmp_path / "cfg.json").write_text(json.dumps(cfg.to_dict()))
     code = textwrap.dedent(
         f"""
-        import json, sim
+        import json, pathlib, sim, time
         from sim.config import validate
+        from sim.experiment.store import RunFolder
+        real, commits = RunFolder.commit_part, []
+        def commit_part(self, *args, **kwargs):
+            if commits:
+                pathlib.Path({str(marker)!r}).write_text("paused")
+                time.sleep(60)
+            commits.append(1)
+            return real(self, *args, **kwargs)
+        RunFolder.commit_part = commit_part
         cfg = validate(json.load(open({str(tmp_path / "cfg.json")!r})))
         sim.run_experiment(cfg, replications={n}, executor="serial", out_dir={str(out)!r},
                            progress=False, chunk_size=2)
@@ -255,9 +266,9 @@ def test_sigterm_writes_interrupted_and_the_run_resumes(cfg, tmp_path) -> None:
     proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
-        while not list((out / "parts").glob("chunk-*.parquet")):
-            assert proc.poll() is None, "the run ended before it could be terminated"
-            assert time.monotonic() < deadline, "no chunk was written"
+        while not marker.exists():
+            assert proc.poll() is None, "the run ended before it paused"
+            assert time.monotonic() < deadline, "the run never paused after its first chunk"
             time.sleep(0.01)
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
