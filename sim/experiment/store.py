@@ -60,7 +60,6 @@ from sim.experiment.atomic import (
     parquet_bytes,
     read_json,
     read_npz,
-    write_atomic,
     write_bytes_atomic,
     write_json_atomic,
     write_npz_atomic,
@@ -68,26 +67,20 @@ from sim.experiment.atomic import (
     write_text_atomic,
 )
 from sim.experiment.hashing import (
-    EXECUTION_KEYS,
     config_difference,
     config_hash,
     sha256_bytes,
     sha256_file,
 )
-from sim.experiment.provenance import provenance
-from sim.experiment.summary_json import summary_from_json, summary_to_json
+from sim.experiment.summary_json import summary_from_json
 
-#: Names whose home is another module, re-exported while runner.py, reference.py and
-#: executors.py (and branches not yet merged) import them from here.
+#: Names whose home is another module, re-exported because RunFolder's methods call them
+#: through this module's namespace (tests patch them here to fail a write).
 REEXPORTED: tuple[str, ...] = (
-    "EXECUTION_KEYS",
     "config_hash",
-    "provenance",
     "read_json",
     "sha256_file",
     "summary_from_json",
-    "summary_to_json",
-    "write_atomic",
     "write_bytes_atomic",
     "write_json_atomic",
     "write_npz_atomic",
@@ -95,28 +88,16 @@ REEXPORTED: tuple[str, ...] = (
     "write_text_atomic",
 )
 __all__ = [
-    "EXECUTION_KEYS",
     "RunFolder",
     "RunFolderDamaged",
     "RunFolderMismatch",
     "RunFolderUnwritable",
     "RunIdentity",
     "StoredProgress",
-    "config_hash",
     "damaged_file",
     "foreign_entries",
-    "provenance",
-    "read_json",
-    "sha256_file",
     "storage_error",
-    "summary_from_json",
-    "summary_to_json",
-    "write_atomic",
-    "write_bytes_atomic",
-    "write_json_atomic",
-    "write_npz_atomic",
-    "write_parquet_atomic",
-    "write_text_atomic",
+    *REEXPORTED,
 ]
 
 CONFIG_FILE = "config.yaml"
