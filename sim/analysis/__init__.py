@@ -16,7 +16,8 @@ from sim.analysis.plots import (
 )
 from sim.analysis.replay import typical_replication
 from sim.analysis.report import is_sweep_dir, write_report
-from sim.analysis.sweep import load_sweep, sweep_heatmap, sweep_lines, swept_keys, write_sweep_plots
+from sim.analysis.sweep import sweep_heatmap, sweep_lines, write_sweep_plots
+from sim.sweep_table import load_sweep, swept_keys
 
 __all__ = [
     "distributions_chart",

@@ -32,18 +32,12 @@ from sim.analysis import tables
 from sim.analysis.assumptions import AssumptionRow, assumption_rows, compact, facts_cited, flatten
 from sim.analysis.plots import RUN_PLOTS, plot_paths, write_run_plots
 from sim.analysis.results import as_result
-from sim.analysis.sweep import (
-    fixed_overrides,
-    load_sweep,
-    ordered_values,
-    point_dirs,
-    swept_keys,
-    write_sweep_plots,
-)
+from sim.analysis.sweep import ordered_values, write_sweep_plots
 from sim.experiment.atomic import write_text_atomic
 from sim.experiment.notes import BIMODAL_MEANING, uncertain_columns
 from sim.experiment.store import REPLICATIONS_FILE, damaged_file
 from sim.metrics import BPD, MILLION_BBL
+from sim.sweep_table import fixed_overrides, load_sweep, point_dirs, swept_keys
 
 PathLike = str | os.PathLike[str]
 

@@ -21,25 +21,12 @@ from sim.analysis._common import fmt_number, metric_label, metric_unit, new_figu
 from sim.sweep_table import (
     fixed_overrides,
     load_sweep,
-    override_columns,
-    point_dirs,
     sweep_metrics,
     swept_keys,
 )
 from sim.sweep_table import labels as _labels
 
-__all__ = [
-    "fixed_overrides",
-    "load_sweep",
-    "ordered_values",
-    "override_columns",
-    "point_dirs",
-    "sweep_heatmap",
-    "sweep_lines",
-    "sweep_metrics",
-    "swept_keys",
-    "write_sweep_plots",
-]
+__all__ = ["ordered_values", "sweep_heatmap", "sweep_lines", "write_sweep_plots"]
 
 PathLike = str | os.PathLike[str]
 

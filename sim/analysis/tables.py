@@ -14,8 +14,6 @@ from typing import Any
 
 import pandas as pd
 
-from sim.analysis.sweep import override_columns as _override_columns
-from sim.analysis.sweep import sweep_metrics, swept_keys
 from sim.experiment.notes import (
     BIMODAL_MEANING,
     bimodal_notes,
@@ -31,6 +29,8 @@ from sim.experiment.notes import (
 from sim.experiment.stats import BIMODAL_MIN_RUNS, SHARE_SUFFIX, is_time_to_event
 from sim.formatting import fmt_number
 from sim.metrics import HEADLINES, REPORT_FIRST, SWEEP_SHOWN, TAILS, metric
+from sim.sweep_table import override_columns as _override_columns
+from sim.sweep_table import sweep_metrics, swept_keys
 
 NONE = "–"  # a cell without a value
 MANIFEST_FIRST: tuple[str, ...] = (

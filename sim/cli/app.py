@@ -22,7 +22,7 @@ from typing import Any
 from sim.cli.common import PROG, CliError, fail, is_folder_mismatch, show_path
 from sim.cli.hydra_args import args_parser, hydra_argv, sweep_points
 from sim.cli.summary import format_summary, short_decline
-from sim.cli.sweep import SweepJob, SweepPlan, check_sweep_folder, finish_sweep, write_plan
+from sim.cli.sweep import check_sweep_folder, finish_sweep, write_plan
 from sim.compose import (
     compose_config,
     config_groups,
@@ -33,6 +33,7 @@ from sim.compose import (
 )
 from sim.config import Config, ConfigError, scenarios_dir
 from sim.safety import check_hydra_overrides
+from sim.sweep_table import SweepJob, SweepPlan
 
 _INFO_FLAGS = ("help", "hydra_help", "cfg", "info", "shell_completion")
 #: How many ``-2``, ``-3``... suffixes a default (time-stamped) folder name may get.

@@ -21,7 +21,6 @@ from sim.sweep_table import (
     CSV_FILE,
     PLAN_FILE,
     SWEEP_FILES,
-    SweepJob,
     SweepPlan,
     aggregate_sweep,
     read_plan,
@@ -29,15 +28,7 @@ from sim.sweep_table import (
     swept_keys,
 )
 
-__all__ = [
-    "SweepJob",
-    "SweepPlan",
-    "check_sweep_folder",
-    "finish_sweep",
-    "format_sweep",
-    "read_plan",
-    "write_plan",
-]
+__all__ = ["check_sweep_folder", "finish_sweep", "format_sweep", "write_plan"]
 
 
 def check_sweep_folder(plan: SweepPlan) -> None:
