@@ -134,7 +134,7 @@ class FieldError(ValueError):
     """A validator's complaint about sub-key ``key`` of what it validates ("": all of it).
 
     Pydantic keeps the exception in its error's context, so :func:`_first_error` joins
-    ``key`` onto the location pydantic reports (``fleet`` + ``tankers[0].class``).
+    ``key`` onto the location pydantic reports (``fleet`` + ``tankers.0.class``).
     """
 
     def __init__(self, key: str, message: str) -> None:
@@ -660,7 +660,7 @@ class Fleet(_Model):
             for i, g in enumerate(groups):
                 if g.tanker_class not in known:
                     raise _bad(
-                        f"{name}[{i}].class",
+                        f"{name}.{i}.class",
                         f"'{g.tanker_class}' is not one of fleet.classes "
                         f"({', '.join(sorted(known))})",
                     )
@@ -957,7 +957,7 @@ def _visits_error(cfg: Config) -> ValueError | None:
     for i, g in groups:
         if g.voyage_days.mean_value <= 0:
             return _bad(
-                f"fleet.tankers[{i}].voyage_days",
+                f"fleet.tankers.{i}.voyage_days",
                 "a closed-fleet voyage must take time (mean 0: a tanker turned back "
                 f"re-arrives at the same instant for ever); the mean must be >= {floor:.3g} days",
             )
@@ -966,7 +966,7 @@ def _visits_error(cfg: Config) -> ValueError | None:
         return None
     i, g = min(groups, key=lambda ig: ig[1].voyage_days.mean_value)
     return _bad(
-        f"fleet.tankers[{i}].voyage_days",
+        f"fleet.tankers.{i}.voyage_days",
         f"mean {g.voyage_days.mean_value:.3g} days gives ~{visits:.3g} arrivals at port per "
         f"replication (sum of count x horizon_days / mean voyage; ~{VISIT_SECONDS * 1e6:g} us "
         f"each: ~{visits * VISIT_SECONDS:.3g} s); at most {MAX_VISITS:,} (every mean voyage "
@@ -1081,12 +1081,12 @@ class Config(_Model):
             for i, g in enumerate(getattr(self.initial, state)):
                 if state != "loaded_waiting" and g.waited_days != fixed(0.0):
                     raise _bad(
-                        f"initial.{state}[{i}].waited_days",
+                        f"initial.{state}.{i}.waited_days",
                         "only tankers in loaded_waiting have waited before day 0",
                     )
                 if g.tanker_class not in fleet.classes:
                     raise _bad(
-                        f"initial.{state}[{i}].class",
+                        f"initial.{state}.{i}.class",
                         f"'{g.tanker_class}' is not one of fleet.classes "
                         f"({', '.join(sorted(fleet.classes))})",
                     )
@@ -1188,17 +1188,8 @@ def scenarios_dir() -> Path:
 
 
 def _format_loc(loc: Sequence[int | str]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part in ("function-after", "function-before") or str(part).startswith(
-            ("function-", "constrained-")
-        ):
-            continue
-        else:
-            out += ("." if out else "") + str(part)
-    return out
+    """A pydantic location as the dotted key path a user types (``fleet.tankers.1.count``)."""
+    return ".".join(str(p) for p in loc if not str(p).startswith(("function-", "constrained-")))
 
 
 def _describe(err: ErrorDetails, loc: Sequence[int | str] | None = None) -> tuple[str, str]:

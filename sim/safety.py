@@ -143,7 +143,7 @@ def _leaves(data: Any, path: str) -> Iterator[tuple[str, Any]]:
             yield from _leaves(v, f"{path}.{k}" if path else str(k))
     elif isinstance(data, list):
         for i, v in enumerate(data):
-            yield from _leaves(v, f"{path}[{i}]")
+            yield from _leaves(v, f"{path}.{i}")
     else:
         yield path, data
 

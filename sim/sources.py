@@ -73,7 +73,6 @@ def cited_ids(text: str) -> list[str]:
 SOURCES_GROUP = "sources"
 KINDS = ("source", "assumption")
 LABELS = frozenset({"name", "description"})  # top-level labels, not real-world values
-_PART = re.compile(r"[^.\[\]]+|\[\d+\]")
 
 
 class SourcesError(ValueError):
@@ -121,18 +120,17 @@ def _annotation(path: Path, key: str, entry: object) -> Annotation:
 
 
 def lookup(data: Any, key: str) -> tuple[bool, Any]:
-    """The value at a dotted key (with ``[i]`` list indices) of a nested mapping."""
+    """The value at a dotted key (list items by number, ``fleet.tankers.1``) of a nested mapping."""
     section, _, rest = key.partition(".")
     if section == "uncertain" and isinstance(data, dict):  # its keys are dotted config keys
         table = data.get("uncertain") or {}
         return (rest in table), table.get(rest)
     current = data
-    for part in _PART.findall(key):
-        if part.startswith("["):
-            index = int(part[1:-1])
-            if not isinstance(current, list) or index >= len(current):
+    for part in key.split("."):
+        if isinstance(current, list) and part.isdigit():
+            if int(part) >= len(current):
                 return False, None
-            current = current[index]
+            current = current[int(part)]
         elif isinstance(current, dict) and part in current:
             current = current[part]
         else:
@@ -142,7 +140,7 @@ def lookup(data: Any, key: str) -> tuple[bool, Any]:
 
 def value_keys(data: Any, prefix: str = "") -> Iterator[str]:
     """The dotted key of every value in a scenario mapping (its real-world parameters): the
-    leaves, list items as ``key[i]``, ``uncertain`` entries whole; the top labels excluded."""
+    leaves, list items as ``key.i``, ``uncertain`` entries whole; the top labels excluded."""
     if isinstance(data, dict) and data:
         for key, value in data.items():
             if not prefix and key in LABELS:
@@ -153,7 +151,7 @@ def value_keys(data: Any, prefix: str = "") -> Iterator[str]:
                 yield from value_keys(value, f"{prefix}.{key}" if prefix else str(key))
     elif isinstance(data, list) and data:
         for index, item in enumerate(data):
-            yield from value_keys(item, f"{prefix}[{index}]")
+            yield from value_keys(item, f"{prefix}.{index}")
     else:
         yield prefix
 

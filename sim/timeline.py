@@ -57,7 +57,7 @@ FIXED_IN_RUN: dict[str, str] = {
 _ALLOWED = f"allowed: {', '.join(SETTABLE)}"
 _KEY = re.compile(r"[A-Za-z_]\w*(?:\.(?:[A-Za-z_]\w*|[0-9]+))*")
 # The key path at the start of a sim.config._first_error line ("fleet.tankers[1].status: ...").
-_LOC = re.compile(r"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[[0-9]+\])*): ")
+_LOC = re.compile(r"([A-Za-z_]\w*(?:\.\w+)*): ")
 
 
 def _plain(v: Any) -> Any:
@@ -302,8 +302,7 @@ def _blame(keys: Sequence[str], message: str) -> tuple[str | None, str]:
     match = _LOC.match(message)
     if match is None:
         return (keys[0], message) if len(keys) == 1 else (None, message)
-    loc, detail = match.group(1), message[match.end() :]
-    dotted = re.sub(r"\[([0-9]+)\]", r".\1", loc)
+    dotted, detail = match.group(1), message[match.end() :]
     if dotted in keys:
         return dotted, detail
     outer = [k for k in keys if dotted.startswith(k + ".")]  # inside a mapping value set
@@ -313,8 +312,8 @@ def _blame(keys: Sequence[str], message: str) -> tuple[str | None, str]:
     if inner:
         return inner[-1], detail
     if len(keys) == 1:
-        return keys[0], f"makes {loc} invalid: {detail}"
-    return None, f"together these changes make {loc} invalid: {detail}"
+        return keys[0], f"makes {dotted} invalid: {detail}"
+    return None, f"together these changes make {dotted} invalid: {detail}"
 
 
 # --------------------------------------------------------------------------- checks
@@ -341,7 +340,7 @@ def timeline_error(cfg: Config) -> ValueError | None:
     for i, entry in enumerate(timeline):
         if entry.day is not None and entry.day >= cfg.horizon_days:
             return _bad(
-                f"timeline[{i}].day",
+                f"timeline.{i}.day",
                 f"must be < horizon_days ({cfg.horizon_days:g}), got {entry.day:g}",
             )
     alone: list[Config] = []
@@ -356,7 +355,7 @@ def timeline_error(cfg: Config) -> ValueError | None:
         result = alone[i] if n == 0 else _try_apply(states[-1][0], timeline[i].changes)
         if isinstance(result, tuple):
             return _entry_error(i, result, f", with {', '.join(before)} applied before it")
-        before.append(f"timeline[{i}] (day {timeline[i].day:g})")
+        before.append(f"timeline.{i} (day {timeline[i].day:g})")
         states.append((result, ", ".join(before)))
     for i, entry in enumerate(timeline):
         if entry.when is None:
@@ -372,4 +371,4 @@ def _entry_error(i: int, failure: tuple[str | None, str], context: str = "") -> 
     from sim.config import _bad
 
     key, detail = failure
-    return _bad(f"timeline[{i}].set" + (f".{key}" if key else ""), detail + context)
+    return _bad(f"timeline.{i}.set" + (f".{key}" if key else ""), detail + context)

@@ -386,8 +386,8 @@ def test_assumption_rows_of_the_bundled_scenario() -> None:
     assert notes["production.export_bpd"].note.startswith("F11 ")
     assert notes["production.export_bpd"].value == "770000"
     assert notes["production.cut.deepen_days"].kind == "assumption"
-    assert notes["fleet.tankers[1]"].value.startswith("{class: VLCC, status: sanctioned")
-    assert "initial.loaded_waiting[0]" in notes
+    assert notes["fleet.tankers.1"].value.startswith("{class: VLCC, status: sanctioned")
+    assert "initial.loaded_waiting.0" in notes
     # Every annotated key is a key of the loaded config, with the file's value.
     assert all(lookup(cfg, r.key)[0] for r in rows)
     assert not any(r.overridden for r in rows)

@@ -97,17 +97,17 @@ def test_config_error_is_a_value_error():
         ("court.policy=sometimes", "court.policy", "sometimes"),
         ("navy.targets=everyone", "navy.targets", "everyone"),
         ("fleet.mode=half", "fleet.mode", "half"),
-        ("initial.loaded_waiting.0.status=pirate", "initial.loaded_waiting[0].status", "pirate"),
+        ("initial.loaded_waiting.0.status=pirate", "initial.loaded_waiting.0.status", "pirate"),
         # the fleet
         (
             "initial.loaded_waiting=[{class: VLCC, status: sanctioned, count: 1000}]",
             "initial",
             "fleet.tankers has only",
         ),
-        ("fleet.tankers.0.class=ULCC", "fleet.tankers[0].class", "ULCC"),
+        ("fleet.tankers.0.class=ULCC", "fleet.tankers.0.class", "ULCC"),
         (
             "initial.waiting_berth.0.waited_days=5",
-            "initial.waiting_berth[0].waited_days",
+            "initial.waiting_berth.0.waited_days",
             "only tankers in loaded_waiting",
         ),
         # dates
@@ -127,7 +127,7 @@ def test_unknown_class_in_open_fleet_arrivals():
         "fleet.arrival_rate_per_day=1",
         "fleet.arrival_mix=[{class: ULCC, status: sanctioned}]",
     )
-    assert message.startswith("fleet.arrival_mix[0].class:") and "ULCC" in message
+    assert message.startswith("fleet.arrival_mix.0.class:") and "ULCC" in message
 
 
 def test_unknown_class_in_initial_open_fleet():
@@ -135,12 +135,12 @@ def test_unknown_class_in_initial_open_fleet():
         "fleet.mode=open",
         "initial.loaded_waiting=[{class: ULCC, status: sanctioned, count: 1}]",
     )
-    assert message.startswith("initial.loaded_waiting[0].class:") and "ULCC" in message
+    assert message.startswith("initial.loaded_waiting.0.class:") and "ULCC" in message
 
 
 def test_unknown_class_in_initial_closed_fleet():
     message = error_of("initial.loaded_waiting=[{class: ULCC, status: sanctioned, count: 1}]")
-    assert message.startswith("initial.loaded_waiting[0].class:"), message
+    assert message.startswith("initial.loaded_waiting.0.class:"), message
     assert "fleet.classes" in message
 
 

@@ -42,7 +42,7 @@ def error_of(*overrides: str) -> str:
         (["horizon_days='90'"], "horizon_days", "number"),
         (["production.export_bpd=true"], "production.export_bpd", "number"),
         (["navy.enabled=1"], "navy.enabled", "boolean"),
-        (["fleet.tankers.0.count=1.5"], "fleet.tankers[0].count", "integer"),
+        (["fleet.tankers.0.count=1.5"], "fleet.tankers.0.count", "integer"),
         # infinities and NaN
         (["production.export_bpd=inf"], "production.export_bpd", "finite"),
         (["production.export_bpd=nan"], "production.export_bpd", "finite"),
@@ -56,32 +56,32 @@ def error_of(*overrides: str) -> str:
         # memory and time
         (["horizon_days=1e9"], "horizon_days", "GiB per replication"),
         (["production.step_days=1e-9"], "production.step_days", "production steps"),
-        (["fleet.tankers.0.count=9223372036854775808"], "fleet.tankers[0].count", "50000"),
-        (["fleet.tankers.0.count=1e12"], "fleet.tankers[0].count", "50000"),
+        (["fleet.tankers.0.count=9223372036854775808"], "fleet.tankers.0.count", "50000"),
+        (["fleet.tankers.0.count=1e12"], "fleet.tankers.0.count", "50000"),
         ([*OPEN, "fleet.arrival_rate_per_day=1e6"], "fleet.arrival_rate_per_day", "tankers"),
         (["court.renew=true", "court.validity_days=1e-4"], "court.validity_days", "warrants"),
         # voyages that take no time
         (
             ["fleet.tankers.0.voyage_days={dist: fixed, value: 0}"],
-            "fleet.tankers[0].voyage_days",
+            "fleet.tankers.0.voyage_days",
             "must take time",
         ),
         (
             ["fleet.tankers.1.voyage_days={dist: uniform, low: 0, high: 0}"],
-            "fleet.tankers[1].voyage_days",
+            "fleet.tankers.1.voyage_days",
             "must take time",
         ),
         (
             ["fleet.tankers.2.voyage_days={dist: exponential, mean: 0}"],
-            "fleet.tankers[2].voyage_days",
+            "fleet.tankers.2.voyage_days",
             "must take time",
         ),
         (
             ["fleet.tankers.0.voyage_days={dist: gamma, mean: 0, cv: 1}"],
-            "fleet.tankers[0].voyage_days",
+            "fleet.tankers.0.voyage_days",
             "must take time",
         ),
-        (["fleet.tankers.0.voyage_days=1e-6"], "fleet.tankers[0].voyage_days", "arrivals"),
+        (["fleet.tankers.0.voyage_days=1e-6"], "fleet.tankers.0.voyage_days", "arrivals"),
         # distributions numpy cannot draw
         (
             ["navy.boarding_days={dist: gamma, mean: 1, cv: 1e-200}"],

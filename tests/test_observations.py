@@ -176,63 +176,63 @@ def test_to_dict_parses_back_to_the_same_observations(cfg):
 BAD: dict[str, tuple[dict[str, Any], str]] = {
     "unknown series": (
         entry(series="loadded_bbl"),
-        "observations[0].series: 'loadded_bbl' is not a series; allowed: exported_bbl,",
+        "observations.0.series: 'loadded_bbl' is not a series; allowed: exported_bbl,",
     ),
     "unknown metric": (
         entry(series=None, window=None, metric="seizurez", statistic="value"),
-        "observations[0].metric: 'seizurez' is not a metric of a replication; allowed: ",
+        "observations.0.metric: 'seizurez' is not a metric of a replication; allowed: ",
     ),
     "window past horizon": (
         entry(window=[0, 120]),
-        "observations[0].window: ends at day 120, past the scenario's horizon (90 days)",
+        "observations.0.window: ends at day 120, past the scenario's horizon (90 days)",
     ),
-    "window reversed": (entry(window=[22, 0]), "observations[0].window: [22, 0] is empty"),
-    "window empty": (entry(window=[5, 5]), "observations[0].window: [5, 5] is empty"),
-    "window negative": (entry(window=[-1, 5]), "observations[0].window[0]: "),
-    "window missing": (entry(window=None), "observations[0].window: required for a series"),
-    "zero uncertainty": (entry(uncertainty=0), "observations[0].uncertainty: "),
-    "negative uncertainty": (entry(uncertainty=-5.0), "observations[0].uncertainty: "),
-    "value not finite": (entry(value=float("nan")), "observations[0].value: "),
-    "value not a number": (entry(value="351k"), "observations[0].value: "),
-    "missing source": (entry(source=None), "observations[0].source: required key is missing"),
-    "empty source": (entry(source="  "), "observations[0].source: must not be empty"),
+    "window reversed": (entry(window=[22, 0]), "observations.0.window: [22, 0] is empty"),
+    "window empty": (entry(window=[5, 5]), "observations.0.window: [5, 5] is empty"),
+    "window negative": (entry(window=[-1, 5]), "observations.0.window.0: "),
+    "window missing": (entry(window=None), "observations.0.window: required for a series"),
+    "zero uncertainty": (entry(uncertainty=0), "observations.0.uncertainty: "),
+    "negative uncertainty": (entry(uncertainty=-5.0), "observations.0.uncertainty: "),
+    "value not finite": (entry(value=float("nan")), "observations.0.value: "),
+    "value not a number": (entry(value="351k"), "observations.0.value: "),
+    "missing source": (entry(source=None), "observations.0.source: required key is missing"),
+    "empty source": (entry(source="  "), "observations.0.source: must not be empty"),
     "unknown key": (
         entry(uncertainity=5),
-        "observations[0].uncertainity: unknown key; allowed: id, what, series, metric, window,",
+        "observations.0.uncertainity: unknown key; allowed: id, what, series, metric, window,",
     ),
     "both series and metric": (
         entry(metric="seizures"),
-        "observations[0].series: give exactly one of series",
+        "observations.0.series: give exactly one of series",
     ),
     "neither series nor metric": (
         entry(series=None),
-        "observations[0].series: give exactly one of series",
+        "observations.0.series: give exactly one of series",
     ),
     "statistic unknown": (
         entry(statistic="median"),
-        "observations[0].statistic: 'median' is not a statistic of a series; allowed: rate,",
+        "observations.0.statistic: 'median' is not a statistic of a series; allowed: rate,",
     ),
     "statistic of a metric on a series": (
         entry(statistic="value"),
-        "observations[0].statistic: 'value' is not a statistic of a series",
+        "observations.0.statistic: 'value' is not a statistic of a series",
     ),
     "statistic of a series on a metric": (
         entry(series=None, window=None, metric="seizures", statistic="rate"),
-        "observations[0].statistic: 'rate' is not a statistic of a metric; allowed: value",
+        "observations.0.statistic: 'rate' is not a statistic of a metric; allowed: value",
     ),
     "sum of a level": (
         entry(series="storage_bbl", statistic="total"),
-        "observations[0].statistic: 'total' sums daily flows, and storage_bbl is a level",
+        "observations.0.statistic: 'total' sums daily flows, and storage_bbl is a level",
     ),
     "window on a metric": (
         entry(series=None, metric="seizures", statistic="value"),
-        "observations[0].window: a metric is of the whole run",
+        "observations.0.window: a metric is of the whole run",
     ),
     "time to event metric": (
         entry(series=None, window=None, metric="days_to_first_seizure", statistic="value"),
-        "observations[0].metric: days_to_first_seizure is a time to event",
+        "observations.0.metric: days_to_first_seizure is a time to event",
     ),
-    "missing id": (entry(id=None), "observations[0].id: required key is missing"),
+    "missing id": (entry(id=None), "observations.0.id: required key is missing"),
 }
 
 
@@ -246,13 +246,13 @@ def test_each_bad_entry_is_one_line_naming_its_path(cfg, case):
 def test_the_path_names_the_entry_by_its_index(cfg):
     data = doc(entry(), entry(id="X2", window=[0, 120]))
     assert one_line_error(data, cfg) == (
-        "observations[1].window: ends at day 120, past the scenario's horizon (90 days)"
+        "observations.1.window: ends at day 120, past the scenario's horizon (90 days)"
     )
 
 
 def test_a_duplicate_id_names_both_entries(cfg):
     message = one_line_error(doc(entry(), entry(window=[0, 10])), cfg)
-    assert message == "observations[1].id: 'X1' repeats observations[0].id; ids must be unique"
+    assert message == "observations.1.id: 'X1' repeats observations.0.id; ids must be unique"
 
 
 def test_the_document_itself(cfg):
@@ -264,14 +264,14 @@ def test_the_document_itself(cfg):
         "descripton: unknown key; allowed: name, observations"
     )
     assert one_line_error([entry()], cfg).startswith("observations: must be a mapping")
-    assert one_line_error(doc("O1"), cfg).startswith("observations[0]: ")
+    assert one_line_error(doc("O1"), cfg).startswith("observations.0: ")
 
 
 def test_a_metric_past_the_horizon_is_refused():
     short = sim.load_config("venezuela_dec2025", ["horizon_days=30"])
     data = doc(entry(series=None, window=None, metric="stranded_day52_bbl", statistic="value"))
     assert one_line_error(data, short).startswith(
-        "observations[0].metric: stranded_day52_bbl needs a horizon of at least 53 days"
+        "observations.0.metric: stranded_day52_bbl needs a horizon of at least 53 days"
     )
 
 

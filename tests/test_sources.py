@@ -215,15 +215,15 @@ def test_checker_names_each_uncovered_value_and_stale_key(tmp_path, facts):
         "  navy.detection_prob: {dist: uniform, low: 0.8, high: 1.0}\n",
         "navy.boarding_teams: {source: F41}\n"
         "navy.classes: {assumption: a parent covers its children}\n"
-        "fleet.tankers[0]: {source: F31 (one item)}\n"
+        "fleet.tankers.0: {source: F31 (one item)}\n"
         "navy.gone: {assumption: a key the file does not have}\n"
         "targets: {source: F999 (no such row)}\n",
     )
     side = tmp_path / "sources" / "scenario" / "x.yaml"
     assert [p.split(": ")[1] for p in unsourced(path)] == [
         "navy.detection_prob",
-        "fleet.tankers[1].class",
-        "fleet.tankers[1].count",
+        "fleet.tankers.1.class",
+        "fleet.tankers.1.count",
         "uncertain.navy.detection_prob",
         "navy.gone",
         "targets",

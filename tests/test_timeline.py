@@ -336,18 +336,18 @@ REFUSALS = [
 
 @pytest.mark.parametrize(("entry", "expected"), REFUSALS)
 def test_a_bad_entry_is_one_line_naming_it(cfg, entry, expected):
-    assert error_of(cfg, entry) == expected.replace("@", "timeline[0]")
+    assert error_of(cfg, entry) == expected.replace("@", "timeline.0")
 
 
 def test_the_entry_is_named_by_its_index(cfg):
     good = {"day": 1, "set": {"navy.enabled": False}}
     message = error_of(cfg, good, good, {"day": 2, "set": {"navy.detection_prob": 2}})
-    assert message.startswith("timeline[2].set.navy.detection_prob: ")
+    assert message.startswith("timeline.2.set.navy.detection_prob: ")
 
 
 def test_a_combination_names_the_change_that_fails_alone(cfg):
     message = error_of(cfg, {"day": 1, "set": {"navy.enabled": False, "navy.boarding_teams": -1}})
-    assert message.startswith("timeline[0].set.navy.boarding_teams: ")
+    assert message.startswith("timeline.0.set.navy.boarding_teams: ")
 
 
 def test_cumulative_scheduled_changes_are_checked_in_day_order(cfg):
@@ -358,13 +358,13 @@ def test_cumulative_scheduled_changes_are_checked_in_day_order(cfg):
     for entry in (lower, raise_):
         with_timeline(cfg, entry)
     assert error_of(cfg, lower, raise_) == (
-        "timeline[1].set.production.cut.full_fill: must be >= start_fill (0.9), "
-        "with timeline[0] (day 10) applied before it"
+        "timeline.1.set.production.cut.full_fill: must be >= start_fill (0.9), "
+        "with timeline.0 (day 10) applied before it"
     )
     early = {**raise_, "day": 5}
     assert error_of(cfg, lower, early) == (
-        "timeline[0].set.production.cut.start_fill: makes production.cut.full_fill "
-        "invalid: must be >= start_fill (0.9), with timeline[1] (day 5) applied before it"
+        "timeline.0.set.production.cut.start_fill: makes production.cut.full_fill "
+        "invalid: must be >= start_fill (0.9), with timeline.1 (day 5) applied before it"
     )
     # Lowering start_fill first instead makes the same full_fill fine.
     higher = {"day": 10, "set": {"production.cut.start_fill": 0.8}}
@@ -375,10 +375,10 @@ def test_cumulative_ties_apply_in_list_order(cfg):
     renew = {"day": 3, "set": {"court.renew": True}}
     short = {"day": 3, "set": {"court.validity_days": 0.001}}
     assert error_of(cfg, short, renew).startswith(
-        "timeline[1].set.court.renew: makes court.validity_days invalid: 0.001 days with renew"
+        "timeline.1.set.court.renew: makes court.validity_days invalid: 0.001 days with renew"
     )
-    assert error_of(cfg, short, renew).endswith(", with timeline[0] (day 3) applied before it")
-    assert error_of(cfg, renew, short).startswith("timeline[1].set.court.validity_days: 0.001")
+    assert error_of(cfg, short, renew).endswith(", with timeline.0 (day 3) applied before it")
+    assert error_of(cfg, renew, short).startswith("timeline.1.set.court.validity_days: 0.001")
 
 
 def test_a_trigger_is_checked_on_top_of_every_scheduled_step(cfg):
@@ -389,24 +389,24 @@ def test_a_trigger_is_checked_on_top_of_every_scheduled_step(cfg):
     }
     with_timeline(cfg, trigger)
     assert error_of(cfg, trigger, lower) == (
-        "timeline[0].set.production.cut.full_fill: must be >= start_fill (0.9), "
-        "if it fires after timeline[1] (day 10)"
+        "timeline.0.set.production.cut.full_fill: must be >= start_fill (0.9), "
+        "if it fires after timeline.1 (day 10)"
     )
 
 
 def test_a_resolver_in_a_timeline_value_is_refused():
     message = override_error("[{day: 1, set: {navy.boarding_teams: '${oc.env:HOME}'}}]")
-    assert message.startswith("timeline[0].set.navy.boarding_teams: '${oc.env:...}' is not allowed")
+    assert message.startswith("timeline.0.set.navy.boarding_teams: '${oc.env:...}' is not allowed")
 
 
 def test_bad_overrides_name_the_entry():
     assert override_error("[{day: ten, set: {navy.boarding_teams: 0}}]").startswith(
-        "timeline[0].day: "
+        "timeline.0.day: "
     )
     assert override_error("[{day: 1, set: {navy.boarding_team: 0}}]").startswith(
-        "timeline[0].set.navy.boarding_team: unknown key"
+        "timeline.0.set.navy.boarding_team: unknown key"
     )
-    assert override_error("[{day: 1, set: 5}]").startswith("timeline[0].set: ")
+    assert override_error("[{day: 1, set: 5}]").startswith("timeline.0.set: ")
     assert override_error("5") == "timeline: Input should be a valid tuple (got 5)"
     assert override_error("[{day: 1, set: {navy.boarding_teams: 0}}").startswith(
         "timeline: cannot parse override"
@@ -520,23 +520,26 @@ def test_a_run_with_a_timeline_writes_it_to_the_result_folder(tmp_path):
 
 def test_a_bad_entry_exits_2_with_one_line_in_a_fresh_process(tmp_path):
     proc = blockade("timeline=[{day: 1, set: {navy.boarding_team: 0}}]", *FAST, cwd=tmp_path)
-    refused(proc, "timeline[0].set.navy.boarding_team", "unknown key")
+    refused(proc, "timeline.0.set.navy.boarding_team", "unknown key")
     assert not (tmp_path / "results").exists()
 
 
 @pytest.mark.parametrize(
     ("value", "key"),
     [
-        ("[{day: ten, set: {navy.boarding_teams: 0}}]", "timeline[0].day"),
-        ("[{day: -1, set: {navy.boarding_teams: 0}}]", "timeline[0].day"),
-        ("[{day: 5, set: {navy.boarding_teams: 0}}]", "timeline[0].day"),  # horizon_days=5
-        ("[{day: 1, set: 5}]", "timeline[0].set"),
-        ("[{day: 1, set: {}}]", "timeline[0].set"),
-        ("[{day: 1, when: {series: storage_bbl, above: 1}, set: {navy.x: 1}}]", "[0]: give"),
-        ("[{label: x, set: {navy.enabled: false}}]", "timeline[0]: needs day"),
-        ("[{day: 1, set: {navy.enabled: true}}, {day: 1, set: {terminal.berths: 2}}]", "[1].set.t"),
-        ("[{when: {series: foo, below: 1}, set: {navy.enabled: 0}}]", "timeline[0].when.series"),
-        ("[{day: 1, set: {navy.boarding_teams: -1}}]", "timeline[0].set.navy.boarding_teams"),
+        ("[{day: ten, set: {navy.boarding_teams: 0}}]", "timeline.0.day"),
+        ("[{day: -1, set: {navy.boarding_teams: 0}}]", "timeline.0.day"),
+        ("[{day: 5, set: {navy.boarding_teams: 0}}]", "timeline.0.day"),  # horizon_days=5
+        ("[{day: 1, set: 5}]", "timeline.0.set"),
+        ("[{day: 1, set: {}}]", "timeline.0.set"),
+        ("[{day: 1, when: {series: storage_bbl, above: 1}, set: {navy.x: 1}}]", "timeline.0: give"),
+        ("[{label: x, set: {navy.enabled: false}}]", "timeline.0: needs day"),
+        (
+            "[{day: 1, set: {navy.enabled: true}}, {day: 1, set: {terminal.berths: 2}}]",
+            "timeline.1.set.t",
+        ),
+        ("[{when: {series: foo, below: 1}, set: {navy.enabled: 0}}]", "timeline.0.when.series"),
+        ("[{day: 1, set: {navy.boarding_teams: -1}}]", "timeline.0.set.navy.boarding_teams"),
     ],
 )
 def test_bad_entries_exit_2_with_one_line_naming_them(tmp_path, capsys, monkeypatch, value, key):

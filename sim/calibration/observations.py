@@ -32,7 +32,7 @@ time-to-event metrics (NaN when the event does not happen) are refused.
 :func:`load_observations` reads a file and :func:`parse_observations` a mapping, both
 validated against the scenario's :class:`sim.Config`; every mistake is an
 :class:`ObservationsError` (a :class:`sim.ConfigError`, so a ``ValueError``) whose one-line
-message names the key path, e.g. ``observations[1].window: ends at day 120, past the
+message names the key path, e.g. ``observations.1.window: ends at day 120, past the
 scenario's horizon (90 days)``.
 """
 
@@ -345,8 +345,8 @@ class _ObservationsSpec(_KnownKeys):
         for i, o in enumerate(self.observations):
             if o.id in seen:
                 raise _bad(
-                    f"observations[{i}].id",
-                    f"{o.id!r} repeats observations[{seen[o.id]}].id; ids must be unique",
+                    f"observations.{i}.id",
+                    f"{o.id!r} repeats observations.{seen[o.id]}.id; ids must be unique",
                 )
             seen[o.id] = i
         return self
@@ -358,7 +358,7 @@ class _ObservationsSpec(_KnownKeys):
 def parse_observations(data: Any, cfg: Config, where: str = "observations") -> Observations:
     """Validate a mapping (as read from YAML) against ``cfg`` into :class:`Observations`.
 
-    Errors name the key path from the mapping's root (``observations[1].window``); ``where``
+    Errors name the key path from the mapping's root (``observations.1.window``); ``where``
     names the mapping itself in errors about it as a whole (not a mapping at all).
     """
     if not isinstance(cfg, Config):

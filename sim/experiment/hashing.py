@@ -96,7 +96,7 @@ def _first_difference(a: Any, b: Any, path: str = "") -> str | None:
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
         pairs = zip(a, b, strict=True)
         return _next_difference(
-            (x, y, f"{path.rstrip('.')}[{i}].") for i, (x, y) in enumerate(pairs)
+            (x, y, f"{path.rstrip('.')}.{i}.") for i, (x, y) in enumerate(pairs)
         )
     if a != b:
         return f"{path.rstrip('.')}: {a!r} there, {b!r} now"

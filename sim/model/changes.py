@@ -46,7 +46,7 @@ class Changes(Actor):
         self.cfg = apply_changes(self.cfg, entry.changes)
         self._reconfigure(self.cfg)
         label = entry.label or ", ".join(f"{k}={v}" for k, v in entry.changes.items())
-        self.ledger.log(self.env.now, -1, TIMELINE_KIND, 0.0, f"timeline[{i}]: {label}", "")
+        self.ledger.log(self.env.now, -1, TIMELINE_KIND, 0.0, f"timeline.{i}: {label}", "")
         self.ledger.timeline_changes += 1
 
     def end_of_day(self, now: float) -> None:
