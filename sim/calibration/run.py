@@ -21,7 +21,6 @@ Layout of the result folder::
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import random
@@ -40,7 +39,7 @@ from sim.calibration.priors import check_priors, prior
 from sim.calibration.simulator import Simulator, particle_config
 from sim.config import Config, ConfigError
 from sim.experiment.atomic import read_json, write_json_atomic, write_text_atomic
-from sim.experiment.hashing import config_hash
+from sim.experiment.hashing import config_hash, sha256_bytes
 from sim.experiment.lock import folder_lock
 from sim.experiment.provenance import provenance
 from sim.experiment.store import RunFolderMismatch, foreign_entries
@@ -112,7 +111,7 @@ class Calibration:
 def _identity(cfg: Config, observations: Observations, settings: Settings) -> str:
     doc = {"config": config_hash(cfg), "observations": observations.to_dict()}
     doc |= settings.identity()
-    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+    return sha256_bytes(json.dumps(doc, sort_keys=True).encode())
 
 
 def _check_folder(folder: Path, identity: str) -> dict[str, Any] | None:
