@@ -98,7 +98,7 @@ def test_only_replications_every_policy_ran_are_compared():
 
 def test_policies_that_did_not_share_their_draws_are_refused():
     a, b = point("A", A, DRAWS), point("B", B, [1.0, 2.0, 3.5, 4.0])
-    with pytest.raises(SelectionError, match="replication 2 drew court.delay_days.median"):
+    with pytest.raises(SelectionError, match=r"replication 2 drew court\.delay_days\.median"):
         robustness([a, b], DECLINE)
     with pytest.raises(SelectionError, match="different root seeds"):
         robustness([point("A", A), point("B", B, seed=1)], DECLINE)
@@ -127,7 +127,9 @@ def test_a_single_policy_is_refused():
 
 def test_the_display_is_in_percent_and_percentage_points():
     df = robustness(
-        [point("A", A, DRAWS), point("B", B, DRAWS)], DECLINE, parse_target(">=60", "export_decline")
+        [point("A", A, DRAWS), point("B", B, DRAWS)],
+        DECLINE,
+        parse_target(">=60", "export_decline"),
     )
     header, rows = display_rows(df)
     assert header[2] == "Export decline (%)" and header[3] == "regret mean (pp)"

@@ -97,8 +97,7 @@ def test_the_binomial_check_rejects_a_selection_without_the_guarantee():
     test above can fail."""
     means, cov = slippage(5, 1.0, (1.0, 2.0, 1.5, 1.0, 2.0), 0.5, 4)
     naive = sum(
-        int(np.argmax(NormalSource(means, cov, seed).rows[:10].mean(axis=0))) == 4
-        for seed in SEEDS
+        int(np.argmax(NormalSource(means, cov, seed).rows[:10].mean(axis=0))) == 4 for seed in SEEDS
     )
     assert naive < lower_bound(len(SEEDS), 0.95), naive
 

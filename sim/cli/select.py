@@ -169,7 +169,7 @@ def _select(argv: list[str]) -> int:
     print(text_table(header, rows))
     print()
     print(textwrap.fill(statement(selection, objective, args.delta), WIDTH))
-    print(textwrap.fill(_added_line(source.alternatives, sweep), WIDTH))
+    print(textwrap.fill(_added_line(source.alternatives, sweep, args.no_plots), WIDTH))
     print(f"Selection written to {show_path(out)}")
     return 0
 
@@ -183,13 +183,14 @@ def _heading(objective: Objective, delta: float, alpha: float) -> str:
     )
 
 
-def _added_line(alternatives: Sequence[Alternative], sweep: Path | None) -> str:
+def _added_line(alternatives: Sequence[Alternative], sweep: Path | None, no_plots: bool) -> str:
     added = [(a.name, a.added) for a in alternatives if a.added]
     if not added:
         return "Replications added: none (the folders held enough)."
     parts = ", ".join(f"{name} +{n}" for name, n in added)
     table = f"; sweep table {show_path(sweep / 'sweep.csv')} updated" if sweep else ""
-    return f"Replications added to the folders: {parts}{table}."
+    stale = "; their plots were not redrawn (--no-plots)" if no_plots else ""
+    return f"Replications added to the folders: {parts}{table}{stale}."
 
 
 def _robust(argv: list[str]) -> int:

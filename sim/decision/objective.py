@@ -19,7 +19,14 @@ import numpy as np
 from sim.decision.select import SelectionError
 from sim.metrics import PERCENT, Metric, metric
 
-__all__ = ["SENSE", "Objective", "Target", "default_sense", "parse_target"]
+__all__ = [
+    "SENSE",
+    "Objective",
+    "Target",
+    "check_mean_defined",
+    "default_sense",
+    "parse_target",
+]
 
 #: Whether larger is better, for the metrics whose sense is plain from the blockader's side;
 #: any other metric needs --maximize or --minimize.
@@ -44,8 +51,20 @@ _TARGET = re.compile(
 )
 
 
+def check_mean_defined(name: str) -> None:
+    """Refuse a time to an event: NaN when the event did not happen, so no mean."""
+    from sim.experiment.stats import is_time_to_event
+
+    if is_time_to_event(name):
+        raise SelectionError(
+            f"--metric: {name} is a time to an event (NaN when it did not happen by the "
+            "horizon): its mean is not defined; choose another metric"
+        )
+
+
 def default_sense(name: str, maximize: bool | None) -> bool:
     """``maximize`` if given, else the metric's sense from :data:`SENSE` (else refused)."""
+    check_mean_defined(name)
     if maximize is not None:
         return maximize
     if name in SENSE:

@@ -53,7 +53,23 @@ def statement(selection: Selection, objective: Objective, delta: float) -> str:
             f"Best: {selection.best}, tied exactly with {', '.join(others)} (equal means after "
             f"{selection.stages} replications: within any indifference zone). {promise}"
         )
-    return f"Best: {selection.best}. {promise}"
+    return f"Best: {selection.best}. {promise}{_close(selection, objective, delta)}"
+
+
+def _close(selection: Selection, objective: Objective, delta: float) -> str:
+    """The sentence naming the eliminated policies whose mean is within delta of the best's."""
+    best = next(o for o in selection.outcomes if o.selected)
+    near = [
+        o.name
+        for o in selection.outcomes
+        if not o.selected and abs(o.mean - best.mean) < selection.settings.delta
+    ]
+    if not near:
+        return ""
+    return (
+        f" Within {_delta_text(delta, objective)} of its mean: {', '.join(near)} (the "
+        "indifference zone does not tell these apart)."
+    )
 
 
 def _fate(o: Any, stop: str) -> str:

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import Config
+from sim.decision.objective import check_mean_defined
 from sim.decision.robustness import Point
 from sim.decision.select import SelectionError
 
@@ -126,13 +127,7 @@ def check_paired(alternatives: Sequence[Alternative]) -> None:
 
 def metric_values(alt: Alternative, metric: str) -> np.ndarray:
     """``metric`` of every replication of ``alt``, in replication order (checked present)."""
-    from sim.experiment.stats import is_time_to_event
-
-    if is_time_to_event(metric):
-        raise SelectionError(
-            f"--metric: {metric} is a time to an event (NaN when it did not happen by the "
-            "horizon): its mean is not defined; choose another metric"
-        )
+    check_mean_defined(metric)
     if metric not in alt.replications.columns:
         hint = " (it needs experiment.baseline: true)" if metric == "export_decline" else ""
         raise SelectionError(
