@@ -70,6 +70,13 @@ def test_select_extends_the_folders_in_contention_and_writes_selection_json(swee
     assert "Export decline (%)" in out and "indifference zone 2 pp" in out
     assert all(name in out for name in NAMES) and "Selection written to sw/selection.json" in out
     assert ("selected" in out) == doc["guaranteed"]
+    # what a report shows of it: the same statement and rows, read back from selection.json
+    from sim.decision.present import stored_selection
+
+    shown = stored_selection(sweep)
+    assert shown is not None and shown[0] == doc["statement"]
+    assert sorted(r.cells[0] for r in shown[1].rows) == sorted(NAMES)
+    assert stored_selection(sweep / "0") is None
     # Again: the folders hold enough now, so nothing is added and the answer is the same.
     from sim.cli import main
 
@@ -124,6 +131,11 @@ def test_robust_gives_regret_and_satisficing_of_the_shared_draws(sweep):
     met = (values >= 0.8).mean(axis=1)
     assert csv["meets export_decline >= 80% (%)"].tolist() == pytest.approx(100 * met, rel=1e-3)
     assert key in proc.stdout and "regret mean (pp)" in proc.stdout
+    from sim.decision.objective import Objective
+    from sim.decision.robustness import sweep_robustness
+
+    df = sweep_robustness(sweep, Objective("export_decline", True))
+    assert df["regret_mean"].tolist() == pytest.approx(regret.mean(axis=1))
 
 
 @pytest.mark.parametrize(

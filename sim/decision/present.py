@@ -8,17 +8,25 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.decision.objective import Objective
 from sim.decision.runs import Alternative
-from sim.decision.select import BUDGET, TIED, Selection
+from sim.decision.select import BUDGET, TIED, Outcome, Selection, Settings
 
 if TYPE_CHECKING:
     from sim.analysis.tables import Table
 
-__all__ = ["SELECTION_FILE", "selection_document", "selection_rows", "selection_table", "statement"]
+__all__ = [
+    "SELECTION_FILE",
+    "selection_document",
+    "selection_rows",
+    "selection_table",
+    "statement",
+    "stored_selection",
+]
 
 SELECTION_FILE = "selection.json"
 
@@ -100,6 +108,32 @@ def selection_table(selection: Selection, objective: Objective) -> Table:
 
     header, rows = selection_rows(selection, objective)
     return table(header, rows, (1, 2))
+
+
+def stored_selection(folder: str | Path) -> tuple[str, Table] | None:
+    """The statement and table of the ``selection.json`` in ``folder`` (None if there is
+    none or it cannot be read): what a report shows of a selection."""
+    from sim.experiment.atomic import read_json
+
+    try:
+        doc = read_json(Path(folder) / SELECTION_FILE)
+        objective = Objective(str(doc["metric"]), bool(doc["maximize"]))
+        names = {f.name for f in fields(Outcome)}
+        outcomes = tuple(Outcome(**{k: a[k] for k in names}) for a in doc["alternatives"])
+        settings = Settings(**doc["settings"])
+        selection = Selection(
+            str(doc["best"]),
+            str(doc["stop"]),
+            int(doc["stages"]),
+            float(doc["eta"]),
+            float(doc["h2"]),
+            int(doc["bound"]),
+            settings,
+            outcomes,
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return str(doc["statement"]), selection_table(selection, objective)
 
 
 def selection_document(

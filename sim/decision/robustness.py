@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,6 +37,7 @@ __all__ = [
     "display_rows",
     "robustness",
     "robustness_table",
+    "sweep_robustness",
 ]
 
 #: The columns of :func:`robustness`, in stored units (regret in the metric's unit).
@@ -191,6 +193,17 @@ def robustness(
         "uncertain": sorted(set().union(*(p.uncertain for p in points))),
     }
     return df
+
+
+def sweep_robustness(
+    sweep_dir: str | Path, objective: Objective, target: Target | None = None
+) -> pd.DataFrame:
+    """:func:`robustness` of the finished points of the sweep in ``sweep_dir``."""
+    from sim.decision.runs import check_paired, from_sweep
+
+    points = from_sweep(sweep_dir)
+    check_paired(points)
+    return robustness([p.point() for p in points], objective, target)
 
 
 def _percent(share: float) -> str:
