@@ -142,6 +142,7 @@ def test_robust_gives_regret_and_satisficing_of_the_shared_draws(sweep):
     ("args", "key"),
     [
         (["--delta", "0"], "--delta"),
+        (["--delta", "-1"], "must be a positive number of pp (got -1)"),
         (["--delta", "2", "--alpha", "0.9"], "--alpha"),
         (["--delta", "2", "--metric", "nope"], "nope"),
         (["--delta", "2", "--metric", "days_to_storage_full"], "time to an event"),

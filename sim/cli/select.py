@@ -35,8 +35,19 @@ def _common_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("folders", nargs="+", metavar="FOLDER", help="a sweep folder, or run folders")
     p.add_argument("--metric", default="export_decline", help="the metric (default: %(default)s)")
     sense = p.add_mutually_exclusive_group()
-    sense.add_argument("--maximize", dest="maximize", action="store_true", default=None)
-    sense.add_argument("--minimize", dest="maximize", action="store_false")
+    sense.add_argument(
+        "--maximize",
+        dest="maximize",
+        action="store_true",
+        default=None,
+        help="larger is better (default for export_decline, seizures, seized_bbl)",
+    )
+    sense.add_argument(
+        "--minimize",
+        dest="maximize",
+        action="store_false",
+        help="smaller is better (default for exported_bbl, exported_bpd, escapes)",
+    )
     p.add_argument("--out", metavar="DIR", help="where to write (default: next to the sweep)")
 
 
@@ -55,12 +66,22 @@ def _select_parser() -> argparse.ArgumentParser:
         help="indifference zone: the smallest difference worth finding, in the metric's "
         "display unit (export_decline: percentage points)",
     )
-    p.add_argument("--alpha", type=float, default=0.05, help="1 - probability of correct selection")
+    p.add_argument(
+        "--alpha",
+        type=float,
+        default=0.05,
+        help="1 - the probability of correct selection (default %(default)s)",
+    )
     p.add_argument("--n0", type=int, default=10, help="first-stage replications (default 10)")
     p.add_argument(
-        "--max-replications", type=int, default=500, help="replications per policy at most"
+        "--max-replications",
+        type=int,
+        default=500,
+        help="replications per policy at most (default %(default)s)",
     )
-    p.add_argument("--batch", type=int, default=10, help="replications added at a time")
+    p.add_argument(
+        "--batch", type=int, default=10, help="replications added at a time (default 10)"
+    )
     p.add_argument("--executor", choices=("serial", "processes"), help="for added replications")
     p.add_argument("--workers", type=int, help="workers for added replications")
     p.add_argument("--no-plots", action="store_true", help="do not redraw extended folders' plots")
@@ -90,11 +111,26 @@ def _alternatives(folders: Sequence[str]) -> tuple[list[Alternative], Path | Non
     if sweeps and len(folders) > 1:
         raise CliError(f"{sweeps[0]} is a sweep folder: give it alone, or give run folders")
     if sweeps:
-        return from_sweep(sweeps[0]), Path(sweeps[0])
+        found = from_sweep(sweeps[0])
+        _say_unfinished(Path(sweeps[0]), len(found))
+        return found, Path(sweeps[0])
     missing = [f for f in folders if not Path(f).is_dir()]
     if missing:
         raise CliError(f"{missing[0]}: no such folder")
     return from_folders(folders, [show_path(f) for f in folders]), None
+
+
+def _say_unfinished(sweep: Path, finished: int) -> None:
+    """Say on stderr when some points of the sweep are not in its table (not finished)."""
+    from sim.sweep_table import read_plan
+
+    plan = read_plan(sweep)
+    if plan is not None and len(plan.jobs) > finished:
+        print(
+            f"{PROG}: {sweep}: {finished} of {len(plan.jobs)} sweep points finished; comparing "
+            "those (finish the sweep by running it again)",
+            file=sys.stderr,
+        )
 
 
 def _out_dir(out: str | None, sweep: Path | None, alternatives: Sequence[Alternative]) -> Path:
@@ -133,6 +169,14 @@ def _refresh(alternatives: Sequence[Alternative], sweep: Path | None, plots: boo
         write_sweep_plots(sweep)
 
 
+def _check_delta(objective: Objective, delta: float) -> None:
+    """Refuse an indifference zone that is not a positive number, in the unit typed."""
+    if not 0 < delta < float("inf"):
+        unit = objective.difference.unit
+        of = f" of {unit}" if unit else ""
+        raise CliError(f"--delta: must be a positive number{of} (got {delta:g})")
+
+
 def _select(argv: list[str]) -> int:
     from sim.decision.present import SELECTION_FILE, selection_document, selection_rows, statement
     from sim.decision.runs import RunSource
@@ -141,6 +185,7 @@ def _select(argv: list[str]) -> int:
 
     args = _select_parser().parse_args(argv)
     objective = Objective(args.metric, default_sense(args.metric, args.maximize))
+    _check_delta(objective, args.delta)
     alternatives, sweep = _alternatives(args.folders)
     settings = Settings(
         delta=objective.stored(args.delta),
