@@ -1,9 +1,9 @@
 """The ``blockade`` command: a Hydra app over ``scenarios/``, sweeps and their table, compare.
 
 ``blockade [key=value ...]`` runs one experiment, ``blockade -m a=1,2 b=x,y`` sweeps and
-``blockade compare DIR_A DIR_B`` compares two finished runs; ``report``, ``sensitivity`` and
-``discover`` are further subcommands. Subcommands (the first word of the command line) are
-dispatched before Hydra sees anything.
+``blockade compare DIR_A DIR_B`` compares two finished runs; ``report``, ``sensitivity``,
+``discover``, ``select`` and ``robust`` are further subcommands. Subcommands (the first word
+of the command line) are dispatched before Hydra sees anything.
 
 Every override is checked before Hydra runs anything (:mod:`sim.cli.app`): the list is parsed
 with Hydra's override parser, a sweep is expanded into its points, and each point is composed
@@ -18,7 +18,8 @@ identically (mapping values replace, never merge).
 
 Modules: ``common`` (the one-line error parser, tables), ``app`` (the Hydra app),
 ``hydra_args`` (Hydra's flags and sweeps), ``summary`` (the run summary), ``sweep`` (the
-sweep plan and table), ``compare``, ``calibrate``, ``sensitivity``.
+sweep plan and table), ``compare``, ``calibrate``, ``sensitivity``, ``select`` (``select``
+and ``robust``).
 """
 
 from __future__ import annotations
@@ -102,6 +103,18 @@ def _cmd_discover(argv: list[str]) -> int:
     return discovery_main(argv)
 
 
+def _cmd_select(argv: list[str]) -> int:
+    from sim.cli.select import select_main
+
+    return select_main(argv)
+
+
+def _cmd_robust(argv: list[str]) -> int:
+    from sim.cli.select import robust_main
+
+    return robust_main(argv)
+
+
 #: Subcommands dispatched before Hydra: the first word of the command line.
 SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
     "compare": cmd_compare,
@@ -109,4 +122,6 @@ SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
     "calibrate": _cmd_calibrate,
     "sensitivity": _cmd_sensitivity,
     "discover": _cmd_discover,
+    "select": _cmd_select,
+    "robust": _cmd_robust,
 }
