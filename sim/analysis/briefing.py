@@ -284,17 +284,20 @@ def sweep_headline(
     column = f"{RANKED}_mean"
     if column not in df.columns or df[column].isna().all() or len(df) == 0:
         return []
-    order = df[column].astype(float).fillna(-math.inf).to_numpy().argsort()
+    values = df[column].astype(float).fillna(-math.inf).to_numpy()
+    order = values.argsort(kind="stable")
     high, low = int(order[-1]), int(order[0])
+    if values[high] == values[low]:
+        high = low  # every point has the same mean: one line says so
     label = metric(RANKED).label
     items = []
-    for phrase, i in (("highest", high), ("lowest", low)):
+    extremes = (("highest", high), ("lowest", low)) if high != low else (("every point", low),)
+    for phrase, i in extremes:
         text = tables._stat(_row_summary(df.iloc[i], RANKED), RANKED) or tables.NONE
         point = points[i] if i < len(points) else None
         tail = tail_note(RANKED, point[0].get(RANKED)) if point is not None else None
-        items.append((f"{label}, {phrase}: {point_name(df.iloc[i], keys)}", _join(text, tail)))
-        if high == low:
-            break
+        where = point_name(df.iloc[i], keys) if high != low else f"the same at all {len(df)}"
+        items.append((f"{label}, {phrase}: {where}", _join(text, tail)))
     diff = _paired(points, high, low)
     if diff:
         items.append((f"{label}, highest − lowest (paired on common random numbers)", diff))
