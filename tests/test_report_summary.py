@@ -14,7 +14,7 @@ from cli_helpers import blockade, ok
 from test_analysis import _Page, _parse
 
 import sim
-from sim.analysis import briefing, observed, write_report
+from sim.analysis import briefing, observed, tables, write_report
 from sim.analysis.describe import OVERRIDES_FILE, describe_run, run_title
 from sim.analysis.tables import show
 from sim.calibration import load_observations
@@ -255,15 +255,23 @@ def test_a_given_observations_file_is_shown(run_dir: Path, tmp_path: Path) -> No
             }
         ],
     }
+    far = {**doc["observations"][0], "id": "X2", "value": 500}  # no run seizes 500 tankers
+    doc["observations"].append(far)
     path = tmp_path / "mine.yaml"
     path.write_text(yaml.safe_dump(doc))
     out = write_report(run_dir, out=tmp_path / "r.html", observations=path)
     table = _table(_parse(out), "id")
-    assert [r[0] for r in table[1:]] == ["X1"] and table[1][2] == "tankers"
+    assert [r[0] for r in table[1:]] == ["X1", "X2"] and table[1][2] == "tankers"
+    html = out.read_text(encoding="utf-8")
+    assert '<tr class="far"><td>X2</td>' in html and '<tr class="far"><td>X1</td>' not in html
+    text = _section(html)
+    assert "Against what happened (mine, 2 observations): 1 of 2 within 2.5" in text
+    assert "X2 not: the model does not reproduce it" in text
     res = sim.load_results(run_dir)
     obs = load_observations(path, res.config)
     expected = predictive_table(_simulated_draws(run_dir, obs), obs, res.config.experiment.seed)
-    assert table[1][4] == fmt_number(float(expected["model_mean"].iloc[0]))
+    assert [r[4] for r in table[1:]] == [fmt_number(float(v)) for v in expected["model_mean"]]
+    assert table[2][6] == f"{float(expected['z'].iloc[1]):+.1f}"
 
 
 @pytest.mark.parametrize(
@@ -351,3 +359,18 @@ def test_a_sweep_report_refuses_observations(
     assert main(["report", str(sweep_dir), "--observations", str(path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "is a sweep" in err[0] and "give one point's folder" in err[0]
+
+
+def test_a_share_reached_is_stated_within_0_and_100_percent() -> None:
+    """99 of 100 runs fill the tanks: the t-interval's 101% is cut at 100%."""
+    rows = {
+        "days_to_storage_full_share": [0.99, 0.9703, 1.0097, 0.99],
+        "days_to_storage_full": [math.nan, math.nan, math.nan, 41.0],
+    }
+    summary = pd.DataFrame(rows, index=["mean", "ci_low", "ci_high", "p50"]).T
+    head = tables.headline(summary, 100)
+    assert head is not None
+    items = dict(head.items)
+    assert items["Storage full by the horizon"] == (
+        "in 99.0% of replications (95% CI 97.0 – 100%); median day 41.0"
+    )
