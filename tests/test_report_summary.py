@@ -344,8 +344,8 @@ def test_sweep_summary_names_the_extremes_and_their_paired_difference(sweep_dir:
     reps = [pd.read_parquet(sweep_dir / str(j) / "replications.parquet") for j in (high, low)]
     d = paired_difference(reps[0], reps[1], ["export_decline"]).loc["export_decline"]
     m = metric("export_decline").difference()
-    sign = "+" if d["mean"] > 0 else "−"
-    assert f"{sign}{m.fmt(abs(d['mean']))} pp (95% CI" in text and "4 pairs" in text
+    sign = "+" if d["mean"] > 0 else ""
+    assert f"{sign}{m.fmt(d['mean'])} pp (95% CI" in text and "4 pairs" in text
     assert (
         "Blockade sweep report — venezuela_dec2025 · navy.boarding_teams swept (2 points)" in html
     )

@@ -135,7 +135,8 @@ def limitations() -> list[str]:
 
 def _plain(markdown: str) -> str:
     """Markdown emphasis, code marks and links dropped; one line."""
-    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", markdown)
+    text = re.sub(r"\[([^\]]+)\]\(#[^)]*\)", r"docs/model.md, \1", markdown)  # a section
+    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
     return " ".join(text.replace("**", "").replace("`", "").split())
 
 
@@ -328,9 +329,8 @@ def _paired(points: Sequence[tables.PointRuns], high: int, low: int) -> str | No
 
 
 def _signed(m: Metric, value: float) -> str:
-    """A difference in display units with its sign: "+3.38", "−0.5"."""
-    text = m.fmt(abs(value))
-    return ("+" if value > 0 else "−" if value < 0 else "") + text
+    """A difference in display units with its sign: "+3.38", "-0.5"."""
+    return ("+" if value > 0 else "") + m.fmt(value)
 
 
 def sweep_briefing(
