@@ -155,6 +155,8 @@ def test_a_policy_no_variant_has_is_said_to_be_its_own() -> None:
     assert desc.policy.how == "none" and not desc.policy.own
     assert desc.overrides == ("policy.enter_waters_after_days=7",)
     assert "policy: of its own (no bundled variant)" in run_title("simulation", desc)
+    mine = {**cfg, "name": "my_own"}  # not bundled, and no Hydra record: not known
+    assert "Overrides: not known" in briefing.policy_lines(describe_run(None, mine))[1]
     blanket = describe_run(
         None, sim.load_config("venezuela_dec2025", ["policy=blanket_warrants"]).to_dict()
     )

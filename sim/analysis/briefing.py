@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from sim.analysis import tables
-from sim.analysis.describe import Policy, RunDescription
+from sim.analysis.describe import NOT_RECORDED, Policy, RunDescription
 from sim.experiment.notes import (
     bimodal_notes,
     parameter_shares,
@@ -92,7 +92,13 @@ def policy_lines(desc: RunDescription) -> list[str]:
     settings = ", ".join(f"{k} = {v}" for k, v in desc.policy.settings)
     lines = [f"Policy: {_variant(desc.policy)}. Its settings: {settings}."]
     source = f" (read from {desc.recorded})" if desc.overrides else ""
-    lines.append(f"Overrides: {', '.join(desc.overrides) or 'none'}{source}.")
+    if desc.recorded == NOT_RECORDED:
+        lines.append(
+            "Overrides: not known (no record of the command line, and no bundled scenario "
+            "of this name to compare the config with)."
+        )
+    else:
+        lines.append(f"Overrides: {', '.join(desc.overrides) or 'none'}{source}.")
     if desc.experiment:
         lines.append(f"Experiment settings: {', '.join(desc.experiment)}.")
     timeline = "; ".join(desc.timeline) if desc.timeline else "none"

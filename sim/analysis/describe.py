@@ -30,6 +30,8 @@ GROUPS = ("scenario", "policy", "experiment")
 #: Top-level keys that are no setting of the world (labels).
 LABELS = ("name", "description")
 TITLE_OVERRIDES = 3  # overrides named in a title; the rest are counted
+#: :attr:`RunDescription.recorded` when nothing says which overrides the run had.
+NOT_RECORDED = "nothing"
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ def describe_run(folder: Path | None, config: Mapping[str, Any]) -> RunDescripti
     model = tuple(p for p in pairs if not p.startswith("experiment."))
     experiment = tuple(p for p in pairs if p.startswith("experiment."))
     return RunDescription(
-        scenario, policy, model, experiment, timeline_lines(config), recorded or "nothing"
+        scenario, policy, model, experiment, timeline_lines(config), recorded or NOT_RECORDED
     )
 
 
