@@ -548,7 +548,7 @@ def test_report_escapes_everything(tmp_path: Path) -> None:
     _run(cfg, out, n=3)
     path = write_report(out)
     page = _parse(path)
-    assert page.title.endswith("evil<b>&co")
+    assert page.title.startswith("Blockade simulation report — evil<b>&co · policy: ")
     assert "<script>alert('x')</script> & <img src=x>" in "".join(page.text)
     assert "b" not in page.tags
     assert len(page.imgs) == len(RUN_PLOTS)

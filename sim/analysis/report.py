@@ -28,8 +28,10 @@ import jinja2
 import pandas as pd
 import yaml
 
-from sim.analysis import tables
+from sim.analysis import observed, tables
 from sim.analysis.assumptions import AssumptionRow, assumption_rows, compact, facts_cited, flatten
+from sim.analysis.briefing import Briefing, run_briefing, sweep_briefing, what_if
+from sim.analysis.describe import describe_run, run_title, sweep_title
 from sim.analysis.plots import RUN_PLOTS, plot_paths, write_run_plots
 from sim.analysis.results import as_result
 from sim.analysis.sweep import ordered_values, write_sweep_plots
@@ -300,12 +302,20 @@ def is_sweep_dir(folder: PathLike) -> bool:
     return (folder / "sweep.parquet").is_file() or (folder / "sweep.csv").is_file()
 
 
-def write_report(folder: PathLike, out: PathLike | None = None, regenerate: bool = False) -> Path:
+def write_report(
+    folder: PathLike,
+    out: PathLike | None = None,
+    regenerate: bool = False,
+    observations: PathLike | None = None,
+) -> Path:
     """Write ``report.html`` for a run folder or a sweep folder; returns its path.
 
     Plots already in ``plots/`` are embedded; missing ones (or all, with ``regenerate``) are
     drawn first. ``out`` defaults to ``<folder>/report.html``; it must end in ``.html`` and be
-    new or a report written by blockade-sim (else :class:`ReportTargetError`).
+    new or a report written by blockade-sim (else :class:`ReportTargetError`). A run's report
+    compares it with ``observations`` (an observations file; default: the scenario's bundled
+    one, :func:`sim.analysis.observed.bundled_path`); a file that does not fit the run raises
+    :class:`sim.calibration.ObservationsError`, and so does one given for a sweep.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -313,7 +323,18 @@ def write_report(folder: PathLike, out: PathLike | None = None, regenerate: bool
     target = Path(out) if out is not None else folder / "report.html"
     check_report_target(target)
     sweep = is_sweep_dir(folder)
-    html = _sweep_report(folder, regenerate) if sweep else _run_report(folder, regenerate)
+    if sweep and observations is not None:
+        from sim.calibration.observations import ObservationsError
+
+        raise ObservationsError(
+            f"observations: {folder} is a sweep; a run's report compares it with "
+            "observations: give one point's folder"
+        )
+    html = (
+        _sweep_report(folder, regenerate)
+        if sweep
+        else _run_report(folder, regenerate, observations)
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
     return write_text_atomic(target, html)
 
@@ -326,24 +347,99 @@ def _config_dict(result: Any, folder: Path) -> dict[str, Any]:
     return cfg.to_dict() if cfg is not None else {}
 
 
-def _run_report(folder: Path, regenerate: bool) -> str:
+@dataclass(frozen=True)
+class Observed:
+    """The "model vs what happened" section: its note and table (None: nothing compared)."""
+
+    note: str
+    table: tables.Table | None
+
+
+def _observed(
+    folder: Path, result: Any, config: dict[str, Any], given: PathLike | None
+) -> tuple[observed.Comparison | None, str]:
+    """The comparison with the observations given or bundled, or why there is none."""
+    from sim.calibration.observations import ObservationsError
+
+    path = Path(given) if given is not None else observed.bundled_path(config)
+    if path is None:
+        return None, (
+            "No observations compared (the scenario has no bundled observations file): "
+            "blockade report DIR --observations FILE adds them."
+        )
+    try:
+        obs = observed.load(path, result.config)
+    except ObservationsError as exc:
+        if given is not None:
+            raise
+        return None, f"The bundled observations ({path.name}) do not fit this run: {exc}."
+    shown = str(given) if given is not None else f"scenarios/observations/{path.name}"
+    comparison = observed.compare(folder, result, obs, shown)
+    if comparison is None:
+        return None, (
+            f"Observations {shown} not compared: the run folder keeps no daily series "
+            "(state/aggregate.npz) to compute the model's figures from."
+        )
+    return comparison, observed.fit_line(comparison)
+
+
+def _observed_section(c: observed.Comparison | None, note: str) -> Observed:
+    """The section's note and table."""
+    if c is None:
+        return Observed(note, None)
+    from sim.calibration.checks import Z_ALARM
+
+    sample = "" if c.replications == c.of else f" (the {c.replications} of {c.of} whose daily "
+    sample += "series the folder keeps)" if sample else ""
+    lead = (
+        f"Observations from {c.path} ({c.observations.name}): each observed figure ± one "
+        "standard deviation (its stated uncertainty) beside the same figure computed from the "
+        f"blockade world of each of {c.replications} replications{sample}: their mean and "
+        "where 90% of them fall (p05 – p95), as the calibration's predictive check computes "
+        "them. z = (observed − model mean) / √(uncertainty² + model variance); rows beyond "
+        f"±{Z_ALARM:g} are marked."
+    )
+    rows = [
+        tables.Row(r, "far" if not abs(float(z)) <= Z_ALARM else "")
+        for r, z in zip(observed.rows(c), c.table["z"], strict=True)
+    ]
+    return Observed(lead, tables.Table(observed.HEADER, rows, frozenset({3, 4, 5, 6})))
+
+
+def _fit_lines(c: observed.Comparison | None, note: str, changes: str) -> list[str]:
+    """The summary's lines about the fit to what happened."""
+    if c is not None and changes:
+        return [
+            note,
+            "The observations are of the world as it was; this run changes it "
+            f"({changes}), so a gap is partly the change.",
+        ]
+    return [note]
+
+
+def _run_report(folder: Path, regenerate: bool, observations: PathLike | None = None) -> str:
     result = as_result(folder)
+    config = _config_dict(result, folder)
+    comparison, note = _observed(folder, result, config, observations)
     plots_dir = folder / "plots"
     present = {p.name for p in _embeddable(plots_dir, RUN_PLOTS, _is_run_plot)}
     if regenerate or not set(RUN_PLOTS) <= present:
         write_run_plots(result, plots_dir)
-    config = _config_dict(result, folder)
     manifest = dict(getattr(result, "manifest", None) or _read_json(folder / "manifest.json"))
     n = manifest.get("replications_done", len(result.replications))
+    desc = describe_run(folder, config)
+    fit = _fit_lines(comparison, note, what_if(desc))
     return _page(
         "run.html.j2",
-        f"Blockade simulation report — {config.get('name') or 'scenario'}",
+        run_title("simulation", desc),
         config,
         folder=folder.name,
         manifest=_identity(manifest),
         replications=n,
+        briefing=run_briefing(result, config, desc, n, fit),
         headline=tables.headline(result.summary, n),
         shape=tables.shape(result.replications, config.get("uncertain") or {}),
+        observed=_observed_section(comparison, note),
         summary=tables.summary_table(result.summary),
         figures=_figures(plots_dir, RUN_PLOTS, _is_run_plot, _run_caption),
         assumptions=_assumptions(config),
@@ -399,14 +495,18 @@ def _sweep_report(folder: Path, regenerate: bool) -> str:
         _read_json(first / "manifest.json") if first else {}
     )
     runs = _point_runs(folder, df)
+    varied = _varied(df)
+    desc = describe_run(first, config) if first and config else None
+    name = str(config.get("name") or "scenario")
     return _page(
         "sweep.html.j2",
-        f"Blockade sweep report — {config.get('name') or 'scenario'}",
+        sweep_title(name, swept_keys(df), len(df), desc.policy if desc else None),
         config,
         folder=folder.name,
         points=len(df),
         manifest=_identity(manifest),
-        varied=_varied(df),
+        briefing=_sweep_briefing(df, config, desc, varied, runs),
+        varied=varied,
         bimodal_meaning=BIMODAL_MEANING,
         results=tables.sweep_table(df, runs),
         split=tables.sweep_split(df, runs),
@@ -415,3 +515,16 @@ def _sweep_report(folder: Path, regenerate: bool) -> str:
         point_folders=[p.name for p in points],
         manifest_table=tables.manifest_table(manifest),
     )
+
+
+def _sweep_briefing(
+    df: pd.DataFrame,
+    config: dict[str, Any],
+    desc: Any,
+    varied: tables.Table,
+    runs: list[tables.PointRuns],
+) -> Briefing | None:
+    """The sweep's summary (None without a point's config to describe the question)."""
+    if not config:
+        return None
+    return sweep_briefing(df, config, desc, varied, runs)

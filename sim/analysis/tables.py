@@ -208,7 +208,9 @@ def _time_to_event(s: _Summary, name: str) -> str | None:
         return None
     text = f"in {show(share, s.get(share, 'mean'))}% of replications"
     if s.known(share, "ci_low"):
-        text += f" (95% CI {s.ci(share)}%)"
+        # the share's t-interval, cut to the shares there can be (0-100%)
+        low, high = (min(max(_float(s.get(share, c)), 0.0), 1.0) for c in ("ci_low", "ci_high"))
+        text += f" (95% CI {ci(share, low, high)}%)"
     if not s.known(name, "p50"):
         return text + "; median not reached"
     return text + f"; median day {show(name, s.get(name, 'p50'))}"

@@ -70,17 +70,31 @@ def cmd_report(argv: list[str]) -> int:
     parser.add_argument(
         "--regenerate", action="store_true", help="redraw the plots even if they exist"
     )
+    parser.add_argument(
+        "--observations",
+        metavar="FILE",
+        help="observed figures to set beside the run's (default: the scenario's bundled "
+        "scenarios/observations/<scenario>.yaml, if any)",
+    )
     args = parser.parse_args(argv)
     folder = Path(args.folder)
     if not (folder / "summary.json").is_file() and not (folder / "sweep.parquet").is_file():
         raise CliError(f"{folder}: not a finished run folder (summary.json) or sweep folder")
     from sim.analysis import write_report
     from sim.analysis.report import ReportTargetError
+    from sim.calibration.observations import ObservationsError
 
     try:
-        path = write_report(folder, out=args.out, regenerate=args.regenerate)
+        path = write_report(
+            folder, out=args.out, regenerate=args.regenerate, observations=args.observations
+        )
     except ReportTargetError as exc:
         raise CliError(str(exc)) from None
+    except ObservationsError as exc:
+        where = str(args.observations)
+        message = str(exc).removeprefix("observations: ")
+        text = message if message.startswith(where) else f"{where}: {message}"
+        raise CliError(f"--observations {text}") from None
     print(f"Report written to {show_path(path)}")
     return 0
 
