@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
@@ -88,8 +89,8 @@ def as_observations(observations: Any, cfg: Any) -> Observations | None:
     if isinstance(observations, str | os.PathLike):
         from sim.calibration.observations import load_observations
 
-        return load_observations(observations, cfg)
-    return observations  # type: ignore[no-any-return]
+        return load_observations(Path(observations), cfg)
+    return observations
 
 
 def _sources(obs: Observation) -> str:
