@@ -4,7 +4,7 @@ A key is a key path as typed on the command line (``navy.boarding_teams``,
 ``court.delay_days.median``, ``policy``). :func:`key_label` gives ``label (unit)``, the unit
 being the one the key's value is given in (a chart's tick labels show the raw values);
 :func:`key_name` the label alone. A parameter of a distribution (``.median``, ``.mean``…)
-takes the label of the setting it draws; an owner group's setting
+qualifies the label of the setting it draws (``Median court delay (days)``); an owner group's setting
 (``behaviour.groups.NAME.risk_threshold``) that of the setting, with the group named. A key
 without an entry falls back to the key itself. Metric labels live in :mod:`sim.metrics`.
 """
@@ -83,8 +83,8 @@ KEY_LABELS: dict[str, KeyLabel] = {
     "experiment.seed": KeyLabel("Root seed"),
 }
 
-#: Parameters of a distribution (:mod:`sim.config`'s laws) and how they qualify the label;
-#: ``sigma`` and ``cv`` are unitless.
+#: Parameters of a distribution (:mod:`sim.config`'s laws): the word put before the label
+#: ("Median court delay") and whether the setting's unit stays (``sigma``, ``cv``: unitless).
 DIST_PARAMS: dict[str, tuple[str, bool]] = {
     "value": ("", True),
     "mean": ("mean", True),
@@ -92,9 +92,14 @@ DIST_PARAMS: dict[str, tuple[str, bool]] = {
     "low": ("low", True),
     "mode": ("mode", True),
     "high": ("high", True),
-    "sigma": ("sigma", False),
-    "cv": ("cv", False),
+    "sigma": ("log-sd (sigma) of", False),
+    "cv": ("coefficient of variation of", False),
 }
+
+
+def _lower_first(text: str) -> str:
+    """``Court delay`` -> ``court delay``: a label inside a phrase."""
+    return text[:1].lower() + text[1:]
 
 
 def _bare(key: str) -> str:
@@ -126,7 +131,7 @@ def lookup(key: str) -> KeyLabel | None:
         setting = _entry(head)
         if setting is not None:
             word, keeps_unit = DIST_PARAMS[param]
-            label = f"{setting.label}, {word}" if word else setting.label
+            label = f"{word.capitalize()} {_lower_first(setting.label)}" if word else setting.label
             return KeyLabel(label, setting.unit if keeps_unit else "")
     return None
 
