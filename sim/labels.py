@@ -4,9 +4,10 @@ A key is a key path as typed on the command line (``navy.boarding_teams``,
 ``court.delay_days.median``, ``policy``). :func:`key_label` gives ``label (unit)``, the unit
 being the one the key's value is given in (a chart's tick labels show the raw values);
 :func:`key_name` the label alone. A parameter of a distribution (``.median``, ``.mean``…)
-qualifies the label of the setting it draws (``Median court delay (days)``); an owner group's setting
-(``behaviour.groups.NAME.risk_threshold``) that of the setting, with the group named. A key
-without an entry falls back to the key itself. Metric labels live in :mod:`sim.metrics`.
+qualifies the label of the setting it draws (``Median court delay (days)``); an owner
+group's setting (``behaviour.groups.NAME.risk_threshold``) takes that of the setting, with
+the group named. A key without an entry falls back to the key itself. Metric labels live in
+:mod:`sim.metrics`.
 """
 
 from __future__ import annotations

@@ -178,19 +178,25 @@ def draw_marks(ax: Axes, marks: list[Mark], start_date: Any = None) -> list[Any]
         x0, x1 = _x(mark.start, start_date), _x(mark.end, start_date)
         lo, hi = mark.value - mark.sd, mark.value + mark.sd
         if mark.point:
-            container = ax.errorbar(
+            ax.errorbar(
                 [x0],
                 [mark.value],
-                yerr=[[mark.sd], [mark.sd]],
-                fmt="D",
-                color=OBSERVED_COLOUR,
-                markersize=7,
+                yerr=[mark.sd],
+                fmt="none",
+                ecolor=OBSERVED_COLOUR,
                 capsize=5,
                 linewidth=1.5,
                 zorder=4,
+            )
+            (artist,) = ax.plot(
+                [x0],
+                [mark.value],
+                "D",
+                color=OBSERVED_COLOUR,
+                markersize=7,
+                zorder=4.5,
                 label=mark.label + " (bar: ±1 sd)",
             )
-            artist = container.lines[0]
         else:
             ax.fill_between(
                 [x0, x1],

@@ -147,9 +147,11 @@ def _observe(
     unit: str,
     dates: bool,
 ) -> list[Any]:
-    """Draw the observations that map onto ``series`` shown as ``kind``."""
+    """Draw the observations (a file or :class:`Observations`) that map onto ``series``
+    shown as ``kind``."""
+    observed = as_observations(observations, getattr(result, "config", None))
     marks = observation_marks(
-        observations, series, kind, scale, unit, _horizon(result, _worlds(result))
+        observed, series, kind, scale, unit, _horizon(result, _worlds(result))
     )
     return draw_marks(ax, marks, _start(result) if dates else None)
 
@@ -262,8 +264,7 @@ def _reference_lines(ax: Axes, result: Any, worlds: dict[str, pd.DataFrame]) -> 
             linestyle=":",
             linewidth=1.5,
             label=(
-                "no-blockade level (baseline mean over the horizon): "
-                f"{fmt_number(level)} {BPD[0]}"
+                f"no-blockade level (baseline mean over the horizon): {fmt_number(level)} {BPD[0]}"
             ),
         )
     cfg = getattr(result, "config", None)
@@ -383,16 +384,24 @@ def _end_bar(ax: Axes, result: Any, name: str, x: Any, colour: str, label: str) 
         return
     mean = float(values.mean())
     lo, hi = (float(q) for q in np.quantile(values, (0.05, 0.95)))
+    # the bar spans p05-p95 and the dot is the mean, which may lie outside that range
     ax.errorbar(
         [x],
-        [mean],
-        yerr=[[mean - lo], [hi - mean]],
-        fmt="o",
-        color=colour,
-        markersize=5,
+        [(lo + hi) / 2],
+        yerr=[(hi - lo) / 2],
+        fmt="none",
+        ecolor=colour,
         capsize=4,
         linewidth=1.4,
         zorder=4,
+    )
+    ax.plot(
+        [x],
+        [mean],
+        "o",
+        color=colour,
+        markersize=5,
+        zorder=4.5,
         label=(
             f"{label} at the horizon: mean {fmt_number(mean)} {m.unit}, p05–p95 "
             f"{fmt_number(lo)}–{fmt_number(hi)} (all {len(values)} replications)"
