@@ -23,6 +23,7 @@ from sim.analysis import plots
 from sim.analysis._common import date_axis, new_figure, value_limits
 from sim.analysis.sample import daily_sample
 from sim.calibration import ObservationsError, load_observations, parse_observations
+from sim.experiment.atomic import read_npz
 from sim.formatting import fmt_number
 
 SMALL = ["horizon_days=30", "uncertain={}"]
@@ -309,3 +310,25 @@ def test_value_limits(values: list[float], unit: str, expected: tuple[float, flo
 
 def test_value_limits_of_nothing() -> None:
     assert value_limits([np.nan], "%") is None
+
+
+def test_a_result_may_carry_its_sample_without_a_folder(result: sim.ExperimentResult) -> None:
+    """``daily_state`` (the aggregate's saved state) gives the bands with no folder at all."""
+
+    @dataclasses.dataclass(frozen=True)
+    class Carrying:
+        config: Any
+        replications: pd.DataFrame
+        summary: pd.DataFrame
+        timeseries: pd.DataFrame
+        manifest: dict[str, Any]
+        daily_state: dict[str, np.ndarray]
+        out_dir: Path | None = None
+
+    assert result.out_dir is not None
+    state = read_npz(result.out_dir / "state" / "aggregate.npz")
+    bare = Carrying(
+        result.config, result.replications, result.summary, result.timeseries, {}, state
+    )
+    (ax,) = plots.exports_fan_chart(bare).axes
+    assert "across all 8 replications" in ax.get_title()

@@ -6,7 +6,9 @@ own series. The run folder keeps them for the bottom-k sample of its replication
 (``state/aggregate.npz``, :class:`sim.experiment.stats.DailyAggregate`: every replication
 up to its capacity of 2000, beyond that a hash-chosen subset, the same whatever the order
 the replications finished in). :func:`daily_sample` reads it back, checked against the
-checksum the manifest records, or returns None (no folder, an older or damaged file).
+checksum the manifest records, or returns None (no folder, an older or damaged file). A
+result computed without a folder has no such file: it would need to carry the aggregate's
+state itself (``result.daily_state``, read first when present).
 """
 
 from __future__ import annotations
@@ -67,13 +69,23 @@ def quantile_band(values: np.ndarray, qs: Sequence[float] = QUANTILES) -> np.nda
     return np.nanquantile(values, qs, axis=0)
 
 
-def daily_sample(result: Any) -> DailySample | None:
-    """The per-replication daily sample of ``result``'s folder, or None if unavailable."""
-    folder = getattr(result, "out_dir", None)
-    manifest = getattr(result, "manifest", None) or {}
-    if folder is None:
+def _of_state(state: Any) -> DailySample | None:
+    """The sample of a saved :meth:`DailyAggregate.state`, or None if it holds none."""
+    sample = DailySample(
+        worlds=tuple(str(w) for w in state["worlds"]),
+        columns=tuple(str(c) for c in state["columns"]),
+        replications=np.asarray(state["sample_reps"], dtype=np.int64),
+        series=np.asarray(state["sample"], dtype=float),
+        of=int(state["n"]),
+    )
+    if sample.series.ndim != 4 or sample.n == 0:
         return None
-    path = Path(folder) / AGGREGATE_FILE
+    return sample
+
+
+def _of_folder(folder: Path, manifest: dict[str, Any]) -> DailySample | None:
+    """The sample in ``folder``'s aggregate file, if its checksum is the manifest's."""
+    path = folder / AGGREGATE_FILE
     expected = (manifest.get("checksums") or {}).get(AGGREGATE_FILE)
     if not path.is_file() or expected is None:
         return None
@@ -81,17 +93,22 @@ def daily_sample(result: Any) -> DailySample | None:
         if sha256_file(path) != expected:
             log.warning("%s: checksum differs from the manifest's; no per-replication bands", path)
             return None
-        state = read_npz(path)
-        sample = DailySample(
-            worlds=tuple(str(w) for w in state["worlds"]),
-            columns=tuple(str(c) for c in state["columns"]),
-            replications=np.asarray(state["sample_reps"], dtype=np.int64),
-            series=np.asarray(state["sample"], dtype=float),
-            of=int(state["n"]),
-        )
+        return _of_state(read_npz(path))
     except (OSError, KeyError, ValueError) as exc:
         log.warning("%s: unreadable (%s); no per-replication bands", path, exc)
         return None
-    if sample.series.ndim != 4 or sample.n == 0:
+
+
+def daily_sample(result: Any) -> DailySample | None:
+    """The per-replication daily sample of ``result``, or None if unavailable.
+
+    From ``result.daily_state`` (a :meth:`DailyAggregate.state` mapping) if the result
+    carries one, else from its folder's ``state/aggregate.npz``.
+    """
+    state = getattr(result, "daily_state", None)
+    if state is not None:
+        return _of_state(state)
+    folder = getattr(result, "out_dir", None)
+    if folder is None:
         return None
-    return sample
+    return _of_folder(Path(folder), getattr(result, "manifest", None) or {})

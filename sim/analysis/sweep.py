@@ -268,8 +268,8 @@ def sweep_lines(
         ax.set_xticks(numeric, xs)
     limits = value_limits(np.concatenate(shown) if shown else [], unit)
     if limits is not None:
-        pad = 0.05 * (limits[1] - limits[0])
-        ax.set_ylim(limits[0] - pad, limits[1] + pad)
+        pad = 0.05 * (limits[1] - limits[0])  # none below a baseline of zero
+        ax.set_ylim(limits[0] - (pad if limits[0] != 0.0 else 0.0), limits[1] + pad)
     ax.set_xlabel(key_label(key))
     ax.set_ylabel(metric_label(metric))
     ax.grid(alpha=0.3)
