@@ -38,6 +38,7 @@ from sim.analysis import (
 )
 from sim.analysis._common import fmt_metric, fmt_number
 from sim.analysis.plots import RUN_PLOTS
+from sim.labels import key_label
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SMALL = ["horizon_days=30", "uncertain={}"]  # the point scenario
@@ -127,24 +128,23 @@ def test_exports_fan_chart(result: sim.ExperimentResult, tmp_path: Path) -> None
     fig = exports_fan_chart(result)
     assert isinstance(fig, Figure)
     (ax,) = fig.axes
-    assert "Daily crude exports" in ax.get_title()
-    assert "7-day rolling mean" in ax.get_title()
+    assert "Crude exports, 7-day rate" in ax.get_title()
     assert "thousand bpd" in ax.get_ylabel()
-    assert ax.get_xlabel() == "date"
+    assert ax.get_xlabel() == "date (10 Dec 2025 – 8 Jan 2026)"
     labels = _legend_labels(fig)
     for label in (
-        "blockade: p05–p95",
-        "blockade: median",
-        "no-blockade baseline: p05–p95",
-        "no-blockade baseline: median",
+        "blockade: 90% of replications (p05–p95)",
+        "blockade: mean",
+        "no-blockade baseline: 90% of replications (p05–p95)",
+        "no-blockade baseline: mean",
     ):
         assert label in labels
     assert any(lab.startswith("no-blockade level (baseline mean") for lab in labels)
-    rate = f"{fmt_number(result.config.production.export_bpd / 1000)} k bpd"
+    rate = f"{fmt_number(result.config.production.export_bpd / 1000)} thousand bpd"
     assert any(lab.startswith("pre-blockade export rate") and rate in lab for lab in labels)
     _save(fig, tmp_path, "fan.png")
     raw = exports_fan_chart(result, rolling=None)
-    assert "rolling" not in raw.axes[0].get_title()
+    assert "7-day" not in raw.axes[0].get_title()
 
 
 def test_storage_chart(result: sim.ExperimentResult, tmp_path: Path) -> None:
@@ -200,7 +200,7 @@ def test_plots_without_baseline(tmp_path: Path) -> None:
     res = _run(cfg, tmp_path / "run", n=3)
     fan = exports_fan_chart(res)
     labels = _legend_labels(fan)
-    assert "blockade: median" in labels
+    assert "blockade: mean" in labels
     assert not any("baseline" in lab for lab in labels)
     dist = distributions_chart(res)
     assert dist.axes[1].get_xlabel() == "exports (million bbl)"
@@ -259,7 +259,7 @@ def test_timeline_segments_phases() -> None:
 def test_timeline_one_row_per_tanker(tmp_path: Path) -> None:
     cfg = sim.load_config("venezuela_dec2025", SMALL)
     rep = sim.simulate(cfg, seed=11)
-    fig = timeline_chart(rep, cfg)
+    fig = timeline_chart(rep, cfg, group_quiet=False)
     ax = fig.axes[0]
     tankers = rep.events.drop_duplicates("tanker")
     expected = {
@@ -279,7 +279,7 @@ def test_timeline_one_row_per_tanker(tmp_path: Path) -> None:
     assert "Timeline of one replication" in ax.get_title()
     _save(fig, tmp_path, "timeline.png")
     # Long event logs are capped at max_tankers rows and say so.
-    capped = timeline_chart(rep.events, cfg, max_tankers=10)
+    capped = timeline_chart(rep.events, cfg, max_tankers=10, group_quiet=False)
     assert len(capped.axes[0].get_yticklabels()) == 10
     assert f"10 of {len(tankers)} tankers" in capped.axes[0].get_title()
 
@@ -328,9 +328,9 @@ def test_swept_keys(sweep_dir: Path) -> None:
 def test_sweep_heatmap(sweep_dir: Path, tmp_path: Path) -> None:
     fig = sweep_heatmap(sweep_dir, "navy.boarding_teams", "court.policy", "export_decline")
     ax = fig.axes[0]
-    assert ax.get_title().startswith("Mean export decline (%) by court.policy and")
-    assert ax.get_xlabel() == "navy.boarding_teams"
-    assert ax.get_ylabel() == "court.policy"
+    assert ax.get_title().startswith("Mean export decline (%) by warrant policy and")
+    assert ax.get_xlabel() == key_label("navy.boarding_teams") == "Boarding teams (teams)"
+    assert ax.get_ylabel() == key_label("court.policy") == "Warrant policy"
     assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "3"]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["none", "on_departure"]
     assert len(ax.texts) == 4 and all("%" in t.get_text() for t in ax.texts)
@@ -349,7 +349,7 @@ def test_sweep_lines(sweep_dir: Path, tmp_path: Path) -> None:
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels[:2] == ["none", "on_departure"]
-    assert ax.get_xlabel() == "navy.boarding_teams"
+    assert ax.get_xlabel() == key_label("navy.boarding_teams")
     assert ax.get_ylabel() == "Export decline (%)"
     assert len(ax.collections) >= 2  # one CI band per group
     _save(fig, tmp_path, "lines.png")

@@ -2,7 +2,10 @@
 
 :func:`timeline_segments` turns an event log into phases and end markers (data);
 :func:`timeline_chart` draws them: the lanes (which tankers, in what order), the bars and
-markers, the time axis, and the annotations (timeline changes, title, legend).
+markers, the time axis, and the annotations (timeline changes, title, legend). Tankers
+whose whole story is waiting outside and turning back (most of a blockade's arrivals) share
+one strip under the lanes: how many of them are at anchor at each moment and how many
+have turned back so far, so the lanes keep the tankers that berthed, sailed or were seized.
 """
 
 from __future__ import annotations
@@ -20,10 +23,18 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sim.analysis._common import OTHER_COLOUR, STATUS_COLOURS, new_figure
+from sim.analysis._common import OTHER_COLOUR, STATUS_COLOURS, date_axis, new_figure
 from sim.model.changes import TIMELINE_KIND
 
-__all__ = ["CHANGE_COLOUR", "MARKERS", "PHASES", "timeline_chart", "timeline_segments"]
+__all__ = [
+    "CHANGE_COLOUR",
+    "MARKERS",
+    "PHASES",
+    "QUIET_KINDS",
+    "quiet_tankers",
+    "timeline_chart",
+    "timeline_segments",
+]
 
 #: The colour of a timeline change (a scheduled or triggered ``timeline`` entry), on every chart.
 CHANGE_COLOUR = "#7a1fa2"
@@ -61,6 +72,10 @@ MARKERS: dict[str, dict[str, Any]] = {
     },
 }
 STATUS_ORDER = ("sanctioned", "unsanctioned", "licensed")
+#: The events of a tanker that only arrived, waited outside and turned back: no lane of its own.
+QUIET_KINDS = frozenset({"arrive", "outside", "turnback"})
+#: Fewer quiet tankers than this keep their lanes (a strip for one tanker explains nothing).
+MIN_QUIET = 3
 
 # The phase each event starts; None ends the current phase (the tanker is away or gone).
 _PHASE_AFTER: dict[str, str | None] = {
@@ -271,9 +286,7 @@ def _time_axis(ax: Axes, right: float, start: Any) -> None:
     if start is not None:
         base = mdates.date2num(pd.Timestamp(start))
         top = ax.secondary_xaxis("top", functions=(lambda d: d + base, lambda x: x - base))
-        locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
-        top.xaxis.set_major_locator(locator)
-        top.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
+        date_axis(top.xaxis)
 
 
 # --------------------------------------------------------------------------- annotations
@@ -286,13 +299,24 @@ def _change_times(events: pd.DataFrame) -> list[float]:
     return [float(t) for t in events.loc[events["kind"] == TIMELINE_KIND, "time"]]
 
 
-def _title(title: str | None, lanes: Lanes) -> str:
-    """The given title (saying which tankers are shown if capped), or a plain one."""
+def _title(title: str | None, lanes: Lanes, quiet: int = 0) -> str:
+    """The given title (saying which tankers are shown if capped, and that ``quiet`` tankers
+    share the strip below), or a plain one."""
+    grouped = (
+        f"a row per tanker that berthed, sailed or was seized; the {quiet} that only "
+        "turned back share the strip below"
+        if quiet
+        else ""
+    )
     if title is None:
-        return f"Timeline of one replication — {lanes.shown()}"
+        head = f"Timeline of one replication — {lanes.shown()}"
+        return f"{head}\n{grouped}" if grouped else head
+    lines = [title]
     if lanes.capped:
-        return f"{title}\nthe first {lanes.shown()} to appear"
-    return title
+        lines.append(f"the first {lanes.shown()} to appear")
+    if grouped:
+        lines.append(grouped)
+    return "\n".join(lines)
 
 
 def _legend_handles(
@@ -352,37 +376,125 @@ def _targets(config: Any) -> Any:
     return None
 
 
+def quiet_tankers(events: pd.DataFrame) -> set[Any]:
+    """The tankers whose every event is an arrival, a wait outside or a turnback."""
+    tankers = events[events["tanker"] >= 0]
+    loud = set(tankers.loc[~tankers["kind"].astype(str).isin(QUIET_KINDS), "tanker"])
+    return set(tankers["tanker"]) - loud
+
+
+def _steps(starts: Sequence[float], ends: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """(times, count) of intervals open at each time: a step function from 0."""
+    times = np.concatenate([[0.0], np.asarray(starts, float), np.asarray(ends, float)])
+    delta = np.concatenate([[0], np.ones(len(starts)), -np.ones(len(ends))])
+    order = np.argsort(times, kind="stable")
+    return times[order], np.cumsum(delta[order])
+
+
+def _by_status(statuses: pd.Series) -> str:
+    """``40 unsanctioned, 17 sanctioned``: a count per status, in the chart's status order."""
+    counts = statuses.value_counts()
+    order = [s for s in STATUS_ORDER if s in counts.index] + sorted(
+        s for s in counts.index if s not in STATUS_ORDER
+    )
+    return ", ".join(f"{int(counts[s])} {s}" for s in order)
+
+
+def _quiet_strip(ax: Axes, seg: pd.DataFrame, mark: pd.DataFrame, statuses: pd.Series) -> None:
+    """The quiet tankers at once: how many wait outside, and the turnbacks so far."""
+    outside = seg[seg["phase"] == "wait_outside"]
+    times, count = _steps(outside["start"].tolist(), outside["end"].tolist())
+    ax.fill_between(
+        times,
+        count,
+        step="post",
+        facecolor=_rgba("#555555", PHASES["wait_outside"]["alpha"]),
+        edgecolor="#555555",
+        hatch=PHASES["wait_outside"]["hatch"],
+        linewidth=0.8,
+        label="at anchor outside now",
+    )
+    back = np.sort(mark.loc[mark["kind"] == "turnback", "time"].to_numpy(dtype=float))
+    spec = MARKERS["turnback"]
+    ax.step(
+        np.concatenate([[0.0], back]),
+        np.arange(len(back) + 1),
+        where="post",
+        color=spec["color"],
+        linewidth=1.5,
+        label="turnbacks so far (a tanker may come back and turn back again)",
+    )
+    ax.scatter(back, np.arange(1, len(back) + 1), marker=spec["marker"], s=18, color=spec["color"])
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("tankers, turnbacks")
+    ax.set_title(
+        f"the {len(statuses)} tankers that only waited outside and turned back, never "
+        f"berthing ({_by_status(statuses)}): how many at anchor, and turnbacks so far",
+        fontsize=9,
+        loc="left",
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=7, framealpha=0.9)
+
+
+def _axes(n_lanes: int, strip: bool) -> tuple[Figure, Axes, Axes | None]:
+    """The figure with the lanes' axes and, below them, the quiet tankers' strip."""
+    height = 0.17 * n_lanes + 2.2
+    if not strip:
+        fig = new_figure(12, min(40.0, max(4.5, height)))
+        return fig, fig.add_subplot(), None
+    fig = new_figure(12, min(42.0, max(5.5, height + 1.8)))
+    lanes_ax, strip_ax = fig.subplots(
+        2, 1, sharex=True, gridspec_kw={"height_ratios": [max(3.0, height - 1.0), 1.8]}
+    )
+    lanes_ax.tick_params(labelbottom=False)
+    return fig, lanes_ax, strip_ax
+
+
 def timeline_chart(
     replication: Any,
     config: Any = None,
     title: str | None = None,
     max_tankers: int | None = 100,
+    group_quiet: bool = True,
 ) -> Figure:
     """A Gantt timeline of one replication: one row per tanker in its event log.
 
     ``replication`` is a :class:`sim.Replication` (or its events DataFrame). Bars show the
     phases (hatching) coloured by status; markers show how each voyage ended. ``config``
-    (optional) supplies the start date, the horizon and which statuses are targets.
+    (optional) supplies the start date, the horizon and which statuses are targets. With
+    ``group_quiet`` the tankers that only waited outside and turned back (at least
+    :data:`MIN_QUIET` of them) share a strip under the lanes instead of a row each.
     """
     events, horizon = _events_and_horizon(replication, config)
     seg, mark = timeline_segments(events, horizon, _targets(config))
-    lanes = _lanes(events, max_tankers)
-    seg, mark = seg[seg["tanker"].isin(lanes.row)], mark[mark["tanker"].isin(lanes.row)]
-
-    fig = new_figure(12, min(40.0, max(4.5, 0.17 * lanes.n + 2.2)))
-    ax = fig.add_subplot()
-    _draw_bars(ax, seg, lanes.row)
-    _draw_markers(ax, mark, lanes.row)
+    quiet = quiet_tankers(events) if group_quiet else set()
+    if len(quiet) < MIN_QUIET:
+        quiet = set()
+    lanes = _lanes(events[~events["tanker"].isin(quiet)], max_tankers)
+    fig, ax, strip = _axes(lanes.n, bool(quiet))
+    shown_seg, shown_mark = seg[seg["tanker"].isin(lanes.row)], mark[mark["tanker"].isin(lanes.row)]
+    _draw_bars(ax, shown_seg, lanes.row)
+    _draw_markers(ax, shown_mark, lanes.row)
     _lane_axis(ax, lanes)
-    right = _right_edge(events, horizon, lanes, [*seg["end"], *mark["time"]])
+    right = _right_edge(events, horizon, lanes, [*shown_seg["end"], *shown_mark["time"]])
     _time_axis(ax, right, getattr(config, "start_date", None))
-
+    if strip is not None:
+        quiet_events = events[events["tanker"].isin(quiet)]
+        statuses = quiet_events.drop_duplicates("tanker")["status"]
+        _quiet_strip(
+            strip, seg[seg["tanker"].isin(quiet)], mark[mark["tanker"].isin(quiet)], statuses
+        )
+        strip.set_xlabel(ax.get_xlabel())  # the days axis moves under the strip
+        ax.set_xlabel("")
     changes = _change_times(events)
     for when in changes:
-        ax.axvline(when, color=CHANGE_COLOUR, linestyle="--", linewidth=1.2)
-    ax.set_title(_title(title, lanes), fontsize=11)
+        for panel in (ax, strip) if strip is not None else (ax,):
+            panel.axvline(when, color=CHANGE_COLOUR, linestyle="--", linewidth=1.2)
+    ax.set_title(_title(title, lanes, len(quiet)), fontsize=11)
+    kinds = set(shown_mark["kind"]) | ({"turnback"} if quiet else set())
     handles = _legend_handles(
-        set(lanes.tankers["status"]), set(seg["phase"]), set(mark["kind"]), bool(changes)
+        set(lanes.tankers["status"]), set(shown_seg["phase"]), kinds, bool(changes)
     )
     fig.legend(handles=handles, loc="outside right upper", fontsize=8, title="status / phase")
     return fig

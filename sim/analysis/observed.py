@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import pandas as pd
 
+from sim.analysis.sample import sample_of_state
 from sim.experiment.atomic import read_npz
 from sim.experiment.store import AGGREGATE_FILE, MANIFEST_FILE, damaged_file
 from sim.formatting import fmt_number
@@ -108,15 +109,16 @@ def stored_replications(folder: Path, reps: pd.DataFrame) -> list[tuple[int, _St
         return []
     _check_sum(folder, path)
     try:
-        state = read_npz(path)
-        world = [str(w) for w in state["worlds"]].index(WORLD)
-        order = np.argsort(state["sample_reps"], kind="stable")
-        sample, ids = state["sample"][order], state["sample_reps"][order]
+        sample = sample_of_state(read_npz(path))
+        world = sample.worlds.index(WORLD) if sample is not None else 0
     except (OSError, KeyError, ValueError) as exc:
         raise damaged_file(path, folder, f"{type(exc).__name__}: {exc}"[:200]) from None
+    if sample is None:
+        return []
+    order = np.argsort(sample.replications, kind="stable")
     rows = reps.set_index("replication")
     out = []
-    for i, series in zip(ids.tolist(), sample, strict=True):
+    for i, series in zip(sample.replications[order].tolist(), sample.series[order], strict=True):
         if i in rows.index:
             values = {k: float(v) for k, v in rows.loc[i].items() if _is_number(v)}
             out.append((int(i), _Stored(values, series[world])))

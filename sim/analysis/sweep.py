@@ -1,7 +1,12 @@
 """Plots of a parameter sweep: heatmaps over two swept keys and CI lines over one.
 
-The table, its columns and which of them are swept: :mod:`sim.sweep_table` (whose readers
-this module re-exports for the report and ``sim.analysis``).
+The table, its columns and which of them are swept: :mod:`sim.sweep_table`. Axis labels
+come from the registries (:func:`sim.labels.key_label` for a swept key, a metric's heading
+from :mod:`sim.metrics`); a key's values run in numeric order, or, for names (a policy
+preset, a warrant policy), in the sweep's order, so the first point (the reference of
+``experiment.reference=sweep``) comes first. A percentage's axis or colour scale spans at
+least :data:`sim.analysis._common.MIN_SPAN_PP`, and other quantities start at zero
+(:func:`sim.analysis._common.value_limits`), so a small difference looks small.
 """
 
 from __future__ import annotations
@@ -17,7 +22,16 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.analysis._common import fmt_number, metric_label, metric_unit, new_figure, save_png
+from sim.analysis._common import (
+    MIN_SPAN_PP,
+    fmt_number,
+    metric_label,
+    metric_unit,
+    new_figure,
+    save_png,
+    value_limits,
+)
+from sim.labels import key_label, key_name
 from sim.sweep_table import (
     fixed_overrides,
     load_sweep,
@@ -38,19 +52,23 @@ PREFERRED_METRICS = ("export_decline", "seizures")
 
 def ordered_values(series: pd.Series) -> tuple[list[str], list[float] | None]:
     """The distinct labels of a key in a sensible order, and their numeric values if all
-    non-null labels are numbers (nulls, e.g. "never", go last)."""
+    labels are numbers: numbers ascending; otherwise (names, or a null such as "never")
+    the order they first appear in, the sweep's job order in a sweep table."""
     labels = list(dict.fromkeys(_labels(series)))
-    nulls = [lab for lab in labels if lab in ("null", "None", "nan", "")]
-    rest = [lab for lab in labels if lab not in nulls]
-    nums = pd.to_numeric(pd.Series(rest, dtype=object), errors="coerce")
-    if len(rest) and nums.notna().all():
-        order = sorted(range(len(rest)), key=lambda i: float(nums.iloc[i]))
-        ordered = [rest[i] for i in order]
-        values = [float(nums.iloc[i]) for i in order]
-        if nulls:
-            return ordered + nulls, None
-        return ordered, values
-    return sorted(labels), None
+    nums = pd.to_numeric(pd.Series(labels, dtype=object), errors="coerce")
+    if len(labels) and nums.notna().all():
+        order = sorted(range(len(labels)), key=lambda i: float(nums.iloc[i]))
+        return [labels[i] for i in order], [float(nums.iloc[i]) for i in order]
+    return labels, None
+
+
+def _in_job_order(df: pd.DataFrame) -> pd.DataFrame:
+    """The table by job number (the sweep's order), its record in ``attrs`` kept."""
+    if "job" not in df.columns:
+        return df
+    ordered = df.sort_values("job", kind="stable")
+    ordered.attrs = dict(df.attrs)
+    return ordered
 
 
 def _metric(df: pd.DataFrame, metric: str | None) -> str:
@@ -94,7 +112,7 @@ def sweep_heatmap(
     Other swept keys, if any, are averaged over (said in the title). With one sweep point per
     cell the annotation also shows the 95% CI.
     """
-    df = load_sweep(sweep)
+    df = _in_job_order(load_sweep(sweep))
     metric = _metric(df, metric)
     keys = swept_keys(df)
     if x is None or y is None:
@@ -122,20 +140,24 @@ def sweep_heatmap(
     ax = fig.add_subplot()
     data = mean.to_numpy(dtype=float)
     cmap = "magma_r" if metric.startswith("export_decline") else "viridis"
-    image = ax.imshow(np.ma.masked_invalid(data), cmap=cmap, aspect="auto")
+    limits = value_limits(data, unit) or (None, None)
+    image = ax.imshow(
+        np.ma.masked_invalid(data), cmap=cmap, aspect="auto", vmin=limits[0], vmax=limits[1]
+    )
     bar = fig.colorbar(image, ax=ax)
     bar.set_label(metric_label(metric))
     norm = image.norm
     cm = image.get_cmap()
     small = len(xs) * len(ys) <= 48
+    ci = (lo.to_numpy(dtype=float), hi.to_numpy(dtype=float)) if has_ci else (data, data)
     for i in range(len(ys)):
         for j in range(len(xs)):
             v = data[i, j]
             if not np.isfinite(v):
                 continue
             text = fmt_number(v) + ("%" if unit == "%" else "")
-            if has_ci and small and np.isfinite(lo.iat[i, j]):
-                text += f"\n[{fmt_number(lo.iat[i, j])}–{fmt_number(hi.iat[i, j])}]"
+            if has_ci and small and np.isfinite(ci[0][i, j]):
+                text += f"\n[{fmt_number(ci[0][i, j])}–{fmt_number(ci[1][i, j])}]"
             r, g, b = (float(c) for c in np.ravel(cm(norm(v)))[:3])  # the colour, alpha dropped
             dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
             ax.text(
@@ -149,20 +171,27 @@ def sweep_heatmap(
             )
     ax.set_xticks(range(len(xs)), xs)
     ax.set_yticks(range(len(ys)), ys)
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
+    ax.set_xlabel(key_label(x))
+    ax.set_ylabel(key_label(y))
     others = [k for k in keys if k not in (x, y)]
     notes = []
     if others:
         notes.append(f"mean over {', '.join(others)}")
     if has_ci and small:
         notes.append("cells: mean [95% CI]")
+    if unit == "%":
+        notes.append(f"colours span at least {MIN_SPAN_PP:g} pp")
     context = _context(df, [x, y])
     if context:
         notes.append(context)
     width_chars = int(fig.get_figwidth() * 11)
     ax.set_title(
-        _title(f"Mean {_lower_first(metric_label(metric))} by {y} and {x}", notes, width_chars),
+        _title(
+            f"Mean {_lower_first(metric_label(metric))} by {_lower_first(key_name(y))} "
+            f"and {_lower_first(key_name(x))}",
+            notes,
+            width_chars,
+        ),
         fontsize=10,
     )
     return fig
@@ -179,7 +208,7 @@ def sweep_lines(
     Swept keys other than ``key`` and ``group`` are held at their first value (said in the
     title): confidence intervals cannot be averaged across points.
     """
-    df = load_sweep(sweep)
+    df = _in_job_order(load_sweep(sweep))
     metric = _metric(df, metric)
     keys = swept_keys(df)
     if key is None:
@@ -193,7 +222,7 @@ def sweep_lines(
             first = ordered_values(df[other])[0][0]
             held[other] = first
             df = df[_labels(df[other]) == first]
-    scale, _ = metric_unit(metric)
+    scale, unit = metric_unit(metric)
     xs, numeric = ordered_values(df[key])
     position = dict(zip(xs, numeric if numeric is not None else range(len(xs)), strict=True))
     groups = ordered_values(df[group])[0] if group else [None]
@@ -202,6 +231,7 @@ def sweep_lines(
     ax = fig.add_subplot()
     colours = [f"C{i % 10}" for i in range(len(groups))]
     categorical = numeric is None
+    shown: list[np.ndarray] = []  # every value drawn: the y-axis must hold them
     for k, (colour, g) in enumerate(zip(colours, groups, strict=True)):
         part = df if g is None else df[_labels(df[group]) == g]
         part = part.assign(_x=_labels(part[key]).map(position)).sort_values("_x")
@@ -213,9 +243,11 @@ def sweep_lines(
         label = "mean" if g is None else str(g)
         style = "o" if categorical else "-o"
         ax.plot(xv, mean, style, color=colour, linewidth=2, markersize=6, label=label)
+        shown.append(mean)
         if {f"{metric}_ci_low", f"{metric}_ci_high"} <= set(part.columns):
             lo = part[f"{metric}_ci_low"].to_numpy(dtype=float) / scale
             hi = part[f"{metric}_ci_high"].to_numpy(dtype=float) / scale
+            shown += [lo, hi]
             ci_label = "95% CI" if g is None else None
             if not categorical and len(xv) > 1:
                 ax.fill_between(xv, lo, hi, color=colour, alpha=0.2, linewidth=0, label=ci_label)
@@ -234,7 +266,11 @@ def sweep_lines(
         ax.set_xlim(-0.5, len(xs) - 0.5)
     elif numeric is not None and len(xs) <= 12:
         ax.set_xticks(numeric, xs)
-    ax.set_xlabel(key)
+    limits = value_limits(np.concatenate(shown) if shown else [], unit)
+    if limits is not None:
+        pad = 0.05 * (limits[1] - limits[0])  # none below a baseline of zero
+        ax.set_ylim(limits[0] - (pad if limits[0] != 0.0 else 0.0), limits[1] + pad)
+    ax.set_xlabel(key_label(key))
     ax.set_ylabel(metric_label(metric))
     ax.grid(alpha=0.3)
     notes = []
@@ -244,8 +280,13 @@ def sweep_lines(
         notes.append("held at " + ", ".join(f"{k}={v}" for k, v in held.items()))
     if context:
         notes.append(context)
-    ax.set_title(_title(f"{metric_label(metric)} over {key}", notes, 110), fontsize=10)
-    ax.legend(fontsize=8, title=None if group is None else group, framealpha=0.9)
+    if unit == "%":
+        notes.append(f"y-axis spans at least {MIN_SPAN_PP:g} pp")
+    ax.set_title(
+        _title(f"{metric_label(metric)} by {_lower_first(key_name(key))}", notes, 110),
+        fontsize=10,
+    )
+    ax.legend(fontsize=8, title=None if group is None else key_label(group), framealpha=0.9)
     return fig
 
 
@@ -263,7 +304,7 @@ def write_sweep_plots(sweep_dir: PathLike, out: PathLike | None = None) -> list[
     grouped by the other key with the fewest values, for export decline and seizures.
     """
     sweep_dir = Path(sweep_dir)
-    df = load_sweep(sweep_dir)
+    df = _in_job_order(load_sweep(sweep_dir))
     out = Path(out) if out is not None else sweep_dir / "plots"
     available = sweep_metrics(df)
     metrics = [m for m in PREFERRED_METRICS if m in available] or [_metric(df, None)]
