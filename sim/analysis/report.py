@@ -63,8 +63,16 @@ class ReportTargetError(ValueError):
 
 CAPTIONS: dict[str, str] = {
     "exports_fan.png": (
-        "Daily exports with and without the blockade: how far and how fast exports fall, and "
-        "how uncertain the path is (band: 5th-95th percentile across replications)."
+        "Exports as a 7-day rate with and without the blockade: the line is the mean; the band "
+        "holds 90% of single replications' own 7-day rates; black: observed figures ±1 SD."
+    ),
+    "cumulative_exports.png": (
+        "Crude exported since day 0 with and without the blockade; the gap is the exports lost. "
+        "Bars at the horizon: 5th-95th percentile of the total over every replication."
+    ),
+    "cumulative_seizures.png": (
+        "Tankers seized since day 0: the mean, 90% of single replications, and the total's "
+        "spread at the horizon."
     ),
     "storage_shut_ins.png": (
         "Onshore storage against usable capacity, and the production shut in once tanks are "
@@ -79,7 +87,8 @@ CAPTIONS: dict[str, str] = {
     ),
     "timeline.png": (
         "One typical replication tanker by tanker: queueing, loading, waiting loaded, the run "
-        "through the interdiction zone, and how each voyage ended."
+        "through the interdiction zone, and how each voyage ended; tankers that only turned "
+        "back share the strip below."
     ),
 }
 
