@@ -69,3 +69,148 @@ def test_the_default_run_has_no_overridden_row() -> None:
     rows = _rows([])
     assert rows and not any(r.overridden for r in rows.values())
     assert all(r.kind in ("source", "assumption") for r in rows.values())
+
+
+# --------------------------------------------------------------------------- defects 2 and 6
+
+#: A user's scenario file that composes (the smallest valid one).
+GOOD = """\
+# @package _global_
+name: mine
+horizon_days: 12
+production: {export_bpd: 100000}
+terminal: {storage_capacity_bbl: 5000000, storage_init_bbl: 1000000, loading_rate_bpd: 500000}
+fleet:
+  mode: open
+  classes: {Aframax: 700000}
+  arrival_rate_per_day: 0.2
+  arrival_mix: [{class: Aframax, status: sanctioned}]
+"""
+
+#: (file text or bytes, words the one line must hold), by case.
+BROKEN_SCENARIOS: dict[str, tuple[str | bytes, tuple[str, ...]]] = {
+    "syntax": ("name: x\nhorizon_days: 5: 6\n", ("scenario/x.yaml:2:16", "invalid YAML")),
+    "unclosed": ("name: [x\n", ("scenario/x.yaml:2:1", "invalid YAML")),
+    "tab": ("name: x\n\thorizon_days: 5\n", ("scenario/x.yaml:2:1", "tab")),
+    "list": ("- a\n- b\n", ("scenario/x.yaml", "mapping", "a list")),
+    "number": ("42\n", ("scenario/x.yaml", "mapping", "a number")),
+    "text": ("just words\n", ("scenario/x.yaml", "mapping", "a string")),
+    "empty": ("", ("scenario/x.yaml", "empty")),
+    "comment_only": ("# @package _global_\n", ("scenario/x.yaml", "empty")),
+    "not_utf8": (b"name: \xff\xfe\n", ("scenario/x.yaml", "UTF-8")),
+    "bad_interpolation": (GOOD + "description: ${foo\n", ("description", "${foo")),
+}
+
+
+def _folder(tmp_path: Path, text: str | bytes, group: str = "scenario", name: str = "x") -> Path:
+    (tmp_path / group).mkdir(parents=True, exist_ok=True)
+    path = tmp_path / group / f"{name}.yaml"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    return tmp_path
+
+
+def _one_line(message: str, words: tuple[str, ...]) -> None:
+    assert "\n" not in message and "Traceback" not in message, message
+    for word in words:
+        assert word in message, message
+
+
+@pytest.mark.parametrize("case", list(BROKEN_SCENARIOS))
+def test_a_broken_scenario_file_is_one_line_naming_it(tmp_path, case, capsys, monkeypatch):
+    from cli_helpers import refused_in_process
+
+    text, words = BROKEN_SCENARIOS[case]
+    folder = _folder(tmp_path, text)
+    with pytest.raises(sim.ConfigError) as err:
+        sim.load_config("x", config_dir=folder)
+    _one_line(str(err.value), words)
+    monkeypatch.chdir(tmp_path)
+    refused_in_process(capsys, words[0], "--config-dir", str(folder), "scenario=x")
+
+
+def test_a_broken_policy_file_is_one_line_naming_it(tmp_path, capsys, monkeypatch):
+    from cli_helpers import refused_in_process
+
+    folder = _folder(tmp_path, "court: {policy: [\n", group="policy", name="mine")
+    with pytest.raises(sim.ConfigError) as err:
+        sim.load_config(SCENARIO, ["policy=mine"], config_dir=folder)
+    _one_line(str(err.value), ("policy/mine.yaml:2:1", "invalid YAML"))
+    _folder(tmp_path, "- on_departure\n", group="policy", name="listed")
+    with pytest.raises(sim.ConfigError, match=r"policy/listed\.yaml: must be a mapping"):
+        sim.load_config(SCENARIO, ["policy=listed"], config_dir=folder)
+    monkeypatch.chdir(tmp_path)
+    refused_in_process(capsys, "policy/mine.yaml:2:1", "--config-dir", str(folder), "policy=mine")
+    refused_in_process(capsys, "policy/mine.yaml", "-m", "--config-dir", str(folder), "policy=mine")
+
+
+def test_a_missing_scenario_says_where_it_looked_and_what_it_expects(tmp_path, capsys):
+    from cli_helpers import refused_in_process
+
+    (tmp_path / "x.yaml").write_text(GOOD)  # at the top of the folder, not in scenario/
+    with pytest.raises(sim.ConfigError) as err:
+        sim.load_config("x", config_dir=tmp_path)
+    message = str(err.value)
+    _one_line(message, (f"{tmp_path}/scenario/x.yaml", "DIR/scenario/NAME.yaml", "venezuela"))
+    assert f"{tmp_path}/x.yaml" in message and "move it" in message
+    refused_in_process(capsys, "scenario/x.yaml", "--config-dir", str(tmp_path), "scenario=x")
+    # Without a folder: the bundled ones, and where one's own go.
+    with pytest.raises(sim.ConfigError) as err:
+        sim.load_config("nope")
+    _one_line(str(err.value), ("scenario=nope", "venezuela_dec2025", "--config-dir DIR"))
+    # A policy variant: DIR/policy/NAME.yaml.
+    with pytest.raises(sim.ConfigError) as err:
+        sim.load_config(SCENARIO, ["policy=nope"], config_dir=tmp_path)
+    _one_line(str(err.value), (f"{tmp_path}/policy/nope.yaml", "enter_after_14d"))
+
+
+def test_a_scenario_named_like_a_bundled_one_is_refused_not_ignored(tmp_path):
+    """Hydra reads the bundled file first: a user's scenario/venezuela_dec2025.yaml would be
+    silently ignored."""
+    folder = _folder(tmp_path, GOOD, name=SCENARIO)
+    with pytest.raises(sim.ConfigError) as err:
+        sim.load_config(SCENARIO, config_dir=folder)
+    _one_line(str(err.value), (f"scenario/{SCENARIO}.yaml", "bundled", "rename"))
+
+
+def test_a_good_user_scenario_and_policy_still_load(tmp_path):
+    folder = _folder(tmp_path, GOOD, name="mine")
+    _folder(tmp_path, "# @package _global_\nnavy: {boarding_teams: 7}\n", "policy", "seven")
+    cfg = sim.load_config("mine", config_dir=folder)
+    assert (cfg.name, cfg.horizon_days) == ("mine", 12)
+    cfg = sim.load_config(SCENARIO, ["policy=seven"], config_dir=folder)
+    assert cfg.navy.boarding_teams == 7
+
+
+def test_a_policy_file_without_its_package_line_is_one_line(tmp_path):
+    folder = _folder(tmp_path, "navy: {boarding_teams: 2}\n", "policy", "two")
+    with pytest.raises(sim.ConfigError) as err:
+        sim.load_config(SCENARIO, ["policy=two"], config_dir=folder)
+    _one_line(str(err.value), ("policy/two.yaml", "policy.navy", "# @package _global_"))
+    _folder(tmp_path, "enter_waters_after_days: 3\n", "policy", "wait3")  # its own section
+    assert (
+        sim.load_config(
+            SCENARIO, ["policy=wait3"], config_dir=folder
+        ).policy.enter_waters_after_days
+        == 3
+    )
+
+
+def test_the_readmes_scenario_folder_example_loads(tmp_path):
+    import re
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n# (my_scenarios/\S+)\n(.*?)```", readme, re.S)
+    assert [b[0] for b in blocks] == [
+        "my_scenarios/scenario/my_case.yaml",
+        "my_scenarios/policy/two_teams.yaml",
+    ]
+    for rel, body in blocks:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(body)
+    folder = tmp_path / "my_scenarios"
+    assert sim.load_config("my_case", config_dir=folder).navy.boarding_teams == 5
+    cfg = sim.load_config("my_case", overrides=["policy=two_teams"], config_dir=folder)
+    assert (cfg.name, cfg.navy.boarding_teams, cfg.horizon_days) == ("my_case", 2, 90)
