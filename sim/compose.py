@@ -248,8 +248,9 @@ def check_chosen_files(options: Sequence[tuple[str, str]], user: str | None) -> 
     bundled = scenarios_dir()
     for group, option in options:
         mine = Path(user) / group / f"{option}.yaml" if user else None
-        if (bundled / group / f"{option}.yaml").is_file():
-            if mine is not None and mine.is_file():
+        theirs = bundled / group / f"{option}.yaml"
+        if theirs.is_file():
+            if mine is not None and mine.is_file() and mine.resolve() != theirs.resolve():
                 raise ConfigError(
                     f"{mine}: a bundled {group} has this name and Hydra reads it instead of "
                     f"yours; rename your file (e.g. {group}/my_{option}.yaml)"

@@ -33,6 +33,23 @@ __all__ = [
 #: The manifest's keys of the record (:func:`manifest_fields`).
 POLICY_KEY = "policy"
 OVERRIDES_KEY = "overrides"
+#: Keys that say how a run is computed, not what is simulated: left out of a title (the
+#: summary states the replications; the numbers do not depend on the executor).
+RUN_CONTROL: frozenset[str] = frozenset(
+    f"experiment.{k}"
+    for k in (
+        "replications",
+        "workers",
+        "executor",
+        "progress",
+        "dask_address",
+        "batch_size",
+        "target_rel_halfwidth",
+        "target_halfwidth",
+        "min_replications",
+        "max_replications",
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -44,13 +61,21 @@ class RunDescription:
     overrides: tuple[str, ...] | None
     recorded: bool  # from the manifest; False: inferred from the config
 
-    def title(self) -> str:
-        """``Scenario S, policy P, overrides: k=v, ...`` (what the run was, in one line)."""
-        policy = f"policy {self.policy}" if self.policy else "no policy variant"
+    @property
+    def model_overrides(self) -> tuple[str, ...] | None:
+        """The overrides that change what is simulated (not :data:`RUN_CONTROL`)."""
         if self.overrides is None:
+            return None
+        return tuple(o for o in self.overrides if o.partition("=")[0] not in RUN_CONTROL)
+
+    def title(self) -> str:
+        """``Scenario S, policy P, overrides: k=v ...`` (what the run simulated, one line)."""
+        policy = f"policy {self.policy}" if self.policy else "no policy variant"
+        shown = self.model_overrides
+        if shown is None:
             changes = "overrides not recorded"
-        elif self.overrides:
-            changes = "overrides: " + " ".join(self.overrides)
+        elif shown:
+            changes = "overrides: " + " ".join(shown)
         else:
             changes = "no overrides"
         inferred = "" if self.recorded else " (inferred from its config)"
@@ -171,7 +196,8 @@ def base_config(scenario: str, policy: str | None = None) -> dict[str, Any] | No
 
 def changed_keys(config: Mapping[str, Any], policy: str | None) -> tuple[str, ...] | None:
     """``key=value`` of every setting of ``config`` that differs from its bundled scenario
-    with ``policy`` (None: not a bundled scenario)."""
+    with ``policy`` (None: not a bundled scenario); an ``uncertain`` entry no longer drawn
+    is ``~uncertain.KEY`` unless the key itself is set."""
     from sim.sources import lookup
 
     base = base_config(str(config.get("name", "")), policy)
@@ -182,16 +208,30 @@ def changed_keys(config: Mapping[str, Any], policy: str | None) -> tuple[str, ..
         found, was = lookup(base, key)
         if not found or not equal(was, value):
             out.append(f"{key}={_flow(value)}")
-    return tuple(out)
+    drawn, was_drawn = config.get("uncertain") or {}, base.get("uncertain") or {}
+    if was_drawn and not drawn:
+        return (*out, "uncertain={}")
+    gone = [k for k in was_drawn if k not in drawn]
+    return (*out, *(f"~uncertain.{k}" for k in gone if not _covered(k, out)))
+
+
+def _covered(key: str, changes: Sequence[str]) -> bool:
+    """Whether a change of ``changes`` sets ``key`` or a mapping holding it."""
+    return any(
+        key == c.partition("=")[0] or key.startswith(c.partition("=")[0] + ".") for c in changes
+    )
 
 
 def _leaves(data: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """Dotted keys and values of a config, list items by number, a distribution (or an
-    ``uncertain`` table) as one value."""
-    if isinstance(data, dict) and data and "dist" not in data and prefix != "uncertain":
+    """Dotted keys and values of a config, list items by number, a distribution as one
+    value, ``uncertain`` entries as ``uncertain.KEY``; the timeline whole."""
+    if prefix == "uncertain" and isinstance(data, dict):
+        for k, v in data.items():
+            yield f"uncertain.{k}", v
+    elif isinstance(data, dict) and data and "dist" not in data:
         for k, v in data.items():
             yield from _leaves(v, f"{prefix}.{k}" if prefix else str(k))
-    elif isinstance(data, list) and data and prefix not in ("timeline",):
+    elif isinstance(data, list) and data and prefix != "timeline":
         for i, v in enumerate(data):
             yield from _leaves(v, f"{prefix}.{i}")
     else:
@@ -199,10 +239,19 @@ def _leaves(data: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
 
 
 def _flow(value: Any) -> str:
-    if isinstance(value, dict):
-        value = {k: v for k, v in value.items() if v is not None}
-    text = yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=10**6)
+    """A value as typed on a command line: YAML flow style, nulls dropped, 10.0 as 10."""
+    text = yaml.safe_dump(_plain(value), default_flow_style=True, sort_keys=False, width=10**6)
     return text.removesuffix("\n").removesuffix("\n...").strip()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _as_dict(config: Any) -> dict[str, Any]:

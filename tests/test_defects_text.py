@@ -214,3 +214,67 @@ def test_the_readmes_scenario_folder_example_loads(tmp_path):
     assert sim.load_config("my_case", config_dir=folder).navy.boarding_teams == 5
     cfg = sim.load_config("my_case", overrides=["policy=two_teams"], config_dir=folder)
     assert (cfg.name, cfg.navy.boarding_teams, cfg.horizon_days) == ("my_case", 2, 90)
+
+
+# --------------------------------------------------------------------------- defect 3
+
+
+def test_the_manifest_record_of_a_command_line() -> None:
+    from sim.describe import manifest_fields
+
+    fields = manifest_fields(
+        ["scenario=venezuela_dec2025", "policy=enter_after_14d", "++navy.boarding_teams=4"]
+    )
+    assert fields == {"policy": "enter_after_14d", "overrides": ["navy.boarding_teams=4"]}
+    assert manifest_fields([]) == {"policy": None, "overrides": []}
+    assert manifest_fields(["~policy"])["policy"] is None
+
+
+def test_run_title_names_policy_and_overrides_recorded_or_inferred() -> None:
+    from sim.describe import run_title
+
+    plain = sim.load_config(SCENARIO)
+    assert run_title({"policy": None, "overrides": []}, plain) == (
+        f"Scenario {SCENARIO}, no policy variant, no overrides"
+    )
+    recorded = {"policy": "enter_after_14d", "overrides": ["navy.boarding_teams=4"]}
+    cfg = sim.load_config(SCENARIO, ["policy=enter_after_14d", "navy.boarding_teams=4"])
+    title = run_title(recorded, cfg)
+    assert title == f"Scenario {SCENARIO}, policy enter_after_14d, overrides: navy.boarding_teams=4"
+    # how many replications and on what executor is not what was simulated: not in the title
+    run_control = {**recorded, "overrides": ["experiment.replications=8", "horizon_days=20"]}
+    assert run_title(run_control, cfg).endswith("overrides: horizon_days=20")
+    # No record (a run from Python, an older folder): inferred from the config alone.
+    inferred = run_title({}, cfg.to_dict())
+    assert inferred == (
+        f"Scenario {SCENARIO}, policy enter_after_14d, overrides: navy.boarding_teams=4 "
+        "(inferred from its config)"
+    )
+    assert run_title({}, plain) == (
+        f"Scenario {SCENARIO}, no policy variant, no overrides (inferred from its config)"
+    )
+
+
+def test_the_summary_header_names_the_policy_and_the_overrides(tmp_path) -> None:
+    import json
+
+    from cli_helpers import blockade, ok
+
+    from sim.cli.summary import format_summary
+
+    fast = ["experiment.replications=4", "experiment.executor=serial", "horizon_days=10"]
+    proc = ok(blockade("policy=enter_after_14d", *fast, "hydra.run.dir=p", cwd=tmp_path))
+    head = proc.stdout.splitlines()[0]
+    assert head == (f"Scenario {SCENARIO}, policy enter_after_14d, overrides: horizon_days=10"), (
+        proc.stdout
+    )
+    manifest = json.loads((tmp_path / "p" / "manifest.json").read_text())
+    assert manifest["policy"] == "enter_after_14d"
+    assert manifest["overrides"] == fast
+    # the same from the stored folder, and a default run's header differs
+    assert format_summary(sim.load_results(tmp_path / "p")).splitlines()[0] == head
+    cfg = sim.load_config(SCENARIO, ["horizon_days=10"])
+    res = sim.run_experiment(cfg, replications=2, workers=1, executor="serial", progress=False)
+    plain = format_summary(res).splitlines()[0]
+    inferred = "no policy variant, overrides: horizon_days=10 (inferred from its config)"
+    assert plain == f"Scenario {SCENARIO}, {inferred}"
