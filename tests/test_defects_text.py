@@ -278,3 +278,59 @@ def test_the_summary_header_names_the_policy_and_the_overrides(tmp_path) -> None
     plain = format_summary(res).splitlines()[0]
     inferred = "no policy variant, overrides: horizon_days=10 (inferred from its config)"
     assert plain == f"Scenario {SCENARIO}, {inferred}"
+
+
+# --------------------------------------------------------------------------- defect 5
+
+
+def _decline_table(tmp_path: Path) -> Path:
+    """70 cases whose decline (a fraction, as tables store it) is 0.4 + 0.4 * a."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame({"a": rng.uniform(size=70), "b": rng.uniform(size=70)})
+    df["export_decline"] = 0.4 + 0.4 * df["a"]
+    df["seizures"] = np.round(10 * df["b"])
+    path = tmp_path / "cases.parquet"
+    df.to_parquet(path)
+    return path
+
+
+def test_discover_takes_the_decline_threshold_in_percent(tmp_path, capsys) -> None:
+    pytest.importorskip("sklearn")
+    from sim.cli.discover import discovery_main
+
+    table = _decline_table(tmp_path)
+    assert discovery_main([str(table), "--threshold", "70"]) == 0
+    out = capsys.readouterr().out
+    head = out.splitlines()[0]
+    assert head.startswith("Cases with export decline > 70% (export_decline > 0.7 as stored)")
+    import pandas as pd
+
+    n = int((pd.read_parquet(table)["export_decline"] > 0.7).sum())
+    assert 0 < n < 70 and f": {n} of 70" in head
+    assert "a >" in out  # the rule is on a
+    # a count has no other unit: as given
+    assert discovery_main([str(table), "--output", "seizures", "--threshold", "5"]) == 0
+    assert capsys.readouterr().out.startswith("Cases with seizures > 5 tankers:")
+
+
+@pytest.mark.parametrize(
+    ("threshold", "words"),
+    [
+        ("170", ("no case is above 170%", "40", "80", "in %")),
+        ("0.7", ("every case is above 0.7%", "in %")),
+        ("-5", ("every case is above -5%",)),
+    ],
+)
+def test_discover_refuses_a_threshold_outside_the_cases(tmp_path, capsys, threshold, words):
+    pytest.importorskip("sklearn")
+    from sim.cli.discover import discovery_main
+
+    code = discovery_main([str(_decline_table(tmp_path)), "--threshold", threshold])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert err.startswith("blockade discover: error: threshold:"), err
+    for word in words:
+        assert word in err, err
