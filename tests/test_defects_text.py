@@ -334,3 +334,87 @@ def test_discover_refuses_a_threshold_outside_the_cases(tmp_path, capsys, thresh
     assert err.startswith("blockade discover: error: threshold:"), err
     for word in words:
         assert word in err, err
+
+
+# --------------------------------------------------------------------------- defect 8
+
+
+@pytest.fixture(scope="module")
+def small_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished two-point sweep folder (boarding teams 1 and 3), made through the API."""
+    from sim.experiment.atomic import write_json_atomic
+    from sim.experiment.hashing import config_hash
+    from sim.sweep_table import PLAN_FILE, SweepJob, SweepPlan, aggregate_sweep
+
+    folder = tmp_path_factory.mktemp("sweep")
+    fixed = ["++horizon_days=20", "policy=enter_after_14d"]
+    points = [(f"++navy.boarding_teams={t}", *fixed) for t in (1, 3)]
+    configs = [sim.load_config(SCENARIO, list(p)) for p in points]
+    plan = SweepPlan(
+        folder,
+        tuple(
+            SweepJob(i, str(i), p, config_hash(c))
+            for i, (p, c) in enumerate(zip(points, configs, strict=True))
+        ),
+    )
+    write_json_atomic(folder / PLAN_FILE, plan.to_json("running"))
+    for job, cfg in zip(plan.jobs, configs, strict=True):
+        sim.run_experiment(
+            cfg,
+            replications=6,
+            workers=1,
+            executor="serial",
+            progress=False,
+            out_dir=folder / job.dir,
+            manifest_extra={"sweep_id": plan.id, "sweep_job": job.job},
+        )
+    aggregate_sweep(folder)
+    return folder
+
+
+def test_sweep_csv_is_a_table_for_a_spreadsheet(small_sweep: Path) -> None:
+    import math
+
+    import pandas as pd
+
+    from sim.metrics import HEADLINES, metric
+
+    csv = pd.read_csv(small_sweep / "sweep.csv")
+    exact = pd.read_parquet(small_sweep / "sweep.parquet")
+    columns = list(csv.columns)
+    assert columns[:3] == ["navy.boarding_teams", "job", "replications"], columns
+    assert len(columns) <= 50 < len(exact.columns), (len(columns), len(exact.columns))
+    for stat in ("mean", "95% CI low", "95% CI high", "p05", "p95"):
+        assert f"Export decline (%) {stat}" in columns
+    assert "P(export decline < 50%) (% of runs)" in columns
+    # every headline metric is there, by its heading (a time to an event: its share)
+    for name, _ in HEADLINES:
+        m = metric(name + "_share") if metric(name).time_to_event else metric(name)
+        assert f"{m.heading} mean" in columns, name
+    assert columns[-2:] == ["horizon_days", "policy"]  # the keys every point sets alike
+    # in percent, to 4 significant digits, the same numbers as the exact table
+    for col, stat in (("mean", "mean"), ("95% CI low", "ci_low"), ("p95", "p95")):
+        shown = csv[f"Export decline (%) {col}"].tolist()
+        for got, want in zip(shown, exact[f"export_decline_{stat}"], strict=True):
+            assert got == pytest.approx(float(f"{100 * want:.4g}"), abs=0), (got, want)
+    numbers = csv.select_dtypes("number").to_numpy().ravel()
+    finite = [float(x) for x in numbers if math.isfinite(x)]
+    assert finite and all(float(f"{x:.4g}") == x for x in finite)  # 4 significant digits
+    # the exact table keeps every column, unrounded, the decline a fraction
+    assert "export_decline_ci_low" in exact.columns and "simpy_events_mean" in exact.columns
+    assert exact["export_decline_mean"].max() <= 1 and not math.isclose(
+        exact["export_decline_mean"].iloc[0], round(exact["export_decline_mean"].iloc[0], 4)
+    )
+
+
+def test_sweep_readers_use_the_exact_table(small_sweep: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from sim.sweep_table import load_sweep, sweep_metrics
+
+    assert "export_decline" in sweep_metrics(load_sweep(small_sweep))
+    copy = tmp_path / "copy"
+    shutil.copytree(small_sweep, copy)
+    (copy / "sweep.parquet").unlink()
+    with pytest.raises(FileNotFoundError, match=r"sweep\.parquet.*sweep\.csv is the readable"):
+        load_sweep(copy)
