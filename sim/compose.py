@@ -426,7 +426,7 @@ def from_composed(cfg: Any) -> Config:
     return validate(data)
 
 
-def hydra_message(exc: Exception) -> str:
+def hydra_message(exc: BaseException) -> str:
     """One readable line from a Hydra or OmegaConf composition error."""
     cause = exc.__cause__ or exc.__context__
     if not str(exc).strip() and cause is not None:  # e.g. ConfigCompositionException()

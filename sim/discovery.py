@@ -473,13 +473,11 @@ def discover(
 
     ``samples``: a DataFrame, or a path :func:`load_table` reads. ``inputs``: the input
     columns (default: :func:`infer_inputs`). ``output``: a column, or a metric whose
-    ``<output>_mean`` column a sweep table has. ``threshold`` is as the table stores the
-    output (export decline: a fraction; ``blockade discover`` takes the display unit, %,
-    and converts it with :func:`stored_threshold`). ``direction='below'`` looks for output below
-    the threshold instead. ``max_depth`` bounds the conditions per rule; ``min_samples_leaf``
-    (default 5% of the cases, at least 1) keeps boxes from fitting single cases. Rules are
-    the leaves whose density exceeds the base rate (or ``min_density``), densest first. Rows
-    with a missing output or numeric input are dropped (``dropped``). Needs scikit-learn.
+    ``<output>_mean`` a sweep table has. ``threshold``: as stored (the decline a fraction; the
+    CLI's in %: :func:`stored_threshold`); ``direction='below'``: below it. ``max_depth``
+    bounds the conditions per rule; ``min_samples_leaf`` (default 5% of the cases, >= 1) keeps
+    boxes from fitting single cases. Rules: leaves denser than the base rate (or
+    ``min_density``), densest first. Rows missing a value are dropped. Needs scikit-learn.
     """
     from sim.extras import require
 
