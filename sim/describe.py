@@ -70,14 +70,11 @@ class RunDescription:
 
     def title(self) -> str:
         """``Scenario S, policy P, overrides: k=v ...`` (what the run simulated, one line)."""
-        policy = f"policy {self.policy}" if self.policy else "no policy variant"
         shown = self.model_overrides
-        if shown is None:
-            changes = "overrides not recorded"
-        elif shown:
-            changes = "overrides: " + " ".join(shown)
-        else:
-            changes = "no overrides"
+        if shown is None:  # neither recorded nor inferable (not a bundled scenario)
+            return f"Scenario {self.scenario or '?'} (policy variant and overrides not recorded)"
+        policy = f"policy {self.policy}" if self.policy else "no policy variant"
+        changes = ("overrides: " + " ".join(shown)) if shown else "no overrides"
         inferred = "" if self.recorded else " (inferred from its config)"
         return f"Scenario {self.scenario or '?'}, {policy}, {changes}{inferred}"
 
@@ -166,12 +163,14 @@ def identify_policy(config: Mapping[str, Any]) -> str | None:
     from sim.sources import lookup
 
     base = base_config(str(config.get("name", "")))
+    if base is None:  # not a bundled scenario: its own settings are not known here
+        return None
     found: list[tuple[int, str]] = []
     for name in _policy_names():
         values = _policy_values(name)
         if not values or not all(same(v, lookup(config, k)[1]) for k, v in values):
             continue
-        if base is None or not all(same(v, lookup(base, k)[1]) for k, v in values):
+        if not all(same(v, lookup(base, k)[1]) for k, v in values):
             found.append((len(values), name))
     return max(found)[1] if found else None
 

@@ -418,3 +418,13 @@ def test_sweep_readers_use_the_exact_table(small_sweep: Path, tmp_path: Path) ->
     (copy / "sweep.parquet").unlink()
     with pytest.raises(FileNotFoundError, match=r"sweep\.parquet.*sweep\.csv is the readable"):
         load_sweep(copy)
+
+
+def test_a_run_of_an_own_scenario_without_a_record_says_so(tmp_path) -> None:
+    from sim.describe import run_title
+
+    cfg = sim.load_config("mine", config_dir=_folder(tmp_path, GOOD, name="mine"))
+    assert run_title({}, cfg) == "Scenario mine (policy variant and overrides not recorded)"
+    assert run_title({"policy": "p", "overrides": ["a=1"]}, cfg) == (
+        "Scenario mine, policy p, overrides: a=1"
+    )
