@@ -266,17 +266,30 @@ def _missing_message(group: str, option: str, bundled: Path, user: str | None) -
     options = sorted(p.stem for p in (bundled / group).glob("*.yaml"))
     if user:
         options += sorted(p.stem for p in (Path(user) / group).glob("*.yaml"))
+    options = list(dict.fromkeys(options))
     where = f"neither {Path(user) / group / option}.yaml nor a bundled" if user else "no bundled"
-    loose = Path(user) / f"{option}.yaml" if user else None
-    hint = (
-        f"; found {loose}: move it to {Path(user or '') / group / option}.yaml"
-        if loose is not None and loose.is_file()
-        else ""
-    )
     return (
         f"{group}={option}: {where} {group}/{option}.yaml (available: "
-        f"{', '.join(dict.fromkeys(options)) or 'none'}){hint}; {FOLDER_LAYOUT}"
+        f"{', '.join(options) or 'none'}){_hint(group, option, user, options)}; {FOLDER_LAYOUT}"
     )
+
+
+def _hint(group: str, option: str, user: str | None, options: Sequence[str]) -> str:
+    """What the user probably meant: a name typed with its folder or ``.yaml``, the folder
+    one level too deep, a file at the folder's top, a near miss."""
+    import difflib
+
+    name = option.removesuffix(".yaml").removeprefix(f"{group}/")
+    if name != option and name in options:
+        return f"; did you mean {group}={name}?"
+    if user and Path(user).name == group and (Path(user) / f"{option}.yaml").is_file():
+        return f"; give --config-dir the folder that holds {group}/ ({Path(user).parent})"
+    loose = Path(user) / f"{option}.yaml" if user else None
+    if loose is not None and loose.is_file():
+        return f"; found {loose}: move it to {Path(str(user)) / group / option}.yaml"
+    lower = {o.lower(): o for o in options}
+    close = difflib.get_close_matches(option.lower(), list(lower), n=1)
+    return f"; did you mean {group}={lower[close[0]]}?" if close else ""
 
 
 def check_config_file(path: Path, group: str) -> None:

@@ -428,3 +428,18 @@ def test_a_run_of_an_own_scenario_without_a_record_says_so(tmp_path) -> None:
     assert run_title({"policy": "p", "overrides": ["a=1"]}, cfg) == (
         "Scenario mine, policy p, overrides: a=1"
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "where", "hint"),
+    [
+        ("x.yaml", "", "did you mean scenario=x?"),
+        ("X", "", "did you mean scenario=x?"),
+        ("x", "scenario", "give --config-dir the folder that holds scenario/"),
+    ],
+)
+def test_a_misspelt_scenario_gets_a_hint(tmp_path, name, where, hint):
+    _folder(tmp_path, GOOD)
+    with pytest.raises(sim.ConfigError) as err:
+        sim.load_config(name, config_dir=tmp_path / where)
+    _one_line(str(err.value), (f"scenario={name}", hint))
