@@ -23,8 +23,10 @@ def load_config(
 ) -> Config:
     """Compose ``scenario`` with Hydra, apply ``overrides`` and validate.
 
-    ``config_dir`` adds a user folder to the search path; a scenario there may override or
-    extend the bundled ones. What a config may do is checked by :mod:`sim.safety`.
+    ``config_dir`` adds a user folder to the search path: ``DIR/scenario/NAME.yaml`` and
+    ``DIR/policy/NAME.yaml`` beside the bundled ones (a name of its own each; a file may
+    start from a bundled one in its defaults list). What a config may do is checked by
+    :mod:`sim.safety`; a missing or broken file is one line naming it.
     """
     return from_composed(compose_config(scenario, overrides, config_dir))
 
@@ -52,6 +54,7 @@ def compose_config(
         for o, p in zip(overrides, parse_overrides(overrides), strict=True)
     ]
     task = normalize_overrides(_with_scenario(scenario, task), groups)
+    check_chosen_files(chosen_options(task, groups), user)
     safety.check_hydra_overrides(parse_overrides(hydra_overrides))
     plain, replace = split_mapping_overrides(task)
     extra = [f"hydra.searchpath=[file://{user}]"] if user else []
@@ -191,6 +194,8 @@ def _compose(overrides: list[str], user_overrides: Sequence[str]) -> Any:
         raise ConfigError(_blame(user_overrides, exc)) from None
     except yaml.YAMLError as exc:
         raise ConfigError(yaml_message(exc)) from None
+    except OSError as exc:  # Hydra reads a config file it cannot use
+        raise ConfigError(" ".join(str(exc).split()) or type(exc).__name__) from None
 
 
 def plain_dict(node: Any, *, resolve: bool) -> dict[str, Any]:
@@ -202,12 +207,142 @@ def plain_dict(node: Any, *, resolve: bool) -> dict[str, Any]:
     return {str(k): v for k, v in data.items()}
 
 
-def yaml_message(exc: Exception) -> str:
+def yaml_message(exc: Exception, path: str | Path | None = None) -> str:
     """One line for a YAML syntax error: ``FILE:LINE:COLUMN: invalid YAML (problem)``."""
     mark = getattr(exc, "problem_mark", None)
-    where = f"{mark.name}:{mark.line + 1}:{mark.column + 1}" if mark is not None else "a file"
+    name = str(path) if path is not None else getattr(mark, "name", None) or "a file"
+    where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark is not None else name
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if "\\t" in str(problem) or "\t" in str(problem):
+        problem = f"{problem}: a tab; indent YAML with spaces"
     return f"{where}: invalid YAML ({problem})"
+
+
+# --------------------------------------------------------------------------- the files chosen
+
+#: What a scenario folder holds, as every message about a missing file says it.
+FOLDER_LAYOUT = (
+    "a scenario folder (--config-dir DIR, config_dir= in Python) holds DIR/scenario/NAME.yaml "
+    "(chosen with scenario=NAME) and DIR/policy/NAME.yaml (policy=NAME)"
+)
+
+
+def chosen_options(task: Sequence[str], groups: set[str]) -> list[tuple[str, str]]:
+    """The ``(group, option)`` each normalized override chooses (``scenario=x``, ``policy=y``,
+    ``+validation=v1_md1``); sweeps, deletions and ``null`` choose nothing."""
+    out = []
+    for p in parse_overrides(task):
+        group = str(p.key_or_group)
+        if group not in groups or group == "hydra" or p.is_delete() or p.is_sweep_override():
+            continue
+        value = p.value()
+        if isinstance(value, str):
+            out.append((group, value))
+    return out
+
+
+def check_chosen_files(options: Sequence[tuple[str, str]], user: str | None) -> None:
+    """Each chosen option's file, before Hydra reads it: one line naming the file when it
+    is missing (where it looked, what a folder holds), shadowed by a bundled file of the
+    same name, or not a YAML mapping."""
+    bundled = scenarios_dir()
+    for group, option in options:
+        mine = Path(user) / group / f"{option}.yaml" if user else None
+        theirs = bundled / group / f"{option}.yaml"
+        if theirs.is_file():
+            if mine is not None and mine.is_file() and mine.resolve() != theirs.resolve():
+                raise ConfigError(
+                    f"{mine}: a bundled {group} has this name and Hydra reads it instead of "
+                    f"yours; rename your file (e.g. {group}/my_{option}.yaml)"
+                )
+            continue
+        if mine is None or not mine.is_file():
+            raise ConfigError(_missing_message(group, option, bundled, user))
+        check_config_file(mine, group)
+
+
+def _missing_message(group: str, option: str, bundled: Path, user: str | None) -> str:
+    """``group=option`` names no file: where it looked, what there is, what is expected."""
+    options = sorted(p.stem for p in (bundled / group).glob("*.yaml"))
+    if user:
+        options += sorted(p.stem for p in (Path(user) / group).glob("*.yaml"))
+    options = list(dict.fromkeys(options))
+    where = f"neither {Path(user) / group / option}.yaml nor a bundled" if user else "no bundled"
+    return (
+        f"{group}={option}: {where} {group}/{option}.yaml (available: "
+        f"{', '.join(options) or 'none'}){_hint(group, option, user, options)}; {FOLDER_LAYOUT}"
+    )
+
+
+def _hint(group: str, option: str, user: str | None, options: Sequence[str]) -> str:
+    """What the user probably meant: a name typed with its folder or ``.yaml``, the folder
+    one level too deep, a file at the folder's top, a near miss."""
+    import difflib
+
+    name = option.removesuffix(".yaml").removeprefix(f"{group}/")
+    if name != option and name in options:
+        return f"; did you mean {group}={name}?"
+    if user and Path(user).name == group and (Path(user) / f"{option}.yaml").is_file():
+        return f"; give --config-dir the folder that holds {group}/ ({Path(user).parent})"
+    loose = Path(user) / f"{option}.yaml" if user else None
+    if loose is not None and loose.is_file():
+        return f"; found {loose}: move it to {Path(str(user)) / group / option}.yaml"
+    lower = {o.lower(): o for o in options}
+    close = difflib.get_close_matches(option.lower(), list(lower), n=1)
+    return f"; did you mean {group}={lower[close[0]]}?" if close else ""
+
+
+def check_config_file(path: Path, group: str) -> None:
+    """A user's config file must be UTF-8 YAML holding a mapping (a scenario, not empty)."""
+    import yaml
+
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(yaml_message(exc, path)) from None
+    if data is None and group == "scenario":
+        raise ConfigError(
+            f"{path}: is empty; a scenario file is a mapping of config keys "
+            "(name: ..., horizon_days: 90, ...; see docs/model.md)"
+        )
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(
+            f"{path}: must be a mapping of config keys (key: value on each line), got {_kind(data)}"
+        )
+    if isinstance(data, dict) and group != "scenario" and "@package" not in text:
+        _check_package(path, group, data)
+
+
+def _check_package(path: Path, group: str, data: dict[str, Any]) -> None:
+    """A group file without ``# @package _global_`` puts its keys under ``group.``: refuse
+    keys that are not that section's (a policy file setting ``navy:`` forgot the line)."""
+    from sim.config import Config
+
+    field = Config.model_fields.get(group)
+    section = getattr(field.annotation, "model_fields", None) if field is not None else None
+    if section is None:
+        return
+    stray = [str(k) for k in data if k not in section]
+    if stray:
+        raise ConfigError(
+            f"{path}: its keys land under '{group}.' ({group}.{stray[0]}) because its first "
+            "line is not '# @package _global_'; add that line (as the bundled "
+            f"{group} files have)"
+        )
+
+
+def _kind(data: object) -> str:
+    if isinstance(data, list):
+        return "a list"
+    if isinstance(data, bool | int | float):
+        return "a number" if not isinstance(data, bool) else "a boolean"
+    return "a string" if isinstance(data, str) else f"a {type(data).__name__}"
 
 
 def _blame(overrides: Sequence[str], exc: Exception) -> str:
@@ -304,8 +439,11 @@ def from_composed(cfg: Any) -> Config:
     return validate(data)
 
 
-def hydra_message(exc: Exception) -> str:
+def hydra_message(exc: BaseException) -> str:
     """One readable line from a Hydra or OmegaConf composition error."""
+    cause = exc.__cause__ or exc.__context__
+    if not str(exc).strip() and cause is not None:  # e.g. ConfigCompositionException()
+        return hydra_message(cause)
     raw = str(exc).strip()
     lines = [ln.strip() for ln in raw.splitlines() if ln.strip()]
     text = lines[0] if lines else type(exc).__name__

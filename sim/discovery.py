@@ -25,15 +25,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.metrics import Metric
+
 __all__ = [
     "Condition",
     "DiscoveryError",
     "Rule",
     "RuleTable",
+    "check_threshold",
     "discover",
+    "display_threshold",
     "format_rules",
     "infer_inputs",
     "load_table",
+    "output_metric",
+    "stored_threshold",
 ]
 
 #: Columns of a sensitivity ``samples`` table that are not inputs (``sim.sensitivity.run``).
@@ -467,11 +473,11 @@ def discover(
 
     ``samples``: a DataFrame, or a path :func:`load_table` reads. ``inputs``: the input
     columns (default: :func:`infer_inputs`). ``output``: a column, or a metric whose
-    ``<output>_mean`` column a sweep table has. ``direction='below'`` looks for output below
-    the threshold instead. ``max_depth`` bounds the conditions per rule; ``min_samples_leaf``
-    (default 5% of the cases, at least 1) keeps boxes from fitting single cases. Rules are
-    the leaves whose density exceeds the base rate (or ``min_density``), densest first. Rows
-    with a missing output or numeric input are dropped (``dropped``). Needs scikit-learn.
+    ``<output>_mean`` a sweep table has. ``threshold``: as stored (the decline a fraction; the
+    CLI's in %: :func:`stored_threshold`); ``direction='below'``: below it. ``max_depth``
+    bounds the conditions per rule; ``min_samples_leaf`` (default 5% of the cases, >= 1) keeps
+    boxes from fitting single cases. Rules: leaves denser than the base rate (or
+    ``min_density``), densest first. Rows missing a value are dropped. Needs scikit-learn.
     """
     from sim.extras import require
 
@@ -611,6 +617,72 @@ def _integer_column(s: pd.Series) -> bool:
     return bool(len(x)) and bool(np.all(np.isfinite(x) & (x == np.round(x))))
 
 
+# --------------------------------------------------------------------------- units
+
+
+def output_metric(output: str) -> Metric:
+    """The registry entry of an output: a metric, or a sweep table's ``<metric>_<stat>``
+    (an unknown column gets a unitless entry, its values shown as stored)."""
+    from sim.metrics import REGISTRY, metric
+    from sim.sweep_table import SWEEP_STATS
+
+    for stat in SWEEP_STATS:
+        base = output.removesuffix(f"_{stat}")
+        if base != output and metric(base).name in REGISTRY:
+            return metric(base)
+    return metric(output)
+
+
+def _label(output: str) -> str:
+    m = output_metric(output)
+    from sim.metrics import REGISTRY
+
+    return m.label[:1].lower() + m.label[1:] if m.name in REGISTRY else output
+
+
+def _with_unit(value: float, m: Metric) -> str:
+    shown = _fmt(value)
+    if not m.unit:
+        return shown
+    return f"{shown}{m.unit}" if m.unit == "%" else f"{shown} {m.unit}"
+
+
+def display_threshold(threshold: float, m: Metric) -> str:
+    """A stored threshold in the metric's display unit, with the unit (0.7 -> "70%")."""
+    return _with_unit(m.show(threshold), m)
+
+
+def stored_threshold(value: float, output: str) -> float:
+    """A threshold given in the display unit of ``output``'s metric, as the table stores it
+    (export decline: 70 (%) -> 0.7)."""
+    scale = output_metric(output).scale
+    inverse = 1 / scale
+    if scale < 1 and math.isclose(inverse, round(inverse)):
+        return float(value) / round(inverse)  # 70 / 100, exactly 0.7
+    return float(value) * scale
+
+
+def check_threshold(df: pd.DataFrame, output: str, threshold: float, direction: str) -> None:
+    """Refuse a threshold that leaves no case, or every case, of interest (one line, in the
+    display unit, with the range of the cases)."""
+    column = _output_column(df, output)
+    y = pd.to_numeric(df[column], errors="coerce").to_numpy(dtype=float)
+    y = y[np.isfinite(y)]
+    if not len(y):
+        raise DiscoveryError(f"output {column!r}: no row has a finite value")
+    interest = int((y > threshold).sum() if direction == "above" else (y < threshold).sum())
+    if 0 < interest < len(y):
+        return
+    m = output_metric(output)
+    which = "no case is" if interest == 0 else "every case is"
+    unit = f"; the threshold is in {m.unit}" if m.unit else ""
+    raise DiscoveryError(
+        f"threshold: {which} {direction} {display_threshold(threshold, m)} ({_label(output)} "
+        f"runs from {display_threshold(float(y.min()), m)} to "
+        f"{display_threshold(float(y.max()), m)} in this table{unit})"
+    )
+
+
 # --------------------------------------------------------------------------- printing
 
 
@@ -621,9 +693,11 @@ def _pct(x: float) -> str:
 def format_rules(table: RuleTable, max_rules: int | None = None) -> str:
     """The rule table as readable text, densest rule first."""
     word = ">" if table.direction == "above" else "<"
+    m = output_metric(table.output)
+    stored = f" ({table.column} {word} {_fmt(table.threshold)} as stored)" if m.scale != 1 else ""
     head = (
-        f"Cases with {table.column} {word} {_fmt(table.threshold)}: {table.n_interest} of "
-        f"{table.n_cases} ({_pct(table.base_rate)})"
+        f"Cases with {_label(table.output)} {word} {display_threshold(table.threshold, m)}"
+        f"{stored}: {table.n_interest} of {table.n_cases} ({_pct(table.base_rate)})"
         + (f"; {table.dropped} row(s) with missing values dropped" if table.dropped else "")
     )
     lines = [

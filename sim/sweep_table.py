@@ -14,6 +14,13 @@ of :data:`sim.metrics.TAILS`. :func:`load_sweep` and :func:`aggregate_sweep` ret
 the record in ``df.attrs`` (:data:`OVERRIDES_ATTR`, :data:`SWEPT_ATTR`); a table without it
 (a sweep folder older than the plan, a hand-made DataFrame) falls back to
 :func:`infer_override_columns`, the one place that guesses.
+
+That table, complete and exact (stored units: the decline a fraction), is ``sweep.parquet``,
+the machine table every reader uses. ``sweep.csv`` is for a spreadsheet
+(:func:`readable_sweep`): the swept keys first, then per headline metric of
+:data:`sim.metrics.HEADLINES` its mean, 95% CI and p05/p95 in display units with the unit in
+the header (``Export decline (%) mean``), :data:`CSV_DIGITS` significant digits; readers
+refuse it (:func:`load_sweep`).
 """
 
 from __future__ import annotations
@@ -231,9 +238,99 @@ def aggregate_sweep(sweep_dir: str | Path, write: bool = True) -> Any:
     if write:
         from sim.experiment.atomic import write_atomic
 
+        readable = readable_sweep(df)
         write_atomic(plan.dir / TABLE_FILE, lambda p: df.to_parquet(p, index=False))
-        write_atomic(plan.dir / CSV_FILE, lambda p: df.to_csv(p, index=False))
+        write_atomic(plan.dir / CSV_FILE, lambda p: readable.to_csv(p, index=False))
     return df
+
+
+# --------------------------------------------------------------------------- sweep.csv
+
+#: Significant digits of the numbers of ``sweep.csv`` (``sweep.parquet`` keeps them all).
+CSV_DIGITS = 4
+#: The statistics of ``sweep.csv``, by their column names there.
+CSV_STATS: tuple[tuple[str, str], ...] = (
+    ("mean", "mean"),
+    ("ci_low", "95% CI low"),
+    ("ci_high", "95% CI high"),
+    ("p05", "p05"),
+    ("p95", "p95"),
+)
+
+
+def _rounded(values: Any, scale: float = 1.0) -> list[float]:
+    """Values divided by ``scale`` (display units), to :data:`CSV_DIGITS` significant digits."""
+    out = []
+    for v in values:
+        x = float(v) / scale if v is not None else math.nan
+        out.append(float(f"{x:.{CSV_DIGITS}g}") if math.isfinite(x) else math.nan)
+    return out
+
+
+def _metric_block(df: Any, name: str) -> dict[str, list[float]]:
+    """One headline metric's columns: mean, 95% CI, p05, p95 in display units (a time to an
+    event: the share of runs where it happened, then its p05 and p95 in days)."""
+    from sim.metrics import SHARE_SUFFIX, metric
+
+    m = metric(name)
+    out: dict[str, list[float]] = {}
+    share = metric(name + SHARE_SUFFIX)
+    for stat, label in CSV_STATS:
+        source, heading, scale = name, m.heading, m.scale
+        if m.time_to_event and stat in ("mean", "ci_low", "ci_high"):
+            source, heading, scale = share.name, share.heading, share.scale
+        column = stat_column(source, stat)
+        if column in df.columns:
+            out[f"{heading} {label}"] = _rounded(df[column], scale)
+    return out
+
+
+def _tail_block(df: Any) -> dict[str, list[float]]:
+    """``P(export decline < 50%) (% of runs)``: the tail share of each point, in %."""
+    from sim.experiment.notes import tail_label
+    from sim.metrics import TAILS
+
+    return {
+        f"{tail_label(name)} (% of runs)": _rounded(df[stat_column(name, TAIL_STAT)], 0.01)
+        for name in TAILS
+        if stat_column(name, TAIL_STAT) in df.columns
+    }
+
+
+def readable_sweep(df: Any) -> Any:
+    """``sweep.csv``: the table for a spreadsheet, one row per point. The swept keys, then
+    ``job`` and ``replications``, then per headline metric (:data:`sim.metrics.HEADLINES`)
+    its mean, 95% CI of the mean and p05/p95 of single runs in display units with the unit
+    in the header (``Export decline (%) mean``), rounded to :data:`CSV_DIGITS` significant
+    digits, the tail shares, then the keys every point sets alike."""
+    import pandas as pd
+
+    from sim.metrics import HEADLINES
+
+    swept = swept_keys(df)
+    data: dict[str, Any] = {k: _csv_values(df[k]) for k in swept}
+    data |= {c: df[c].tolist() for c in ("job", "replications") if c in df.columns}
+    if "target_met" in df.columns and df["target_met"].notna().any():
+        data["target_met"] = df["target_met"].tolist()
+    for name, _ in HEADLINES:
+        data |= _metric_block(df, name)
+    data |= _tail_block(df)
+    data |= {k: _csv_values(df[k]) for k in override_columns(df) if k not in swept}
+    return pd.DataFrame(data)
+
+
+def _csv_values(column: Any) -> list[Any]:
+    """A key's values: numbers as they are, anything else (null included) as its label."""
+    values = column.tolist()
+    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    if numeric and not any(isinstance(v, float) and math.isnan(v) for v in values):
+        return values
+    return labels(column).tolist()
+
+
+def is_readable(df: Any) -> bool:
+    """Whether ``df`` is a ``sweep.csv`` written for spreadsheets (not the exact table)."""
+    return not sweep_metrics(df) and any(str(c).endswith(" mean") for c in df.columns)
 
 
 # --------------------------------------------------------------------------- reading
@@ -256,11 +353,22 @@ def load_sweep(sweep: Any) -> Any:
         return sweep
     folder = Path(sweep)
     if folder.is_file():
-        return pd.read_parquet(folder) if folder.suffix == ".parquet" else pd.read_csv(folder)
+        df = pd.read_parquet(folder) if folder.suffix == ".parquet" else pd.read_csv(folder)
+        return _exact(df, folder)
     for name, read in ((TABLE_FILE, pd.read_parquet), (CSV_FILE, pd.read_csv)):
         if (folder / name).is_file():
-            return _with_record(read(folder / name), read_plan(folder))
+            return _with_record(_exact(read(folder / name), folder / name), read_plan(folder))
     raise FileNotFoundError(f"{folder}: no {TABLE_FILE} or {CSV_FILE} (not a sweep folder?)")
+
+
+def _exact(df: Any, path: Path) -> Any:
+    """``df``, refused if it is the rounded ``sweep.csv`` (readers need ``sweep.parquet``)."""
+    if is_readable(df):
+        raise FileNotFoundError(
+            f"{path}: no {TABLE_FILE} to read; {CSV_FILE} is the readable table (rounded, "
+            f"headline metrics only): run the same sweep again to rewrite {TABLE_FILE}"
+        )
+    return df
 
 
 def sweep_metrics(df: Any) -> list[str]:

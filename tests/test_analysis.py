@@ -394,7 +394,8 @@ def test_assumption_rows_of_the_bundled_scenario() -> None:
     changed = sim.load_config("venezuela_dec2025", ["navy.boarding_teams=5"]).to_dict()
     teams = {r.key: r for r in assumption_rows(changed)[0]}["navy.boarding_teams"]
     assert (teams.overridden, teams.value, teams.file_value) == (True, "5", "3")
-    assert teams.explanation().startswith("overridden in this run (scenario file: 3); was: F41")
+    assert (teams.kind, teams.note) == ("override", "")  # F41 is the basis of 3, not of 5
+    assert teams.explanation().startswith("set by an override in this run; scenario file: 3 (F41")
     assert teams.explanation(["navy"]).startswith("varied by the sweep; scenario file: 3 (F41")
 
 
@@ -530,7 +531,8 @@ def test_report_of_run(run_dir: Path, result: sim.ExperimentResult) -> None:
     assert facts["F16"][3] == "Reuters, CNN; Argus"
     assert "48M bbl usable" in facts["F16"][2]
     assert keyed["horizon_days"][1] == "30"  # overridden in this run
-    assert "overridden in this run" in keyed["horizon_days"][3]
+    assert "set by an override in this run" in keyed["horizon_days"][3]
+    assert keyed["horizon_days"][2] == "override"  # not the file's "assumption"
     # The manifest: version, root seed, replications, commit.
     manifest = next(t for t in page.tables if t and t[0] == ["field", "value"])
     fields = {r[0]: r[1] for r in manifest[1:]}

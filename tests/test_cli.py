@@ -102,7 +102,7 @@ def test_two_point_sweep_writes_the_sweep_table(tmp_path):
 
     proc = ok(blockade("-m", *FAST, "navy.boarding_teams=1,3", "hydra.sweep.dir=sw", cwd=tmp_path))
     sweep = tmp_path / "sw"
-    table = pd.read_csv(sweep / "sweep.csv")
+    table = pd.read_parquet(sweep / "sweep.parquet")  # exact; sweep.csv is rounded
     assert len(table) == 2
     assert sorted(table["navy.boarding_teams"]) == [1, 3]
     assert set(table["horizon_days"]) == {20}
@@ -119,7 +119,11 @@ def test_two_point_sweep_writes_the_sweep_table(tmp_path):
         reps = pd.read_parquet(sweep / str(job) / "replications.parquet")
         assert share == pytest.approx((reps["export_decline"] < 0.5).mean())
     assert "P(< 50%)" in proc.stdout
-    assert len(pd.read_parquet(sweep / "sweep.parquet")) == 2
+    readable = pd.read_csv(sweep / "sweep.csv")  # for a spreadsheet: headings, %, rounded
+    assert readable.columns[0] == "navy.boarding_teams" and len(readable) == 2
+    assert readable["Export decline (%) mean"].tolist() == pytest.approx(
+        (100 * table["export_decline_mean"]).tolist(), rel=1e-3
+    )
     for job in ("0", "1"):
         assert (sweep / job / "summary.json").is_file()
         assert (sweep / job / ".hydra" / "overrides.yaml").is_file()

@@ -203,7 +203,7 @@ def test_cli_bad_arguments_exit_2_with_one_line(sens_dir, capsys, argv, needle):
     code = discovery_main([str(out), *argv])
     err = capsys.readouterr().err
     assert code == 2
-    assert err.count("\n") == 1 and err.startswith("blockade: error: discover:")
+    assert err.count("\n") == 1 and err.startswith("blockade discover: error:")
     assert needle in err
 
 
@@ -223,7 +223,7 @@ def test_cli_without_scikit_learn_is_one_line(monkeypatch, capsys, tmp_path):
     code = discovery_main([str(tmp_path), "--threshold", "0.5"])
     err = capsys.readouterr().err
     assert code == 2
-    assert err.count("\n") == 1 and err.startswith("blockade: error: discover: blockade discover")
+    assert err.count("\n") == 1 and err.startswith("blockade discover: error: blockade discover")
     assert "sklearn" in err and "'discover' extra" in err
     with pytest.raises(sim.extras.MissingExtra, match="discover"):
         discover(box_table(40), ["a", "b"], "y", 0.5)

@@ -7,18 +7,19 @@ rows of ``docs/sources.md`` the notes cite.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
+from sim.describe import base_config, describe_run, equal, policy_file, same
 from sim.formatting import fmt_number
 from sim.sources import (
     Annotation,
     Fact,
     cited_ids,
+    covers,
     load_annotations,
     lookup,
     parse_sources,
@@ -29,47 +30,34 @@ from sim.sources import (
 
 @dataclass(frozen=True)
 class AssumptionRow:
-    """One annotated key: the value shown, the scenario file's, and its basis."""
+    """One annotated key: the value this run used, the scenario file's, and their bases.
+
+    ``kind`` and ``note`` are the basis of the value shown: the scenario file's annotation,
+    a policy file's (``set_by`` "policy/NAME.yaml"), or none ("override"): a run's value is
+    never paired with a reason given for another value. ``file_note`` is the scenario
+    file's own reason for ``file_value``.
+    """
 
     key: str
     value: str
     file_value: str
-    kind: str  # "source" or "assumption"
+    kind: str  # "source", "assumption" or "override"
     note: str
-    overridden: bool
+    overridden: bool  # the run's value is not the scenario file's
+    set_by: str = ""  # "" (the scenario file), "override" or "policy/NAME.yaml"
+    file_note: str = ""
 
     def explanation(self, varied: Sequence[str] = ()) -> str:
         """The note as the report shows it: with the file's value if this run differs."""
+        was = f"scenario file: {self.file_value} ({self.file_note or self.note})"
         if any(self.key == v or self.key.startswith(v + ".") for v in varied):
-            return f"varied by the sweep; scenario file: {self.file_value} ({self.note})"
-        if self.overridden:
-            return f"overridden in this run (scenario file: {self.file_value}); was: {self.note}"
-        return self.note
-
-
-def same(file_value: Any, run_value: Any) -> bool:
-    """Whether a run's config value is the scenario file's (a bare number is a fixed dist)."""
-    if isinstance(file_value, dict):
-        return isinstance(run_value, dict) and all(
-            k in run_value and same(v, run_value[k]) for k, v in file_value.items()
-        )
-    if isinstance(run_value, dict):
-        return run_value.get("dist") == "fixed" and same(file_value, run_value.get("value"))
-    if isinstance(file_value, list):
-        return (
-            isinstance(run_value, list)
-            and len(file_value) == len(run_value)
-            and all(same(a, b) for a, b in zip(file_value, run_value, strict=True))
-        )
-    return _same_scalar(file_value, run_value)
-
-
-def _same_scalar(file_value: Any, run_value: Any) -> bool:
-    if isinstance(file_value, bool) or isinstance(run_value, bool):
-        return bool(file_value == run_value)
-    if isinstance(file_value, int | float) and isinstance(run_value, int | float):
-        return math.isclose(float(file_value), float(run_value), rel_tol=1e-12)
-    return str(file_value) == str(run_value)
+            return f"varied by the sweep; {was}"
+        if not self.overridden:
+            return self.note
+        if self.set_by.startswith("policy/"):
+            basis = f": {self.note}" if self.note else ""
+            return f"set by {self.set_by}{basis}; {was}"
+        return f"set by an override in this run; {was}"
 
 
 def compact(value: Any) -> str:
@@ -101,8 +89,15 @@ def flatten(data: Any, prefix: str = "") -> Iterable[tuple[str, Any]]:
         yield prefix, data
 
 
-def assumption_rows(config: dict[str, Any]) -> tuple[list[AssumptionRow], str | None]:
-    """Annotated scenario keys with this run's value; and the scenario file used (if any)."""
+def assumption_rows(
+    config: dict[str, Any], manifest: dict[str, Any] | None = None
+) -> tuple[list[AssumptionRow], str | None]:
+    """Annotated scenario keys with this run's value; and the scenario file used (if any).
+
+    A value that differs from the scenario file's is marked as set by the run's policy
+    file (the manifest's record, else the bundled policy the config matches:
+    :func:`sim.describe.describe_run`) or by an override.
+    """
     from sim.config import scenarios_dir  # public config helper, not a model internal
 
     name = str(config.get("name", ""))
@@ -113,24 +108,63 @@ def assumption_rows(config: dict[str, Any]) -> tuple[list[AssumptionRow], str | 
     if not name or not path.is_file() or not sources_file(path).is_file():
         return [], None
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    rows = [_row(a, data, config) for a in load_annotations(sources_file(path))]
+    origins = _Origins.of(name, describe_run(manifest, config).policy, config)
+    rows = [origins.row(a, data) for a in load_annotations(sources_file(path))]
     return rows, f"scenario/{name}.yaml"
 
 
-def _row(annotation: Annotation, data: dict[str, Any], config: dict[str, Any]) -> AssumptionRow:
-    """One annotation beside the file's value and the run's."""
-    _, file_value = lookup(data, annotation.key)
-    found, run_value = lookup(config, annotation.key)
-    overridden = found and file_value is not None and not same(file_value, run_value)
-    written = as_written(file_value)
-    return AssumptionRow(
-        key=annotation.key,
-        value=compact(run_value) if overridden else written,
-        file_value=written,
-        kind=annotation.kind,
-        note=annotation.note,
-        overridden=overridden,
-    )
+@dataclass(frozen=True)
+class _Origins:
+    """What a run's values are compared with: the scenario alone, and with its policy."""
+
+    config: dict[str, Any]
+    base: dict[str, Any] | None  # the scenario composed without overrides
+    policy: str | None
+    with_policy: dict[str, Any] | None  # ... and with ``policy=NAME``
+    policy_notes: tuple[Annotation, ...]  # the policy file's sources
+
+    @classmethod
+    def of(cls, name: str, policy: str | None, config: dict[str, Any]) -> _Origins:
+        path = policy_file(policy) if policy else None
+        notes = path is not None and sources_file(path).is_file()
+        return cls(
+            config,
+            base_config(name),
+            policy,
+            base_config(name, policy) if policy else None,
+            tuple(load_annotations(sources_file(path))) if path is not None and notes else (),
+        )
+
+    def row(self, annotation: Annotation, data: dict[str, Any]) -> AssumptionRow:
+        """One annotation beside the file's value and the run's."""
+        key, note = annotation.key, annotation.note
+        _, file_value = lookup(data, key)
+        found, run_value = lookup(self.config, key)
+        written = as_written(file_value)
+        if not self._changed(key, file_value, found, run_value):
+            return AssumptionRow(key, written, written, annotation.kind, note, False, "", note)
+        if found:
+            shown = compact(run_value)
+        else:
+            shown = "not drawn in this run" if key.startswith("uncertain.") else "not set"
+        kind, basis, set_by = self._basis(key, found, run_value)
+        return AssumptionRow(key, shown, written, kind, basis, True, set_by, note)
+
+    def _changed(self, key: str, file_value: Any, found: bool, run_value: Any) -> bool:
+        if self.base is None:  # not composable here: compare with the file as written
+            return found and not same(file_value, run_value)
+        was_found, was = lookup(self.base, key)
+        return found != was_found or not equal(was, run_value)
+
+    def _basis(self, key: str, found: bool, run_value: Any) -> tuple[str, str, str]:
+        """``(kind, note, set_by)`` of a run value that is not the scenario file's."""
+        if self.policy and self.with_policy is not None:
+            in_policy, value = lookup(self.with_policy, key)
+            if in_policy == found and equal(value, run_value):
+                notes = [a for a in self.policy_notes if covers(a.key, key) or covers(key, a.key)]
+                kind = notes[0].kind if notes else "policy"
+                return kind, "; ".join(a.note for a in notes), f"policy/{self.policy}.yaml"
+        return "override", "", "override"
 
 
 def facts_cited(rows: Sequence[AssumptionRow]) -> list[Fact]:

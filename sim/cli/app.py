@@ -32,6 +32,7 @@ from sim.compose import (
     plain_dict,
 )
 from sim.config import Config, ConfigError, scenarios_dir
+from sim.describe import manifest_fields
 from sim.safety import check_hydra_overrides
 from sim.sweep_table import SweepJob, SweepPlan
 
@@ -467,9 +468,10 @@ class Job:
         from sim.experiment.reference import SWEEP
 
         cfg = self.configs[num]
+        extra = manifest_fields(self.points[num])  # the policy variant and the overrides
         if self.sweep is None:
-            return run_experiment(cfg, out_dir=out_dir, progress=progress)
-        extra = {"sweep_id": self.sweep.id, "sweep_job": num}
+            return run_experiment(cfg, out_dir=out_dir, progress=progress, manifest_extra=extra)
+        extra |= {"sweep_id": self.sweep.id, "sweep_job": num}
         if cfg.experiment.reference == SWEEP:
             return self._run_paired(num, out_dir, progress, extra)
         return run_experiment(cfg, out_dir=out_dir, progress=progress, manifest_extra=extra)
@@ -488,7 +490,11 @@ class Job:
             alone = refs.without_reference(self.configs[num])
             return refs.run_when_free(alone, out_dir, progress=progress, manifest_extra=extra)
         ref_cfg = refs.without_reference(self.configs[first.job])
-        label = {"sweep_id": self.sweep.id, "sweep_job": first.job}
+        label = {
+            **manifest_fields(self.points[first.job]),
+            "sweep_id": self.sweep.id,
+            "sweep_job": first.job,
+        }
         first_dir = self.sweep.dir / first.dir
         cfg = self.configs[num]
         reference = refs.growing_reference(ref_cfg, first_dir, cfg, label, progress)

@@ -23,7 +23,8 @@ def _parser() -> argparse.ArgumentParser:
         "--threshold",
         type=float,
         required=True,
-        help="cases of interest: output above this (export_decline: a fraction)",
+        help="cases of interest: output above this, in the metric's display unit "
+        "(export_decline in %%: 70 for 70%%)",
     )
     p.add_argument("--below", action="store_true", help="look for output below the threshold")
     p.add_argument(
@@ -44,7 +45,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def discovery_main(argv: list[str]) -> int:
-    """``blockade discover TABLE --output export_decline --threshold 0.5``: print the rules.
+    """``blockade discover TABLE --output export_decline --threshold 50``: print the rules.
+
+    The threshold is in the output's display unit (:mod:`sim.metrics`: the export decline in
+    %), and must leave some cases, not all, of interest.
 
     TABLE is a sensitivity result folder (``samples.parquet``), a sweep folder
     (``sweep.parquet``) or a parquet/CSV file. Returns 0, or 2 with one line on stderr (a
@@ -53,7 +57,7 @@ def discovery_main(argv: list[str]) -> int:
     try:
         return _discover(argv)
     except CliError as exc:
-        return fail(f"discover: {exc}")
+        return fail(str(exc), command="discover")
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
 
@@ -61,19 +65,30 @@ def discovery_main(argv: list[str]) -> int:
 def _discover(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     require_extra("sklearn", "discover", f"{PROG} discover")
-    from sim.discovery import DiscoveryError, discover, format_rules
+    from sim.discovery import (
+        DiscoveryError,
+        check_threshold,
+        discover,
+        format_rules,
+        load_table,
+        stored_threshold,
+    )
 
     inputs = [c.strip() for c in args.inputs.split(",") if c.strip()] if args.inputs else None
+    direction = "below" if args.below else "above"
     try:
+        cases = load_table(args.table)
+        threshold = stored_threshold(args.threshold, args.output)
         table = discover(
-            args.table,
+            cases,
             inputs,
             args.output,
-            args.threshold,
-            direction="below" if args.below else "above",
+            threshold,
+            direction=direction,
             max_depth=args.max_depth,
             min_samples_leaf=args.min_leaf,
         )
+        check_threshold(cases, args.output, threshold, direction)  # after discover's checks
     except DiscoveryError as exc:
         raise CliError(str(exc)) from None
     print(format_rules(table))

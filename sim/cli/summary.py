@@ -153,12 +153,16 @@ def _table_rows(res: Any) -> list[list[str]]:
     return rows
 
 
-def _head_line(cfg: Any, done: int) -> str:
+def _head_lines(cfg: Any, manifest: dict[str, Any], done: int) -> list[str]:
+    """What the run simulated (scenario, policy variant, overrides), then how it was run."""
+    from sim.describe import run_title
+
     baseline = " (paired no-blockade baseline)" if cfg.experiment.baseline else " (no baseline)"
-    return (
-        f"Scenario {cfg.name}: {cfg.horizon_days:g} days from {cfg.start_date}, "
-        f"{done} replications, root seed {cfg.experiment.seed}{baseline}"
-    )
+    return [
+        run_title(manifest, cfg),
+        f"{cfg.horizon_days:g} days from {cfg.start_date}, {done} replications, root seed "
+        f"{cfg.experiment.seed}{baseline}",
+    ]
 
 
 def _status_line(res: Any, manifest: dict[str, Any], done: int) -> str:
@@ -191,7 +195,7 @@ def format_summary(res: Any) -> str:
     done = int(manifest.get("replications_done", len(res.replications)))
     header = ["", "mean", "95% CI of the mean", "one run, p05 to p95", ""]
     lines = [
-        _head_line(res.config, done),
+        *_head_lines(res.config, manifest, done),
         *_uncertain_line(res.config),
         "",
         text_table(header, _table_rows(res)),

@@ -21,6 +21,7 @@ from sim.sweep_table import (
     CSV_FILE,
     PLAN_FILE,
     SWEEP_FILES,
+    TABLE_FILE,
     SweepPlan,
     aggregate_sweep,
     read_plan,
@@ -126,7 +127,7 @@ def format_sweep(df: Any, sweep_dir: Path) -> str:
             "",
             text_table(header, rows),
             "",
-            f"Sweep: {len(df)} points, table in {show_path(sweep_dir / CSV_FILE)} "
-            "(and sweep.parquet)",
+            f"Sweep: {len(df)} points, table in {show_path(sweep_dir / CSV_FILE)} (headline "
+            f"metrics, rounded, for a spreadsheet) and {TABLE_FILE} (every statistic, exact)",
         ]
     )
