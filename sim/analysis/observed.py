@@ -162,6 +162,20 @@ def compare(
     return Comparison(observations, table, len(stored), n, path or observations.name)
 
 
+def default_observations(cfg: Config) -> Observations | None:
+    """The bundled observations of the run's scenario (:func:`bundled_path`) when they fit
+    the run (a window within its horizon...), else None: what the CLI draws on the charts."""
+    from sim.calibration.observations import ObservationsError
+
+    path = bundled_path({"name": cfg.name})
+    if path is None:
+        return None
+    try:
+        return load(path, cfg)
+    except ObservationsError:
+        return None
+
+
 def load(path: Path | str, cfg: Config) -> Observations:
     """An observations file checked against the run's config (ObservationsError if not)."""
     from sim.calibration.observations import load_observations

@@ -432,8 +432,9 @@ def _run_report(folder: Path, regenerate: bool, observations: PathLike | None = 
     comparison, note = _observed(folder, result, config, observations)
     plots_dir = folder / "plots"
     present = {p.name for p in _embeddable(plots_dir, RUN_PLOTS, _is_run_plot)}
-    if regenerate or not set(RUN_PLOTS) <= present:
-        write_run_plots(result, plots_dir)
+    if regenerate or observations is not None or not set(RUN_PLOTS) <= present:
+        shown = comparison.observations if comparison is not None else None
+        write_run_plots(result, plots_dir, observations=shown)
     manifest = dict(getattr(result, "manifest", None) or _read_json(folder / "manifest.json"))
     n = manifest.get("replications_done", len(result.replications))
     desc = describe_run(folder, config)

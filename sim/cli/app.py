@@ -513,8 +513,9 @@ def _progress(hc: Any, multirun: bool) -> bool | None:
 def _show(res: Any, out_dir: Path, point: tuple[int, tuple[str, ...]] | None) -> None:
     """Draw the run's plots; print its summary, or one line for a sweep's point."""
     from sim.analysis import write_run_plots
+    from sim.analysis.observed import default_observations
 
-    write_run_plots(res)
+    write_run_plots(res, observations=default_observations(res.config))
     if point is not None:
         num, overrides = point
         shown = " ".join(o.lstrip("+") for o in overrides) or "(defaults)"
