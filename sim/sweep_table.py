@@ -10,8 +10,11 @@ The table has one row per finished point and, in this order, the columns :data:`
 (``job``, ``run_dir``), one per override key (``++``/``+`` dropped, ``key@pkg`` for a
 package), :data:`POINT_COLUMNS` (``replications``, ``target_met``), then per summary metric
 ``<metric>_<stat>`` for each of :data:`SWEEP_STATS` and ``<metric>_p_tail`` for the metrics
-of :data:`sim.metrics.TAILS`. :func:`load_sweep` and :func:`aggregate_sweep` return it with
-the record in ``df.attrs`` (:data:`OVERRIDES_ATTR`, :data:`SWEPT_ATTR`); a table without it
+of :data:`sim.metrics.TAILS`, then ``export_decline_<stat>`` for :data:`ROBUST_STATS` (regret
+and satisficing across the draws the points share, :mod:`sim.decision.robustness`; absent
+when the points do not share their draws). :func:`load_sweep` and :func:`aggregate_sweep`
+return it with the record in ``df.attrs`` (:data:`OVERRIDES_ATTR`, :data:`SWEPT_ATTR`); a
+table without it
 (a sweep folder older than the plan, a hand-made DataFrame) falls back to
 :func:`infer_override_columns`, the one place that guesses.
 
@@ -47,6 +50,9 @@ POINT_COLUMNS: tuple[str, ...] = ("replications", "target_met")
 #: The statistics of each metric in a sweep table: the interval of the mean, then the spread.
 SWEEP_STATS: tuple[str, ...] = ("mean", "ci_low", "ci_high", "p05", "p95")
 TAIL_STAT = "p_tail"
+#: Robustness across the shared draws (``export_decline_<stat>``: mean and p95 regret in
+#: the metric's unit, share of draws a point is best in, share meeting the tail target).
+ROBUST_STATS: tuple[str, ...] = ("mean_regret", "p95_regret", "best_share", "target_share")
 #: ``df.attrs`` keys of the record: every override column, and those that vary.
 OVERRIDES_ATTR = "override_keys"
 SWEPT_ATTR = "swept_keys"
@@ -213,6 +219,22 @@ def _row(job: SweepJob, res: Any) -> dict[str, Any]:
     return rec | _tail_columns(res.replications)
 
 
+def _robustness_columns(finished: list[tuple[SweepJob, Any]]) -> list[dict[str, float]]:
+    """Per point, regret and satisficing of the export decline across the draws all points
+    share (:func:`sim.decision.robustness.sweep_columns`)."""
+    from sim.decision.robustness import Point, sweep_columns
+
+    points = [
+        Point(
+            str(job.job),
+            reps := res.replications,
+            tuple(k for k in res.config.uncertain if k in reps),
+        )
+        for job, res in finished
+    ]
+    return sweep_columns(points)
+
+
 def aggregate_sweep(sweep_dir: str | Path, write: bool = True) -> Any:
     """One row per finished point of the sweep in ``sweep_dir`` (columns: the module doc).
 
@@ -229,9 +251,11 @@ def aggregate_sweep(sweep_dir: str | Path, write: bool = True) -> Any:
     plan = read_plan(sweep_dir)
     if plan is None:
         raise FileNotFoundError(f"{sweep_dir}: not a sweep folder (no {PLAN_FILE})")
-    records = [_row(job, res) for job in plan.jobs if (res := _finished(plan, job)) is not None]
-    if not records:
+    finished = [(job, res) for job in plan.jobs if (res := _finished(plan, job)) is not None]
+    if not finished:
         raise FileNotFoundError(f"{sweep_dir}: no finished sweep point")
+    robust = _robustness_columns(finished)
+    records = [_row(job, res) | extra for (job, res), extra in zip(finished, robust, strict=True)]
     columns: list[str] = list(dict.fromkeys(k for r in records for k in r))
     data = {c: _tidy_column([r.get(c) for r in records]) for c in columns}
     df = _with_record(pd.DataFrame(data, columns=columns), plan)
@@ -297,6 +321,25 @@ def _tail_block(df: Any) -> dict[str, list[float]]:
     }
 
 
+def _robust_block(df: Any) -> dict[str, list[float]]:
+    """Regret (in the metric's difference unit) and the shares of draws, in %."""
+    from sim.decision.robustness import HEADLINE, headline_target
+
+    d = HEADLINE.difference
+    headings = {
+        "mean_regret": (f"{HEADLINE.entry.label} mean regret ({d.unit})", d.scale),
+        "p95_regret": (f"{HEADLINE.entry.label} p95 regret ({d.unit})", d.scale),
+        "best_share": ("best in (% of draws)", 0.01),
+        "target_share": (f"meets {headline_target().text} (% of draws)", 0.01),
+    }
+    out = {}
+    for stat, (heading, scale) in headings.items():
+        column = stat_column(HEADLINE.name, stat)
+        if column in df.columns:
+            out[heading] = _rounded(df[column], scale)
+    return out
+
+
 def readable_sweep(df: Any) -> Any:
     """``sweep.csv``: the table for a spreadsheet, one row per point. The swept keys, then
     ``job`` and ``replications``, then per headline metric (:data:`sim.metrics.HEADLINES`)
@@ -314,7 +357,7 @@ def readable_sweep(df: Any) -> Any:
         data["target_met"] = df["target_met"].tolist()
     for name, _ in HEADLINES:
         data |= _metric_block(df, name)
-    data |= _tail_block(df)
+    data |= _tail_block(df) | _robust_block(df)
     data |= {k: _csv_values(df[k]) for k in override_columns(df) if k not in swept}
     return pd.DataFrame(data)
 
@@ -379,7 +422,8 @@ def sweep_metrics(df: Any) -> list[str]:
 
 def metric_columns(df: Any) -> set[str]:
     """The metric statistic columns of ``df``: ``<metric>_<stat>`` of every metric."""
-    return {stat_column(m, s) for m in sweep_metrics(df) for s in (*SWEEP_STATS, TAIL_STAT)}
+    stats = (*SWEEP_STATS, TAIL_STAT, *ROBUST_STATS)
+    return {stat_column(m, s) for m in sweep_metrics(df) for s in stats}
 
 
 def infer_override_columns(df: Any) -> list[str]:

@@ -164,3 +164,24 @@ def test_folder_mistakes_are_one_line(built, tmp_path, capsys):
     )
     refused_in_process(capsys, "not a finished", "robust", str(tmp_path), str(built / "0"))
     refused_in_process(capsys, "write 60 for 60%", "robust", str(built), "--target", ">=0.6")
+
+
+def test_the_sweep_table_and_report_carry_regret_and_satisficing(built, tmp_path):
+    from sim.analysis import write_report
+
+    table = pd.read_parquet(built / "sweep.parquet")
+    values = np.vstack([reps(built / str(d))["export_decline"].to_numpy() for d in table.run_dir])
+    regret = values.max(axis=0) - values  # larger decline is better; same draw per column
+    assert table["export_decline_mean_regret"].to_numpy() == pytest.approx(regret.mean(axis=1))
+    assert table["export_decline_best_share"].to_numpy() == pytest.approx(
+        (regret == 0).mean(axis=1)
+    )
+    met = (values >= 0.5).mean(axis=1)  # the summaries' tail: a decline of at least 50%
+    assert table["export_decline_target_share"].to_numpy() == pytest.approx(met)
+    csv = pd.read_csv(built / "sweep.csv")
+    assert csv["Export decline mean regret (pp)"].to_numpy() == pytest.approx(
+        100 * regret.mean(axis=1), rel=1e-3
+    )
+    assert "meets export_decline >= 50% (% of draws)" in csv.columns
+    html = write_report(shutil.copytree(built, tmp_path / "sw")).read_text()
+    assert "Robustness across the shared draws" in html and "policy=seize_on_sight" in html

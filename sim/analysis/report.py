@@ -35,6 +35,7 @@ from sim.analysis.describe import describe_run, run_title, sweep_title
 from sim.analysis.plots import RUN_PLOTS, plot_paths, write_run_plots
 from sim.analysis.results import as_result
 from sim.analysis.sweep import ordered_values, write_sweep_plots
+from sim.decision.robustness import headline_target
 from sim.experiment.atomic import write_text_atomic
 from sim.experiment.notes import BIMODAL_MEANING, uncertain_columns
 from sim.experiment.store import REPLICATIONS_FILE, damaged_file
@@ -520,11 +521,27 @@ def _sweep_report(folder: Path, regenerate: bool) -> str:
         bimodal_meaning=BIMODAL_MEANING,
         results=tables.sweep_table(df, runs),
         split=tables.sweep_split(df, runs),
+        robustness=_robustness(df, runs),
+        robustness_target=headline_target().text,
         figures=_figures(plots_dir, (), _is_sweep_plot, _sweep_caption),
         assumptions=_assumptions(config, varied=swept_keys(df)) if config else None,
         point_folders=[p.name for p in points],
         manifest_table=tables.manifest_table(manifest),
     )
+
+
+def _robustness(df: pd.DataFrame, runs: list[tables.PointRuns]) -> tables.Table | None:
+    """Regret and satisficing of the export decline across the draws the points share."""
+    from sim.decision.robustness import Point, headline_robustness, robustness_table
+    from sim.decision.runs import point_names
+
+    known = [r for r in runs if r is not None]
+    if len(runs) < 2 or len(known) < len(runs):
+        return None
+    names = point_names(df)
+    points = [Point(n, reps, tuple(u)) for n, (reps, u) in zip(names, known, strict=True)]
+    frame = headline_robustness(points)
+    return None if frame is None else robustness_table(frame)
 
 
 def _sweep_briefing(

@@ -32,11 +32,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COLUMNS",
+    "HEADLINE",
+    "SWEEP_COLUMNS",
     "Point",
     "display_frame",
     "display_rows",
+    "headline_robustness",
+    "headline_target",
     "robustness",
     "robustness_table",
+    "sweep_columns",
     "sweep_robustness",
 ]
 
@@ -204,6 +209,47 @@ def sweep_robustness(
     points = from_sweep(sweep_dir)
     check_paired(points)
     return robustness([p.point() for p in points], objective, target)
+
+
+#: The sweep table's and the report's robustness: the export decline, larger is better.
+HEADLINE = Objective("export_decline", maximize=True)
+#: The sweep table's robustness columns ``export_decline_<stat>``, from :func:`robustness`'s.
+SWEEP_COLUMNS: dict[str, str] = {
+    "mean_regret": "regret_mean",
+    "p95_regret": "regret_p95",
+    "best_share": "best_share",
+    "target_share": "target_share",
+}
+
+
+def headline_target() -> Target:
+    """The satisficing target of the sweep table: the tail every summary states, met (an
+    export decline of at least 50%, :data:`sim.metrics.TAILS`)."""
+    from sim.decision.objective import parse_target
+    from sim.metrics import TAILS, metric
+
+    entry = metric(HEADLINE.name)
+    return parse_target(f">={entry.show(TAILS[HEADLINE.name]):g}", HEADLINE.name)
+
+
+def headline_robustness(points: Sequence[Point]) -> pd.DataFrame | None:
+    """:func:`robustness` of :data:`HEADLINE` against :func:`headline_target`, or None when
+    the points cannot be compared draw by draw (fewer than two, or no shared draws)."""
+    try:
+        return robustness(points, HEADLINE, headline_target())
+    except SelectionError:
+        return None
+
+
+def sweep_columns(points: Sequence[Point]) -> list[dict[str, float]]:
+    """Per point, the sweep table's robustness columns (empty dicts when not comparable)."""
+    df = headline_robustness(points)
+    if df is None:
+        return [{} for _ in points]
+    return [
+        {f"{HEADLINE.name}_{col}": float(row[src]) for col, src in SWEEP_COLUMNS.items()}
+        for _, row in df.iterrows()
+    ]
 
 
 def _percent(share: float) -> str:

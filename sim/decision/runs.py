@@ -86,20 +86,29 @@ def is_sweep(folder: str | Path) -> bool:
 
 def from_sweep(sweep_dir: str | Path) -> list[Alternative]:
     """The finished points of the sweep in ``sweep_dir``, named by their swept overrides."""
-    from sim.sweep_table import labels, load_sweep, swept_keys
+    from sim.sweep_table import load_sweep
 
     folder = Path(sweep_dir)
     try:
         df = load_sweep(folder)
     except FileNotFoundError as exc:
         raise SelectionError(f"{exc}; a sweep is tabulated when its points finish") from None
+    return [
+        _load(name, folder / str(run_dir))
+        for name, run_dir in zip(point_names(df), df["run_dir"], strict=True)
+    ]
+
+
+def point_names(df: pd.DataFrame) -> list[str]:
+    """Each point of a sweep table named by its swept overrides (``policy=wait_outside``)."""
+    from sim.sweep_table import labels, swept_keys
+
     keys = swept_keys(df)
     shown = {k: labels(df[k]).tolist() for k in keys}
-    alternatives = []
-    for n, run_dir in enumerate(df["run_dir"]):
-        name = ", ".join(f"{k}={shown[k][n]}" for k in keys) or f"job {df['job'].iloc[n]}"
-        alternatives.append(_load(name, folder / str(run_dir)))
-    return alternatives
+    return [
+        ", ".join(f"{k}={shown[k][n]}" for k in keys) or f"job {df['job'].iloc[n]}"
+        for n in range(len(df))
+    ]
 
 
 def from_folders(
