@@ -345,6 +345,7 @@ def _run_report(folder: Path, regenerate: bool) -> str:
         headline=tables.headline(result.summary, n),
         shape=tables.shape(result.replications, config.get("uncertain") or {}),
         summary=tables.summary_table(result.summary),
+        monthly=tables.monthly(getattr(result, "monthly", None)),
         figures=_figures(plots_dir, RUN_PLOTS, _is_run_plot, _run_caption),
         assumptions=_assumptions(config),
         manifest_table=tables.manifest_table(manifest),
