@@ -114,10 +114,15 @@ def test_without_a_baseline_the_months_hold_the_blockade_world_only() -> None:
     cfg = sim.load_config("venezuela_dec2025", [*SHORT, "experiment.baseline=false"])
     res = run_experiment(cfg, replications=2, executor="serial", progress=False)
     months = [c for c in res.replications.columns if c.startswith("month_")]
-    assert months == [f"month_{k}_{q}" for k in ("2025_12", "2026_01", "2026_02")
-                      for q in ("exported_bbl", "seizures", "revenue_usd")]
+    assert months == [
+        f"month_{k}_{q}"
+        for k in ("2025_12", "2026_01", "2026_02")
+        for q in ("exported_bbl", "seizures", "revenue_usd")
+    ]
     assert [c.removesuffix("_mean") for c in res.monthly.columns if c.endswith("_mean")] == [
-        "exported_bbl", "seizures", "revenue_usd"
+        "exported_bbl",
+        "seizures",
+        "revenue_usd",
     ]
 
 
@@ -173,7 +178,10 @@ def test_the_report_has_the_monthly_table(cfg, tmp_path: Path) -> None:
     month = tables.monthly(load_results(tmp_path).monthly)
     assert month is not None
     assert month.table.header == [
-        "quantity", "Dec 2025 (22 of 31 days)", "Jan 2026", "Feb 2026 (7 of 28 days)"
+        "quantity",
+        "Dec 2025 (22 of 31 days)",
+        "Jan 2026",
+        "Feb 2026 (7 of 28 days)",
     ]
     labels = [row.cells[0] for row in month.table.rows]
     assert labels[:3] == [

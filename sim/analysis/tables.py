@@ -356,7 +356,8 @@ def monthly(frame: pd.DataFrame | None) -> Monthly | None:
     if frame is None or frame.empty:
         return None
     names = [str(c).removesuffix("_mean") for c in frame.columns if str(c).endswith("_mean")]
-    header = ["quantity", *(label(r.month, int(r.days), int(r.days_in_month)) for r in frame.itertuples())]
+    spans = zip(frame["month"], frame["days"], frame["days_in_month"], strict=True)
+    header = ["quantity", *(label(str(m), int(d), int(size)) for m, d, size in spans)]
     rows = []
     for name in names:
         cells = [metric(name).heading]

@@ -120,7 +120,8 @@ class ExperimentResult:
       ``export_decline = 1 - exported_bbl / baseline_exported_bbl`` and
       ``revenue_lost_usd = baseline_revenue_usd - revenue_usd``, then one column per uncertain
       key and the monthly sums (``month_YYYY_MM_<quantity>``, :mod:`sim.experiment.monthly`).
-    - ``summary``: indexed by metric (the monthly sums left out): mean, std, ci_low, ci_high (95% t), p05, p50, p95, n;
+    - ``summary``: indexed by metric (the monthly sums left out): mean, std, ci_low, ci_high
+      (95% t), p05, p50, p95, n;
       ``summary.attrs`` holds the stopping outcome (also in ``manifest``).
     - ``timeseries``: world ('blockade' | 'baseline'), day, date and, per daily column ``c``,
       ``c_mean``, ``c_p05``, ``c_p50``, ``c_p95``.
@@ -414,9 +415,7 @@ class _Run:
         """Fold the replications of a chunk in and save them to the folder."""
         assert self.aggregate is not None
         indices = result["indices"]
-        frame = self.frame_of(
-            indices, result["metrics"], result["parameters"], result["monthly"]
-        )
+        frame = self.frame_of(indices, result["metrics"], result["parameters"], result["monthly"])
         keys = seeds.sample_keys(self.root, indices)
         hi, lo, count = self.aggregate.quantize(result["series"])
         self.aggregate.merge_sums(hi, lo, count, len(indices))
