@@ -68,6 +68,7 @@ MAX_LOGNORMAL_SIGMA = 10.0
 MIN_GAMMA_CV = 1e-6
 MAX_GAMMA_CV = 10.0
 MIN_LOADING_RATE_BPD = 1.0
+MAX_USD_PER_BBL = 1e4
 
 LIMITS: dict[str, float] = {
     "SAMPLE_BUDGET_BYTES": SAMPLE_BUDGET_BYTES,
@@ -85,6 +86,7 @@ LIMITS: dict[str, float] = {
     "MIN_GAMMA_CV": MIN_GAMMA_CV,
     "MAX_GAMMA_CV": MAX_GAMMA_CV,
     "MIN_LOADING_RATE_BPD": MIN_LOADING_RATE_BPD,
+    "MAX_USD_PER_BBL": MAX_USD_PER_BBL,
 }
 """The bounds of the schema, and the estimate behind each.
 
@@ -118,6 +120,8 @@ LIMITS: dict[str, float] = {
   ``cv`` 0 or in [1e-6, 10] (shape ``1/cv**2`` in [0.01, 1e12], where numpy's sampler is
   exact and finite), every parameter at most ``MAX_DURATION_DAYS``.
 - ``MIN_LOADING_RATE_BPD`` (1 bbl a day): a cargo's loading time ``MAX_BBL / rate`` stays finite.
+- ``MAX_USD_PER_BBL`` ($10,000 a barrel, over 100 times any price seen) for the market's
+  price and discount: a replication's revenue stays below ``MAX_SUPPLY_BBL`` x 1e4 = 4e16 USD.
 """
 
 INITIAL_STATES: tuple[str, ...] = ("loaded_waiting", "loading", "waiting_berth", "waiting_outside")
@@ -828,6 +832,31 @@ class WaitPolicy(_Model):
     in_waters_success_prob: Probability = 1.0
 
 
+UsdPerBbl = Annotated[Real, Field(ge=0.0, le=MAX_USD_PER_BBL)]
+
+
+class Market(_Model):
+    """What the target's exported crude sells for: a benchmark price less its discount.
+
+    Revenue is arithmetic on the barrels exported (``revenue_usd``, docs/model.md "Market"):
+    nothing here draws a random number or changes a barrel. Without a price it is NaN.
+    """
+
+    price_usd_per_bbl: UsdPerBbl | None = None  # the benchmark (Brent in the scenario)
+    discount_usd_per_bbl: UsdPerBbl = 0.0  # what the target's crude sells below it
+
+    @property
+    def net_usd_per_bbl(self) -> float:
+        """What a barrel exported earns: price - discount, never below 0 (NaN: no price).
+
+        A draw of the discount above the price (independent uncertain ranges that overlap)
+        earns nothing rather than failing the replication.
+        """
+        if self.price_usd_per_bbl is None:
+            return math.nan
+        return max(0.0, self.price_usd_per_bbl - self.discount_usd_per_bbl)
+
+
 _HOST = r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)"
 DASK_ADDRESS = re.compile(rf"^(?:(?:tcp|tls|ucx|ws|wss)://)?{_HOST}:(?P<port>[0-9]{{1,5}})$")
 MAX_PORT = 65535
@@ -1060,6 +1089,7 @@ class Config(_Model):
     court: Court = Court()
     policy: WaitPolicy = WaitPolicy()
     initial: Initial = Initial()
+    market: Market = Market()
     experiment: Experiment = Experiment()
     timeline: Annotated[tuple[TimelineEntry, ...], BeforeValidator(_as_tuple)] = ()
     uncertain: dict[str, Dist] = Field(default_factory=dict)  # key -> its distribution

@@ -118,7 +118,7 @@ def _report(problems: list[str]) -> None:
 
 
 def test_sources_has_every_id_with_fact_value_and_source(facts):
-    ranges = [("F", 1, 5), ("F", 10, 20), ("F", 30, 37), ("F", 40, 48), ("F", 60, 63)]
+    ranges = [("F", 1, 5), ("F", 10, 20), ("F", 30, 37), ("F", 40, 48), ("F", 60, 65)]
     expected = {f"{p}{i}" for p, lo, hi in ranges for i in range(lo, hi + 1)}
     expected |= {f"V{i}" for i in range(1, 5)} | {f"O{i}" for i in range(1, 5)} | {"B1"}
     assert set(facts) == expected

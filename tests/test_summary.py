@@ -81,7 +81,7 @@ def test_a_run_without_uncertain_keys_has_no_split() -> None:
 def test_the_header_says_where_parameter_uncertainty_comes_from() -> None:
     """The default run draws from the shipped posterior; the point run draws nothing."""
     text = format_summary(small_run())
-    assert "Uncertain: 6 keys drawn from experiment.posterior (posterior/venezuela_dec2025" in text
+    assert "Uncertain: 8 keys drawn from experiment.posterior (posterior/venezuela_dec2025" in text
     assert "Uncertain:" not in format_summary(small_run("uncertain={}"))
     prior = format_summary(small_run("experiment.posterior=null"))
     assert "drawn from their ranges in `uncertain`" in prior

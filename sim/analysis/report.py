@@ -452,6 +452,7 @@ def _run_report(folder: Path, regenerate: bool, observations: PathLike | None = 
         shape=tables.shape(result.replications, config.get("uncertain") or {}),
         observed=_observed_section(comparison, note),
         summary=tables.summary_table(result.summary),
+        monthly=tables.monthly(getattr(result, "monthly", None)),
         figures=_figures(plots_dir, RUN_PLOTS, _is_run_plot, _run_caption),
         assumptions=_assumptions(config),
         manifest_table=tables.manifest_table(manifest),

@@ -331,3 +331,41 @@ def sweep_split(df: pd.DataFrame, points: Sequence[PointRuns]) -> tuple[str, Tab
         head = head or split_head(point[1], shares)
         rows.append([*(row[k] for k in keys), *(share_text(shares[m]) for m in shown)])
     return (head, table([*keys, *shown], rows)) if rows else None
+
+
+# --------------------------------------------------------------------------- month by month
+
+MONTHLY_LEAD = (
+    "Per calendar month: the mean across replications of each replication's own monthly sum, "
+    "then where 90% of single runs fall [p05 – p95]. A difference is the blockade world minus "
+    "its paired baseline, replication by replication. A month the run covers only in part "
+    "names the days it covers. The same table in raw units: monthly.csv in the run folder."
+)
+
+
+@dataclass(frozen=True)
+class Monthly:
+    """The monthly table: its lead sentence and one row per quantity, one column per month."""
+
+    lead: str
+    table: Table
+
+
+def monthly(frame: pd.DataFrame | None) -> Monthly | None:
+    """The report's monthly table from ``ExperimentResult.monthly`` (None if it is empty)."""
+    from sim.experiment.monthly import STATS, label
+
+    if frame is None or frame.empty:
+        return None
+    names = [str(c).removesuffix("_mean") for c in frame.columns if str(c).endswith("_mean")]
+    spans = zip(frame["month"], frame["days"], frame["days_in_month"], strict=True)
+    header = ["quantity", *(label(str(m), int(d), int(size)) for m, d, size in spans)]
+    rows = []
+    for name in names:
+        cells = [metric(name).heading]
+        for _, row in frame.iterrows():
+            mean, low, high = (row[f"{name}_{s}"] for s in STATS)
+            spread = ci(name, low, high)
+            cells.append(show(name, mean) + ("" if spread == NONE else f" [{spread}]"))
+        rows.append(cells)
+    return Monthly(MONTHLY_LEAD, table(header, rows, range(1, len(header))))

@@ -23,7 +23,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import Config, ConfigError
-from sim.experiment import seeds
+from sim.experiment import monthly, seeds
 from sim.experiment.executors import Executor, as_completed, check_executor, make_executor
 from sim.experiment.hashing import config_hash
 from sim.experiment.lock import folder_lock
@@ -117,12 +117,17 @@ class ExperimentResult:
 
     - ``replications``: one row per replication, sorted: ``replication``, ``seed`` (the root
       seed), every metric, and with the baseline ``baseline_<metric>`` and
-      ``export_decline = 1 - exported_bbl / baseline_exported_bbl``.
-    - ``summary``: indexed by metric: mean, std, ci_low, ci_high (95% t), p05, p50, p95, n;
+      ``export_decline = 1 - exported_bbl / baseline_exported_bbl`` and
+      ``revenue_lost_usd = baseline_revenue_usd - revenue_usd``, then one column per uncertain
+      key and the monthly sums (``month_YYYY_MM_<quantity>``, :mod:`sim.experiment.monthly`).
+    - ``summary``: indexed by metric (the monthly sums left out): mean, std, ci_low, ci_high
+      (95% t), p05, p50, p95, n;
       ``summary.attrs`` holds the stopping outcome (also in ``manifest``).
     - ``timeseries``: world ('blockade' | 'baseline'), day, date and, per daily column ``c``,
       ``c_mean``, ``c_p05``, ``c_p50``, ``c_p95``.
     - ``manifest``: provenance, timing and the stopping outcome.
+    - ``monthly`` (a property, computed on first use): the calendar months of the run with
+      the mean, p05 and p95 of the per-replication monthly sums (``monthly.csv``).
     """
 
     config: Config
@@ -138,13 +143,30 @@ class ExperimentResult:
             f"replications={len(self.replications)}, out_dir={self.out_dir!r})"
         )
 
+    @functools.cached_property
+    def monthly(self) -> pd.DataFrame:
+        """The monthly table (:func:`sim.experiment.monthly.table`; empty for a folder written
+        before the monthly sums were kept)."""
+        cfg = self.config
+        return monthly.table(
+            self.replications, cfg.start_date, cfg.horizon_days, cfg.experiment.baseline
+        )
 
-def replication_columns(baseline: bool, parameters: Sequence[str] = ()) -> list[str]:
-    """Column order of ``ExperimentResult.replications``: then one column per uncertain key."""
+
+def month_spans(cfg: Config) -> list[monthly.Month]:
+    """The calendar months of a run of ``cfg``."""
+    return monthly.months(cfg.start_date, monthly.run_days(cfg.horizon_days))
+
+
+def replication_columns(
+    baseline: bool, parameters: Sequence[str] = (), months: Sequence[str] = ()
+) -> list[str]:
+    """Column order of ``ExperimentResult.replications``: then one column per uncertain key,
+    then the monthly sums ``months`` (:func:`sim.experiment.monthly.columns`)."""
     cols = ["replication", "seed", *METRIC_KEYS]
     if baseline:
-        cols += [f"baseline_{k}" for k in METRIC_KEYS] + ["export_decline"]
-    return [*cols, *parameters]
+        cols += [f"baseline_{k}" for k in METRIC_KEYS] + ["export_decline", "revenue_lost_usd"]
+    return [*cols, *parameters, *months]
 
 
 # --------------------------------------------------------------------------- the task
@@ -163,8 +185,10 @@ def run_chunk(cfg: Config, root: int, indices: Sequence[int], baseline: bool) ->
     if baseline:
         worlds.append(("baseline", cfg.baseline()))
     n = len(indices)
+    spans = month_spans(cfg)
     metrics = np.empty((n, len(worlds), len(METRIC_KEYS)), dtype=float)
     drawn = np.empty((n, len(cfg.uncertain)), dtype=float)  # the same in both worlds
+    sums = np.empty((n, len(worlds), len(spans), len(monthly.SUMMED)), dtype=float)
     series: np.ndarray | None = None
     failure = None
     done = 0
@@ -182,6 +206,7 @@ def run_chunk(cfg: Config, root: int, indices: Sequence[int], baseline: bool) ->
                 break
             metrics[j, w] = [rep.metrics[k] for k in METRIC_KEYS]
             drawn[j] = [rep.parameters[k] for k in cfg.uncertain]
+            sums[j, w] = monthly.sums(rep.daily, spans, rep.net_usd_per_bbl)
             ts = rep.daily  # columns in TIMESERIES_COLUMNS order
             if series is None:
                 series = np.empty((n, len(worlds), *ts.shape), dtype=float)
@@ -193,6 +218,7 @@ def run_chunk(cfg: Config, root: int, indices: Sequence[int], baseline: bool) ->
         "indices": np.asarray(indices[:done], dtype=np.int64),
         "metrics": metrics[:done],
         "parameters": drawn[:done],
+        "monthly": sums[:done],
         "series": series[:done] if series is not None else None,
         "failure": failure,
         "seconds": time.perf_counter() - t0,
@@ -334,9 +360,24 @@ class _Run:
         vals = frame[self.target_metric].to_numpy(dtype=float)
         self.target_values.update(zip(reps.tolist(), vals.tolist(), strict=True))
 
+    @functools.cached_property
+    def month_columns(self) -> list[str]:
+        """The monthly sums of this run's replication rows."""
+        return monthly.columns(month_spans(self.cfg), self.baseline)
+
+    @functools.cached_property
+    def columns(self) -> list[str]:
+        """The columns of this run's replication rows, in order."""
+        return replication_columns(self.baseline, list(self.cfg.uncertain), self.month_columns)
+
     def frame_of(
-        self, indices: np.ndarray, metrics: np.ndarray, drawn: np.ndarray | None = None
+        self,
+        indices: np.ndarray,
+        metrics: np.ndarray,
+        drawn: np.ndarray | None = None,
+        sums: np.ndarray | None = None,
     ) -> pd.DataFrame:
+        """The rows of replications ``indices`` from what :func:`run_chunk` returned."""
         n = len(indices)
         data: dict[str, Any] = {
             "replication": indices.astype(np.int64),
@@ -347,14 +388,17 @@ class _Run:
         if self.baseline:
             for k, key in enumerate(METRIC_KEYS):
                 data[f"baseline_{key}"] = metrics[:, 1, k]
-            exported = METRIC_KEYS.index("exported_bbl")
+            exported, revenue = (METRIC_KEYS.index(k) for k in ("exported_bbl", "revenue_usd"))
             data["export_decline"] = export_decline(
                 metrics[:, 0, exported], metrics[:, 1, exported]
             )
-        keys = list(self.cfg.uncertain)
-        for k, key in enumerate(keys):
+            data["revenue_lost_usd"] = metrics[:, 1, revenue] - metrics[:, 0, revenue]
+        for k, key in enumerate(self.cfg.uncertain):
             data[key] = drawn[:, k] if drawn is not None else np.zeros(n)
-        return pd.DataFrame(data, columns=replication_columns(self.baseline, keys))
+        flat = monthly.flatten(sums, self.baseline) if sums is not None else None
+        for k, name in enumerate(self.month_columns):
+            data[name] = flat[:, k] if flat is not None else np.zeros(n)
+        return pd.DataFrame(data, columns=self.columns)
 
     def commit(self, result: dict[str, Any]) -> None:
         indices = result["indices"]
@@ -371,7 +415,7 @@ class _Run:
         """Fold the replications of a chunk in and save them to the folder."""
         assert self.aggregate is not None
         indices = result["indices"]
-        frame = self.frame_of(indices, result["metrics"], result["parameters"])
+        frame = self.frame_of(indices, result["metrics"], result["parameters"], result["monthly"])
         keys = seeds.sample_keys(self.root, indices)
         hi, lo, count = self.aggregate.quantize(result["series"])
         self.aggregate.merge_sums(hi, lo, count, len(indices))
@@ -666,9 +710,8 @@ def _resume(run: _Run, folder: RunFolder) -> None:
         run.base["checksums"] = stored.checksums
     for state in stored.aggregates:
         run.aggregate.merge_state(state)
-    columns = replication_columns(run.baseline, list(run.cfg.uncertain))
     for frame in stored.rows:
-        run.add_rows(frame[columns])
+        run.add_rows(frame[run.columns])
     run.resumed = len(run.done)
     folder.write_manifest(run.manifest("running"))
 
@@ -769,7 +812,7 @@ def _finish(run: _Run, n: int) -> ExperimentResult:
     )
     rows = rows.sort_values("replication", kind="stable").reset_index(drop=True)
     stopping = _stopping(run, n, len(rows))
-    summary = summarize(rows)
+    summary = summarize(rows.drop(columns=run.month_columns))  # sums, not metrics
     summary.attrs.update(stopping)
     timeseries = aggregate.frame(cfg.start_date)
     manifest = run.manifest(
@@ -785,12 +828,7 @@ def _finish(run: _Run, n: int) -> ExperimentResult:
         timeseries_sample=aggregate.filled,
         out_dir=str(folder.path) if folder else None,
     )
-    if folder is not None:
-        folder.write_config(cfg)
-        manifest = folder.consolidate(
-            rows, aggregate.state(), timeseries, summary_to_json(summary), manifest
-        )
-    return ExperimentResult(
+    result = ExperimentResult(
         config=cfg,
         replications=rows,
         summary=summary,
@@ -798,6 +836,13 @@ def _finish(run: _Run, n: int) -> ExperimentResult:
         manifest=manifest,
         out_dir=folder.path if folder else None,
     )
+    if folder is None:
+        return result
+    folder.write_config(cfg)
+    written = folder.consolidate(
+        rows, aggregate.state(), timeseries, summary_to_json(summary), manifest, result.monthly
+    )
+    return replace(result, manifest=written)
 
 
 def load_results(path: str | Path) -> ExperimentResult:

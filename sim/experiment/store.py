@@ -14,8 +14,13 @@ Layout of ``out_dir``::
                            format, first_replication, replications, config_hash, root_seed and
                            the SHA-256 of the .parquet and the .npz); the metric rows (.parquet),
                            written last: the commit mark of the chunk.
-    replications.parquet   all metric rows, sorted by replication     (at the end)
+    replications.parquet   all metric rows, sorted by replication     (at the end), with the
+                           per-replication monthly sums (``month_YYYY_MM_<quantity>``)
     timeseries.parquet     daily mean/p05/p50/p95 per world           (at the end)
+    replications.csv       the same tables as CSV for spreadsheets    (at the end, after
+    timeseries.csv         their parquet; full precision, dates ISO YYYY-MM-DD)
+    monthly.csv            the calendar months: mean/p05/p95 of the monthly sums (at the end;
+                           :mod:`sim.experiment.monthly`)
     summary.json           the summary table and the stopping outcome (at the end;
                            :mod:`sim.experiment.summary_json`)
     state/aggregate.npz    the consolidated daily aggregate and the replications it covers
@@ -38,6 +43,11 @@ never correctness. Folders of versions before the commit records (no .json, no
 ``checksums``) are treated the same way: their replications are computed again. A crash in
 the short window while the consolidated files are replaced (an extension of a finished run)
 also leaves unrecorded consolidated files: the replications only they held are recomputed.
+
+The CSV files are copies for people, never read back: the parquet files are the truth. Every
+consolidation (the end of a new, resumed or extended run) writes them again from the rows, so
+a damaged or deleted CSV never stops a resume and is rebuilt by the next run into the folder.
+The chunks in ``parts/`` have no CSV: they are the commit marks, deleted at the end.
 """
 
 from __future__ import annotations
@@ -60,6 +70,7 @@ from sim.experiment.atomic import (
     parquet_bytes,
     read_json,
     read_npz,
+    write_atomic,
     write_bytes_atomic,
     write_json_atomic,
     write_npz_atomic,
@@ -81,6 +92,7 @@ REEXPORTED: tuple[str, ...] = (
     "read_json",
     "sha256_file",
     "summary_from_json",
+    "write_atomic",
     "write_bytes_atomic",
     "write_json_atomic",
     "write_npz_atomic",
@@ -97,6 +109,7 @@ __all__ = [
     "damaged_file",
     "foreign_entries",
     "storage_error",
+    "write_csv_atomic",
     *REEXPORTED,
 ]
 
@@ -104,6 +117,12 @@ CONFIG_FILE = "config.yaml"
 MANIFEST_FILE = "manifest.json"
 REPLICATIONS_FILE = "replications.parquet"
 TIMESERIES_FILE = "timeseries.parquet"
+MONTHLY_CSV = "monthly.csv"
+#: The CSV written beside each consolidated parquet file.
+CSV_OF: dict[str, str] = {
+    REPLICATIONS_FILE: "replications.csv",
+    TIMESERIES_FILE: "timeseries.csv",
+}
 SUMMARY_FILE = "summary.json"
 AGGREGATE_FILE = "state/aggregate.npz"
 PARTS_DIR = "parts"
@@ -548,15 +567,18 @@ class RunFolder:
         timeseries: pd.DataFrame,
         summary: dict[str, Any],
         manifest: dict[str, Any],
+        monthly: pd.DataFrame | None = None,
     ) -> dict[str, Any]:
-        """Write the final files, the manifest last with their checksums; drop the parts.
-
-        Returns the manifest as written.
+        """Write the final files (each parquet with its CSV, and ``monthly`` as monthly.csv),
+        the manifest last with their checksums; drop the parts. Returns the manifest as written.
         """
         reps = rows["replication"].to_numpy(dtype=np.int64)
         write_npz_atomic(self.path / AGGREGATE_FILE, {**aggregate, "replications": reps})
-        write_parquet_atomic(self.path / REPLICATIONS_FILE, rows)
-        write_parquet_atomic(self.path / TIMESERIES_FILE, timeseries)
+        for name, frame in ((REPLICATIONS_FILE, rows), (TIMESERIES_FILE, timeseries)):
+            write_parquet_atomic(self.path / name, frame)
+            write_csv_atomic(self.path / CSV_OF[name], frame)
+        if monthly is not None:
+            write_csv_atomic(self.path / MONTHLY_CSV, monthly)
         write_json_atomic(self.path / SUMMARY_FILE, summary)
         checksums = {f: sha256_file(self.path / f) for f in (REPLICATIONS_FILE, AGGREGATE_FILE)}
         manifest = {**manifest, "checksums": checksums}
@@ -615,6 +637,12 @@ class RunFolder:
         except Exception as exc:  # json, pyarrow and pandas raise many kinds
             detail = str(exc).splitlines()[0] if str(exc) else ""
             raise damaged_file(file, self.path, f"{type(exc).__name__}: {detail}"[:200]) from None
+
+
+def write_csv_atomic(path: Path, frame: pd.DataFrame) -> Path:
+    """Write ``frame`` (without its index) as CSV atomically: floats at full precision (they
+    read back equal), dates as ISO ``YYYY-MM-DD``."""
+    return write_atomic(path, lambda tmp: frame.to_csv(tmp, index=False, date_format="%Y-%m-%d"))
 
 
 def _read_mapping(path: Path) -> dict[str, Any]:

@@ -49,6 +49,7 @@ class Replication:
     start_date: pd.Timestamp
     event_rows: list[tuple[float, int, str, float, str, str]]
     parameters: dict[str, float] = field(default_factory=dict)  # the uncertain keys' draws
+    net_usd_per_bbl: float = math.nan  # what a barrel exported earned (market, as drawn)
 
     # DataFrames are built on first access: experiments only need ``metrics`` and ``daily``.
     @cached_property
@@ -213,10 +214,12 @@ class World:
         ledger.check_balance(storage_end, afloat_end, daily)
         waits = ledger.berth_waits
         teams = self.cfg.navy.boarding_teams
+        net = self.cfg.market.net_usd_per_bbl  # arithmetic only: no stream, no barrel moved
         metrics = {
             "exported_bbl": ledger.exported_bbl,
             "exported_licensed_bbl": ledger.exported_licensed_bbl,
             "exported_bpd": ledger.exported_bbl / self.horizon,
+            "revenue_usd": ledger.exported_bbl * net,
             "loaded_bbl": ledger.loaded_bbl,
             "produced_bbl": ledger.produced_bbl,
             "shut_in_bbl": ledger.shut_in_bbl,
@@ -256,6 +259,7 @@ class World:
             daily=daily,
             start_date=pd.Timestamp(self.cfg.start_date),
             event_rows=ledger.events,
+            net_usd_per_bbl=net,
         )
 
     def _stranded_by_day(self, daily: np.ndarray) -> dict[str, float]:
