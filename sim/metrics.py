@@ -270,6 +270,19 @@ DERIVED: tuple[Metric, ...] = (
 
 #: The tail probabilities every summary states (CLI, report): P(metric < value) per metric.
 TAILS: dict[str, float] = {"export_decline": 0.5}
+#: Whether larger is better, for the metrics whose sense is plain from the blockader's side
+#: (``blockade select`` and ``robust`` default to it; any other metric needs a sense given).
+SENSE: dict[str, bool] = {
+    "export_decline": True,
+    "exported_bbl": False,
+    "exported_bpd": False,
+    "exported_licensed_bbl": False,
+    "seizures": True,
+    "seized_bbl": True,
+    "escapes": False,
+    "revenue_usd": False,
+    "revenue_lost_usd": True,
+}
 
 METRIC_KEYS: tuple[str, ...] = tuple(m.name for m in METRICS)
 REGISTRY: dict[str, Metric] = {m.name: m for m in (*METRICS, *DERIVED)}

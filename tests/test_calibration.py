@@ -188,3 +188,18 @@ def test_cli_calibrates_and_prints_the_posterior(tmp_path) -> None:
     assert "90% credible" in proc.stdout and "navy.detection_prob" in proc.stdout
     assert "Posterior predictive" in proc.stdout and "O3-O4" in proc.stdout
     assert (tmp_path / "cal" / "posterior.parquet").is_file()
+
+
+def test_the_fit_leaves_out_the_keys_no_observation_depends_on():
+    from sim.calibration.priors import fitted
+
+    cfg = sim.load_config("venezuela_dec2025")
+    kept = fitted(cfg)
+    assert {k for k in cfg.uncertain if k.startswith("market.")} == {
+        "market.price_usd_per_bbl",
+        "market.discount_usd_per_bbl",
+    }
+    assert set(kept.uncertain) == {k for k in cfg.uncertain if not k.startswith("market.")}
+    assert len(kept.uncertain) == 6 and kept.market == cfg.market
+    barrels_only = kept
+    assert fitted(barrels_only) is barrels_only

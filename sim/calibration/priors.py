@@ -40,6 +40,17 @@ def bounds(dist: Dist) -> tuple[float, float]:
     return dist.ppf(TAIL), dist.ppf(1.0 - TAIL)
 
 
+#: Uncertain keys no observed figure can depend on (the price only turns barrels into
+#: dollars): a calibration leaves them out and keeps their ranges for the runs after it.
+UNOBSERVABLE_PREFIXES: tuple[str, ...] = ("market.",)
+
+
+def fitted(cfg: Config) -> Config:
+    """``cfg`` with only the uncertain keys a calibration can learn about."""
+    keep = {k: d for k, d in cfg.uncertain.items() if not k.startswith(UNOBSERVABLE_PREFIXES)}
+    return cfg if len(keep) == len(cfg.uncertain) else cfg.model_copy(update={"uncertain": keep})
+
+
 def check_priors(cfg: Config) -> None:
     """Refuse a config with nothing to calibrate, or a prior whose range the config refuses."""
     from sim import uncertain

@@ -35,7 +35,7 @@ import pandas as pd
 
 from sim.calibration import checks
 from sim.calibration.observations import Observations
-from sim.calibration.priors import check_priors, prior
+from sim.calibration.priors import check_priors, fitted, prior
 from sim.calibration.simulator import Simulator, particle_config
 from sim.config import Config, ConfigError
 from sim.experiment.atomic import read_json, write_json_atomic, write_text_atomic
@@ -232,12 +232,14 @@ def calibrate(
     out_dir: str | Path,
     settings: Settings | None = None,
 ) -> Calibration:
-    """Fit ``cfg.uncertain`` (the priors) to ``observations``; results in ``out_dir``.
+    """Fit ``cfg.uncertain`` (the priors; :func:`priors.fitted` leaves out the keys no
+    observation depends on) to ``observations``; results in ``out_dir``.
 
     A folder holding an unfinished calibration of the same config, observations, population
     and seed is resumed from its ``abc.db``; a finished one is read back, not redone.
     """
     settings = settings or Settings(seed=int(cfg.experiment.seed))
+    cfg = fitted(cfg)
     check_priors(cfg)
     folder = Path(out_dir)
     identity = _identity(cfg, observations, settings)

@@ -65,7 +65,7 @@ def cmd_calibrate(argv: list[str]) -> int:
     import sys
 
     from sim.calibration import Settings, calibrate, load_observations
-    from sim.calibration.priors import check_priors
+    from sim.calibration.priors import check_priors, fitted
     from sim.compose import load_config
 
     args = _parser().parse_intermixed_args(argv)
@@ -85,8 +85,10 @@ def cmd_calibrate(argv: list[str]) -> int:
         progress=not args.no_progress and sys.stderr.isatty(),
     )
     out = args.out or Path("results", "calibrations", cfg.name or "scenario", _stamp())
+    left = sorted(set(cfg.uncertain) - set(fitted(cfg).uncertain))
+    kept = "" if not left else f" ({', '.join(left)} left out: no observation depends on them)"
     print(
-        f"Calibrating {len(cfg.uncertain)} keys of {cfg.name} against "
+        f"Calibrating {len(fitted(cfg).uncertain)} keys{kept} of {cfg.name} against "
         f"{len(observations.items)} observations ({observations.name}) into {show_path(out)}"
     )
     print(format_calibration(calibrate(cfg, observations, out, settings), cfg))

@@ -24,6 +24,7 @@ SUMMARY_ROWS: tuple[str, ...] = (
     "shut_in_bbl",
     "days_to_storage_full",
     "turnbacks",
+    "revenue_lost_usd",
 )
 
 

@@ -17,10 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.decision.select import SelectionError
-from sim.metrics import PERCENT, Metric, metric
+from sim.metrics import PERCENT, SENSE, Metric, metric
 
 __all__ = [
-    "SENSE",
     "Objective",
     "Target",
     "check_mean_defined",
@@ -28,17 +27,6 @@ __all__ = [
     "parse_target",
 ]
 
-#: Whether larger is better, for the metrics whose sense is plain from the blockader's side;
-#: any other metric needs --maximize or --minimize.
-SENSE: dict[str, bool] = {
-    "export_decline": True,
-    "exported_bbl": False,
-    "exported_bpd": False,
-    "exported_licensed_bbl": False,
-    "seizures": True,
-    "seized_bbl": True,
-    "escapes": False,
-}
 
 OPERATORS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
     ">=": operator.ge,
