@@ -1,16 +1,20 @@
-"""What a run was: its scenario, policy variant and the user's overrides, and its title.
+"""What a stored run is: its scenario, policy variant, the user's overrides and timeline, and
+the titles the CLI's summary and the report head with.
 
 The ``blockade`` command records the policy variant and the user's model overrides in
 ``manifest.json`` (:func:`manifest_fields`: ``policy``, ``overrides``; Hydra's ``hydra.*``
-are not the model's and are left out). A run without that record (started from Python, or
-older) is described from its config alone (:func:`describe_run`): the bundled policy file
-whose every value it has, and the keys whose value differs from the scenario's composed
-with that policy. :func:`run_title` is the one line the summary and the report head with.
+are not the model's and are left out). An older folder of the command has only Hydra's
+``.hydra/overrides.yaml``, read the same way. A run without either (started from Python) is
+described from its config alone: the bundled policy file whose every value it holds, and the
+keys whose value differs from the scenario composed afresh with that policy.
+:func:`describe_run` is the one reader; :func:`run_title` the CLI's line, :func:`report_title`
+and :func:`sweep_title` the report's.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,21 +24,37 @@ from typing import Any
 import yaml
 
 __all__ = [
+    "NOT_RECORDED",
+    "Policy",
     "RunDescription",
     "base_config",
+    "changed_keys",
     "describe_run",
     "equal",
     "manifest_fields",
     "policy_file",
+    "report_title",
     "run_title",
     "same",
+    "shown",
+    "sweep_title",
+    "timeline_lines",
 ]
+
+log = logging.getLogger(__name__)
 
 #: The manifest's keys of the record (:func:`manifest_fields`).
 POLICY_KEY = "policy"
 OVERRIDES_KEY = "overrides"
-#: Keys that say how a run is computed, not what is simulated: left out of a title (the
-#: summary states the replications; the numbers do not depend on the executor).
+#: Hydra's record of the command line's overrides in an older run folder.
+OVERRIDES_FILE = ".hydra/overrides.yaml"
+#: :attr:`RunDescription.recorded`: where the overrides were read from.
+MANIFEST = "manifest.json"
+INFERRED = "config.yaml against the bundled scenario"
+NOT_RECORDED = "nothing"
+TITLE_OVERRIDES = 3  # overrides named in a report's title; the rest are counted
+#: Keys that say how a run is computed, not what is simulated: left out of the CLI's title
+#: (the summary states the replications; the numbers do not depend on the executor).
 RUN_CONTROL: frozenset[str] = frozenset(
     f"experiment.{k}"
     for k in (
@@ -53,30 +73,72 @@ RUN_CONTROL: frozenset[str] = frozenset(
 
 
 @dataclass(frozen=True)
-class RunDescription:
-    """A run's scenario, policy variant (None: none) and overrides (None: not known)."""
+class Policy:
+    """The run's policy variant: its name (or ""), how it is known, and its settings."""
 
-    scenario: str
-    policy: str | None
-    overrides: tuple[str, ...] | None
-    recorded: bool  # from the manifest; False: inferred from the config
+    name: str
+    #: "chosen" (``policy=NAME``), "identified" (the config holds a policy file's values),
+    #: "scenario" (the scenario's own levers; ``name`` the variant they equal, if any)
+    #: or "none" (levers of its own, no bundled variant)
+    how: str
+    settings: tuple[tuple[str, str], ...]  # (key, the run's value) of the policy levers
+    own: bool = False  # the levers are the scenario's own (whatever chose them)
 
     @property
-    def model_overrides(self) -> tuple[str, ...] | None:
-        """The overrides that change what is simulated (not :data:`RUN_CONTROL`)."""
-        if self.overrides is None:
-            return None
-        return tuple(o for o in self.overrides if o.partition("=")[0] not in RUN_CONTROL)
+    def phrase(self) -> str:
+        """E.g. "enter_after_14d", "the scenario's own (as wait_outside)"."""
+        if self.how in ("chosen", "identified"):
+            return self.name
+        if self.how == "scenario":
+            return f"the scenario's own (as {self.name})" if self.name else "the scenario's own"
+        return "of its own (no bundled variant)"
+
+    @property
+    def variant(self) -> str | None:
+        """The policy file the run's config is composed with (None: the scenario's levers)."""
+        return self.name if self.how in ("chosen", "identified") else None
+
+
+@dataclass(frozen=True)
+class RunDescription:
+    """A run in words: scenario, policy, the user's changes and the timeline."""
+
+    scenario: str
+    policy: Policy
+    changes: tuple[str, ...] | None  # key=value as typed (or as found); None: not known
+    timeline: tuple[str, ...]  # one line per timeline entry
+    recorded: str  # where the changes were read from (:data:`NOT_RECORDED`: nowhere)
+
+    @property
+    def overrides(self) -> tuple[str, ...]:
+        """The changes of the world (the experiment's and the timeline's apart)."""
+        return tuple(c for c in self.changes or () if not _in(c, "experiment", "timeline"))
+
+    @property
+    def experiment(self) -> tuple[str, ...]:
+        """The changes of the experiment section (not the world)."""
+        return tuple(c for c in self.changes or () if _in(c, "experiment"))
 
     def title(self) -> str:
         """``Scenario S, policy P, overrides: k=v ...`` (what the run simulated, one line)."""
-        shown = self.model_overrides
-        if shown is None:  # neither recorded nor inferable (not a bundled scenario)
-            return f"Scenario {self.scenario or '?'} (policy variant and overrides not recorded)"
-        policy = f"policy {self.policy}" if self.policy else "no policy variant"
-        changes = ("overrides: " + " ".join(shown)) if shown else "no overrides"
-        inferred = "" if self.recorded else " (inferred from its config)"
-        return f"Scenario {self.scenario or '?'}, {policy}, {changes}{inferred}"
+        scenario = self.scenario or "?"
+        if self.changes is None:  # neither recorded nor inferable (not a bundled scenario)
+            return f"Scenario {scenario} (policy variant and overrides not recorded)"
+        named = [c for c in self.changes if _key(c) not in RUN_CONTROL]
+        policy = f"policy {self.policy.variant}" if self.policy.variant else "no policy variant"
+        changes = ("overrides: " + " ".join(named)) if named else "no overrides"
+        inferred = " (inferred from its config)" if self.recorded == INFERRED else ""
+        return f"Scenario {scenario}, {policy}, {changes}{inferred}"
+
+
+def _key(change: str) -> str:
+    return change.partition("=")[0]
+
+
+def _in(change: str, *sections: str) -> bool:
+    """Whether a change is of one of the top-level ``sections`` (``experiment=NAME``,
+    ``experiment.seed=3``, ``timeline=[...]``)."""
+    return _key(change).lstrip("~").split(".")[0] in sections
 
 
 # --------------------------------------------------------------------------- the record
@@ -102,26 +164,86 @@ def manifest_fields(overrides: Sequence[str]) -> dict[str, Any]:
     return {POLICY_KEY: policy, OVERRIDES_KEY: rest}
 
 
-def describe_run(manifest: Mapping[str, Any] | None, config: Any) -> RunDescription:
-    """The run's scenario, policy and overrides: the manifest's record, else inferred from
-    ``config`` (a :class:`~sim.config.Config` or its dict, as in ``config.yaml``)."""
+@dataclass(frozen=True)
+class _Record:
+    """A command line's policy choice and overrides, and where they were read."""
+
+    policy: str | None
+    overrides: tuple[str, ...]
+    source: str  # :data:`MANIFEST` or :data:`OVERRIDES_FILE`
+
+
+def _record(manifest: Mapping[str, Any], folder: Path | None) -> _Record | None:
+    """The record of the manifest, else of Hydra's file in ``folder`` (None: neither)."""
+    if POLICY_KEY in manifest and OVERRIDES_KEY in manifest:
+        policy = manifest[POLICY_KEY]
+        typed = tuple(str(o) for o in manifest[OVERRIDES_KEY] or ())
+        return _Record(None if policy is None else str(policy), typed, MANIFEST)
+    path = None if folder is None else folder / OVERRIDES_FILE
+    if path is None or not path.is_file():
+        return None
+    from sim.config import ConfigError
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        fields = manifest_fields([str(o) for o in data]) if isinstance(data, list) else None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, ConfigError) as exc:
+        log.warning("%s: not read (%s); the overrides are not named", path, exc)
+        return None
+    if fields is None:
+        return None
+    return _Record(fields[POLICY_KEY], tuple(fields[OVERRIDES_KEY]), OVERRIDES_FILE)
+
+
+def describe_run(
+    manifest: Mapping[str, Any] | None, config: Any, folder: Path | None = None
+) -> RunDescription:
+    """The run's scenario, policy, changes and timeline: the manifest's record, else
+    ``folder``'s ``.hydra/overrides.yaml``, else inferred from ``config`` (a
+    :class:`~sim.config.Config` or its dict, as in ``config.yaml``)."""
     data = _as_dict(config)
     manifest = manifest or {}
     scenario = str(data.get("name") or manifest.get("scenario") or "")
-    if POLICY_KEY in manifest and OVERRIDES_KEY in manifest:
-        policy = manifest[POLICY_KEY]
-        recorded = tuple(str(o) for o in manifest[OVERRIDES_KEY] or ())
-        return RunDescription(scenario, None if policy is None else str(policy), recorded, True)
-    policy = identify_policy(data)
-    return RunDescription(scenario, policy, changed_keys(data, policy), False)
+    record = _record(manifest, folder)
+    policy = _policy(data, base_config(str(data.get("name", ""))), record)
+    if record is not None:
+        changes: tuple[str, ...] | None = record.overrides
+        recorded = record.source
+    else:
+        changes = changed_keys(data, policy.variant)
+        recorded = NOT_RECORDED if changes is None else INFERRED
+    return RunDescription(scenario, policy, changes, timeline_lines(data), recorded)
+
+
+# --------------------------------------------------------------------------- titles
 
 
 def run_title(manifest: Mapping[str, Any] | None, config: Any) -> str:
-    """One line naming the run's scenario, policy variant and overrides."""
+    """The CLI summary's line naming the run's scenario, policy variant and overrides."""
     return describe_run(manifest, config).title()
 
 
-# --------------------------------------------------------------------------- inference
+def report_title(kind: str, desc: RunDescription) -> str:
+    """E.g. "Blockade simulation report — venezuela_dec2025 · policy: enter_after_14d"."""
+    parts = [desc.scenario or "scenario", f"policy: {desc.policy.phrase}"]
+    if desc.overrides:
+        named = ", ".join(desc.overrides[:TITLE_OVERRIDES])
+        more = len(desc.overrides) - TITLE_OVERRIDES
+        parts.append(named + (f" and {more} more" if more > 0 else ""))
+    if desc.timeline:
+        parts.append(f"{len(desc.timeline)} timeline change{'s' * (len(desc.timeline) > 1)}")
+    return f"Blockade {kind} report — " + " · ".join(parts)
+
+
+def sweep_title(scenario: str, swept: Sequence[str], points: int, policy: Policy | None) -> str:
+    """E.g. "Blockade sweep report — venezuela_dec2025 · policy swept (3 points)"."""
+    parts = [scenario, f"{', '.join(swept) or 'nothing'} swept ({points} points)"]
+    if policy is not None and "policy" not in swept:
+        parts.append(f"policy: {policy.phrase}")
+    return "Blockade sweep report — " + " · ".join(parts)
+
+
+# --------------------------------------------------------------------------- policy
 
 
 def policy_file(name: str) -> Path | None:
@@ -136,43 +258,87 @@ def policy_file(name: str) -> Path | None:
 
 
 @functools.cache
-def _policy_values(name: str) -> tuple[tuple[str, Any], ...]:
-    """The dotted keys and values a bundled policy file sets."""
-    from sim.sources import lookup, value_keys
-
-    path = policy_file(name)
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path else None
-    if not isinstance(data, dict):
-        return ()
-    return tuple((k, lookup(data, k)[1]) for k in value_keys(data))
-
-
-def _policy_names() -> list[str]:
+def _policy_files() -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
+    """The bundled policy files by name: the dotted keys and values each sets."""
     from sim.config import scenarios_dir
+    from sim.sources import lookup, value_keys
 
     try:
         folder = scenarios_dir() / POLICY_KEY
     except FileNotFoundError:
-        return []
-    return sorted(p.stem for p in folder.glob("*.yaml"))
+        return ()
+    files = []
+    for path in sorted(folder.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        values = (
+            [(k, lookup(data, k)[1]) for k in value_keys(data)] if isinstance(data, dict) else []
+        )
+        files.append((path.stem, tuple(values)))
+    return tuple(files)
 
 
-def identify_policy(config: Mapping[str, Any]) -> str | None:
-    """The bundled policy variant whose every value ``config`` has and that differs from the
-    scenario's own settings (None: none does; the most specific if several do)."""
+def _policy(
+    config: Mapping[str, Any],
+    base: Mapping[str, Any] | None,
+    record: _Record | None,
+) -> Policy:
+    """The variant chosen, else the bundled one whose values the config holds, with its levers
+    ("scenario" if they are the scenario's own; the most specific file if several match)."""
+    files = dict(_policy_files())
+    levers = list(dict.fromkeys(k for values in files.values() for k, _ in values))
+    chosen = record.policy if record else None
+    own = _own(config, base, levers, record.overrides if record and chosen is None else None)
+    if chosen is not None:
+        keys = [k for k, _ in files.get(chosen, ())] or levers
+        return Policy(chosen, "chosen", _settings(config, keys), own)
+    name, settings = _matching(config, files), _settings(config, levers)
+    if own:
+        return Policy(name, "scenario", settings, own)
+    return Policy(name, "identified" if name else "none", settings, own)
+
+
+def _matching(config: Mapping[str, Any], files: Mapping[str, Sequence[tuple[str, Any]]]) -> str:
+    """The bundled variant whose every value ``config`` holds ("" if none; the one that sets
+    the most keys, then the first by name, if several do)."""
+    matches = sorted(
+        (-len(v), n) for n, v in files.items() if v and all(_holds(config, k, x) for k, x in v)
+    )
+    return matches[0][1] if matches else ""
+
+
+def _own(
+    config: Mapping[str, Any],
+    base: Mapping[str, Any] | None,
+    levers: Sequence[str],
+    typed: Sequence[str] | None,
+) -> bool:
+    """Whether the levers are the scenario's own: those of its composed file, else (no
+    bundled file) untouched by the recorded overrides of a run that chose no variant."""
     from sim.sources import lookup
 
-    base = base_config(str(config.get("name", "")))
-    if base is None:  # not a bundled scenario: its own settings are not known here
-        return None
-    found: list[tuple[int, str]] = []
-    for name in _policy_names():
-        values = _policy_values(name)
-        if not values or not all(same(v, lookup(config, k)[1]) for k, v in values):
-            continue
-        if not all(same(v, lookup(base, k)[1]) for k, v in values):
-            found.append((len(values), name))
-    return max(found)[1] if found else None
+    if base is None:
+        return typed is not None and not any(_covered(k, typed) for k in levers)
+    pairs = [(lookup(base, k), lookup(config, k)) for k in levers]
+    return all(a[0] == b[0] and equal(a[1], b[1]) for a, b in pairs)
+
+
+def _holds(config: Mapping[str, Any], key: str, value: Any) -> bool:
+    """Whether ``config`` holds ``value`` at ``key``."""
+    from sim.sources import lookup
+
+    found, there = lookup(config, key)
+    return found and same(value, there)
+
+
+def _settings(config: Mapping[str, Any], keys: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """Each of ``keys`` with the run's value (absent ones skipped)."""
+    from sim.sources import lookup
+
+    found = [(key, *lookup(config, key)) for key in keys]
+    return tuple((key, shown(value)) for key, ok, value in found if ok)
+
+
+# --------------------------------------------------------------------------- the diff
 
 
 @functools.cache
@@ -197,7 +363,7 @@ def changed_keys(config: Mapping[str, Any], policy: str | None) -> tuple[str, ..
     """``key=value`` of every setting of ``config`` that differs from its bundled scenario
     with ``policy`` (None: not a bundled scenario); an ``uncertain`` entry no longer drawn
     is ``~uncertain.KEY`` unless the key itself is set."""
-    from sim.sources import lookup
+    from sim.sources import LABELS, lookup
 
     base = base_config(str(config.get("name", "")), policy)
     if base is None:
@@ -205,8 +371,8 @@ def changed_keys(config: Mapping[str, Any], policy: str | None) -> tuple[str, ..
     out = []
     for key, value in _leaves(config):
         found, was = lookup(base, key)
-        if not found or not equal(was, value):
-            out.append(f"{key}={_flow(value)}")
+        if key not in LABELS and not (found and equal(was, value)):
+            out.append(f"{key}={shown(value)}")
     drawn, was_drawn = config.get("uncertain") or {}, base.get("uncertain") or {}
     if was_drawn and not drawn:
         return (*out, "uncertain={}")
@@ -216,9 +382,7 @@ def changed_keys(config: Mapping[str, Any], policy: str | None) -> tuple[str, ..
 
 def _covered(key: str, changes: Sequence[str]) -> bool:
     """Whether a change of ``changes`` sets ``key`` or a mapping holding it."""
-    return any(
-        key == c.partition("=")[0] or key.startswith(c.partition("=")[0] + ".") for c in changes
-    )
+    return any(key == _key(c) or key.startswith(_key(c) + ".") for c in changes)
 
 
 def _leaves(data: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -237,8 +401,17 @@ def _leaves(data: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
         yield prefix, data
 
 
-def _flow(value: Any) -> str:
-    """A value as typed on a command line: YAML flow style, nulls dropped, 10.0 as 10."""
+def _as_dict(config: Any) -> dict[str, Any]:
+    to_dict = getattr(config, "to_dict", None)
+    return dict(to_dict() if callable(to_dict) else config or {})
+
+
+# --------------------------------------------------------------------------- values
+
+
+def shown(value: Any) -> str:
+    """A config value as typed on a command line: YAML flow style (``true``, ``null``,
+    ``{dist: fixed, value: 3}``), nulls of a mapping dropped, 10.0 as 10."""
     text = yaml.safe_dump(_plain(value), default_flow_style=True, sort_keys=False, width=10**6)
     return text.removesuffix("\n").removesuffix("\n...").strip()
 
@@ -253,16 +426,34 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _as_dict(config: Any) -> dict[str, Any]:
-    to_dict = getattr(config, "to_dict", None)
-    return dict(to_dict() if callable(to_dict) else config or {})
+def timeline_lines(config: Mapping[str, Any]) -> tuple[str, ...]:
+    """One line per timeline entry: "day 20: policy.enter_waters_after_days=0 (go in)"."""
+    lines = []
+    for entry in config.get("timeline") or ():
+        if not isinstance(entry, Mapping):
+            continue
+        changes = entry.get("set") or entry.get("changes") or {}
+        what = ", ".join(f"{k}={shown(v)}" for k, v in changes.items())
+        label = f" ({entry['label']})" if entry.get("label") else ""
+        lines.append(f"{_when(entry)}: {what}{label}")
+    return tuple(lines)
+
+
+def _when(entry: Mapping[str, Any]) -> str:
+    """ "day 20", or "when stranded_bbl is above 12000000" for a trigger."""
+    if entry.get("day") is not None:
+        return f"day {shown(entry['day'])}"
+    when = entry.get("when") or {}
+    side = "above" if when.get("above") is not None else "below"
+    return f"when {when.get('series')} is {side} {shown(when.get(side))}"
 
 
 # --------------------------------------------------------------------------- comparison
 
 
 def same(file_value: Any, run_value: Any) -> bool:
-    """Whether a run's config value is the scenario file's (a bare number is a fixed dist)."""
+    """Whether a run's config value is the scenario file's (a bare number is a fixed dist;
+    a mapping's keys the file leaves out are the run's own)."""
     if isinstance(file_value, dict):
         return isinstance(run_value, dict) and all(
             k in run_value and same(v, run_value[k]) for k, v in file_value.items()
@@ -275,31 +466,14 @@ def same(file_value: Any, run_value: Any) -> bool:
             and len(file_value) == len(run_value)
             and all(same(a, b) for a, b in zip(file_value, run_value, strict=True))
         )
-    return _same_scalar(file_value, run_value)
-
-
-def equal(a: Any, b: Any) -> bool:
-    """Whether two values of resolved configs are equal (numbers to 12 digits)."""
-    if isinstance(a, dict) or isinstance(b, dict):
-        return (
-            isinstance(a, dict)
-            and isinstance(b, dict)
-            and a.keys() == b.keys()
-            and all(equal(v, b[k]) for k, v in a.items())
-        )
-    if isinstance(a, list) or isinstance(b, list):
-        return (
-            isinstance(a, list)
-            and isinstance(b, list)
-            and len(a) == len(b)
-            and all(equal(x, y) for x, y in zip(a, b, strict=True))
-        )
-    return _same_scalar(a, b)
-
-
-def _same_scalar(file_value: Any, run_value: Any) -> bool:
     if isinstance(file_value, bool) or isinstance(run_value, bool):
         return bool(file_value == run_value)
     if isinstance(file_value, int | float) and isinstance(run_value, int | float):
         return math.isclose(float(file_value), float(run_value), rel_tol=1e-12)
     return str(file_value) == str(run_value)
+
+
+def equal(a: Any, b: Any) -> bool:
+    """Whether two values of resolved configs are equal (numbers to 12 digits): :func:`same`
+    both ways, so a mapping's keys must agree and a bare number is no distribution."""
+    return same(a, b) and same(b, a)

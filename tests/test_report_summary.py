@@ -15,11 +15,11 @@ from test_analysis import _Page, _parse
 
 import sim
 from sim.analysis import briefing, observed, tables, write_report
-from sim.analysis.describe import OVERRIDES_FILE, describe_run, run_title
 from sim.analysis.tables import show
 from sim.calibration import load_observations
 from sim.calibration.checks import predictive_table
 from sim.cli import main
+from sim.describe import OVERRIDES_FILE, describe_run, report_title
 from sim.experiment.notes import tail_note
 from sim.experiment.stats import paired_difference
 from sim.experiment.summary_json import summary_from_json
@@ -130,8 +130,8 @@ def _folder(tmp_path: Path, name: str, typed: list[str]) -> Path:
 def test_title_names_the_policy_variant_and_the_overrides(tmp_path: Path) -> None:
     chosen = ["policy=enter_after_14d", "++navy.boarding_teams=5", "++experiment.replications=9"]
     cfg = sim.load_config("venezuela_dec2025", chosen[:2]).to_dict()
-    desc = describe_run(_folder(tmp_path, "a", chosen), cfg)
-    title = run_title("simulation", desc)
+    desc = describe_run(None, cfg, _folder(tmp_path, "a", chosen))
+    title = report_title("simulation", desc)
     assert title == (
         "Blockade simulation report — venezuela_dec2025 · policy: enter_after_14d · "
         "navy.boarding_teams=5"
@@ -139,14 +139,14 @@ def test_title_names_the_policy_variant_and_the_overrides(tmp_path: Path) -> Non
     assert desc.experiment == ("experiment.replications=9",)  # not in the title
     assert dict(desc.policy.settings)["policy.enter_waters_after_days"] == "14"
     default = sim.load_config("venezuela_dec2025").to_dict()
-    plain = run_title("simulation", describe_run(_folder(tmp_path, "b", []), default))
+    plain = report_title("simulation", describe_run(None, default, _folder(tmp_path, "b", [])))
     assert plain == (
         "Blockade simulation report — venezuela_dec2025 · policy: the scenario's own "
         "(as wait_outside)"
     )
     # Without Hydra's record (a run from Python) the same, read from the config alone.
-    assert run_title("simulation", describe_run(None, cfg)) == title
-    assert run_title("simulation", describe_run(None, default)) == plain
+    assert report_title("simulation", describe_run(None, cfg)) == title
+    assert report_title("simulation", describe_run(None, default)) == plain
 
 
 def test_a_policy_no_variant_has_is_said_to_be_its_own() -> None:
@@ -154,7 +154,7 @@ def test_a_policy_no_variant_has_is_said_to_be_its_own() -> None:
     desc = describe_run(None, cfg)
     assert desc.policy.how == "none" and not desc.policy.own
     assert desc.overrides == ("policy.enter_waters_after_days=7",)
-    assert "policy: of its own (no bundled variant)" in run_title("simulation", desc)
+    assert "policy: of its own (no bundled variant)" in report_title("simulation", desc)
     mine = {**cfg, "name": "my_own"}  # not bundled, and no Hydra record: not known
     assert "Overrides: not known" in briefing.policy_lines(describe_run(None, mine))[1]
     blanket = describe_run(

@@ -108,7 +108,7 @@ def assumption_rows(
     if not name or not path.is_file() or not sources_file(path).is_file():
         return [], None
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    origins = _Origins.of(name, describe_run(manifest, config).policy, config)
+    origins = _Origins.of(name, describe_run(manifest, config).policy.variant, config)
     rows = [origins.row(a, data) for a in load_annotations(sources_file(path))]
     return rows, f"scenario/{name}.yaml"
 

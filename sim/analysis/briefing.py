@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from sim.analysis import tables
-from sim.analysis.describe import NOT_RECORDED, Policy, RunDescription
+from sim.describe import NOT_RECORDED, Policy, RunDescription
 from sim.experiment.notes import (
     bimodal_notes,
     parameter_shares,

@@ -31,11 +31,11 @@ import yaml
 from sim.analysis import observed, tables
 from sim.analysis.assumptions import AssumptionRow, assumption_rows, compact, facts_cited, flatten
 from sim.analysis.briefing import Briefing, run_briefing, sweep_briefing, what_if
-from sim.analysis.describe import describe_run, run_title, sweep_title
 from sim.analysis.plots import RUN_PLOTS, plot_paths, write_run_plots
 from sim.analysis.results import as_result
 from sim.analysis.sweep import ordered_values, write_sweep_plots
 from sim.decision.robustness import headline_target
+from sim.describe import describe_run, report_title, sweep_title
 from sim.experiment.atomic import write_text_atomic
 from sim.experiment.notes import BIMODAL_MEANING, uncertain_columns
 from sim.experiment.store import REPLICATIONS_FILE, damaged_file
@@ -438,11 +438,11 @@ def _run_report(folder: Path, regenerate: bool, observations: PathLike | None = 
         write_run_plots(result, plots_dir, observations=shown)
     manifest = dict(getattr(result, "manifest", None) or _read_json(folder / "manifest.json"))
     n = manifest.get("replications_done", len(result.replications))
-    desc = describe_run(folder, config)
+    desc = describe_run(manifest, config, folder)
     fit = _fit_lines(comparison, note, what_if(desc))
     return _page(
         "run.html.j2",
-        run_title("simulation", desc),
+        report_title("simulation", desc),
         config,
         folder=folder.name,
         manifest=_identity(manifest),
@@ -508,7 +508,8 @@ def _sweep_report(folder: Path, regenerate: bool) -> str:
     )
     runs = _point_runs(folder, df)
     varied = _varied(df)
-    desc = describe_run(first, config) if first and config else None
+    record = _read_json(first / "manifest.json") if first else {}  # the point's record
+    desc = describe_run(record, config, first) if first and config else None
     name = str(config.get("name") or "scenario")
     return _page(
         "sweep.html.j2",
