@@ -383,7 +383,8 @@ def test_sweep_csv_is_a_table_for_a_spreadsheet(small_sweep: Path) -> None:
     exact = pd.read_parquet(small_sweep / "sweep.parquet")
     columns = list(csv.columns)
     assert columns[:3] == ["navy.boarding_teams", "job", "replications"], columns
-    assert len(columns) <= 50 < len(exact.columns), (len(columns), len(exact.columns))
+    # 9 headline metrics x 5 statistics, the tail, 4 robustness columns, the keys: not 180
+    assert len(columns) <= 60 < len(exact.columns), (len(columns), len(exact.columns))
     for stat in ("mean", "95% CI low", "95% CI high", "p05", "p95"):
         assert f"Export decline (%) {stat}" in columns
     assert "P(export decline < 50%) (% of runs)" in columns
