@@ -11,6 +11,8 @@ COMPARE_METRICS: tuple[str, ...] = (
     "export_decline",
     "exported_bpd",
     "exported_bbl",
+    "revenue_usd",
+    "revenue_lost_usd",
     "seizures",
     "seized_bbl",
     "seizures_in_waters",
