@@ -203,6 +203,12 @@ def test_bimodality_finds_two_clusters_and_nothing_in_one() -> None:
     assert bimodality(np.r_[rng.normal(0, 1, 190), rng.normal(6, 1, 10)]) is None
     assert bimodality(np.r_[rng.normal(0, 1, 15), rng.normal(5, 1, 15)]) is None  # < 40 runs
     assert bimodality(np.full(100, 3.0)) is None
+    # the same shape far from zero: two clusters 6% apart (one cargo more or less) are not
+    # worth a flag; 20% apart they are
+    near = np.r_[rng.normal(12.2, 0.1, 150), rng.normal(13.0, 0.1, 50)]
+    assert bimodality(near) is None
+    far = np.r_[rng.normal(12.2, 0.1, 150), rng.normal(14.6, 0.1, 50)]
+    assert bimodality(far) is not None
 
 
 def test_tail_share_counts_below_and_ignores_nan() -> None:

@@ -430,6 +430,9 @@ def tail_share(values: np.ndarray | pd.Series | Sequence[float], below: float) -
 BIMODAL_MIN_SHARE = 0.10
 BIMODAL_MAX_DIP = 0.6
 BIMODAL_MIN_RUNS = 40
+#: ... and the modes lie this share of the larger one's size apart: two cargo counts of a
+#: near-fixed flow (12.2 and 13.0 million bbl) are two clusters no briefing needs flagged.
+BIMODAL_MIN_GAP = 0.10
 
 
 def bimodality(values: np.ndarray | pd.Series | Sequence[float]) -> tuple[float, float] | None:
@@ -438,7 +441,8 @@ def bimodality(values: np.ndarray | pd.Series | Sequence[float]) -> tuple[float,
     A Gaussian kernel density (scipy, Scott's bandwidth) on a grid of 512 points; its two
     highest local maxima are modes when the lower one holds at least
     :data:`BIMODAL_MIN_SHARE` of the runs on its side of the deepest point between them and
-    that point's density is at most :data:`BIMODAL_MAX_DIP` of the lower mode's. Fewer than
+    that point's density is at most :data:`BIMODAL_MAX_DIP` of the lower mode's, and the
+    modes are at least :data:`BIMODAL_MIN_GAP` of the larger one's magnitude apart. Fewer than
     :data:`BIMODAL_MIN_RUNS` runs, or a constant, are never called bimodal.
     """
     from scipy.stats import gaussian_kde
@@ -457,6 +461,8 @@ def bimodality(values: np.ndarray | pd.Series | Sequence[float]) -> tuple[float,
     split = grid[low]
     share = min(np.mean(x < split), np.mean(x >= split))
     if share < BIMODAL_MIN_SHARE or density[low] > BIMODAL_MAX_DIP * min(density[a], density[b]):
+        return None
+    if grid[b] - grid[a] < BIMODAL_MIN_GAP * max(abs(grid[a]), abs(grid[b])):
         return None
     return float(grid[a]), float(grid[b])
 
