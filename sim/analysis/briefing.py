@@ -33,6 +33,7 @@ from sim.metrics import HEADLINES, REPORT_FIRST, TAILS, Metric, metric
 SUMMARY_HEADLINES: tuple[str, ...] = (
     "export_decline",
     "exported_bbl",
+    "revenue_lost_usd",
     "seizures",
     "days_to_storage_full",
 )
