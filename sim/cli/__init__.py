@@ -1,9 +1,9 @@
 """The ``blockade`` command: a Hydra app over ``scenarios/``, sweeps and their table, compare.
 
 ``blockade [key=value ...]`` runs one experiment, ``blockade -m a=1,2 b=x,y`` sweeps and
-``blockade compare DIR_A DIR_B`` compares two finished runs; ``report``, ``sensitivity`` and
-``discover`` are further subcommands. Subcommands (the first word of the command line) are
-dispatched before Hydra sees anything.
+``blockade compare DIR_A DIR_B`` compares two finished runs; ``report``, ``sensitivity``,
+``discover`` and ``explore`` (the live explorer) are further subcommands. Subcommands (the
+first word of the command line) are dispatched before Hydra sees anything.
 
 Every override is checked before Hydra runs anything (:mod:`sim.cli.app`): the list is parsed
 with Hydra's override parser, a sweep is expanded into its points, and each point is composed
@@ -18,7 +18,7 @@ identically (mapping values replace, never merge).
 
 Modules: ``common`` (the one-line error parser, tables), ``app`` (the Hydra app),
 ``hydra_args`` (Hydra's flags and sweeps), ``summary`` (the run summary), ``sweep`` (the
-sweep plan and table), ``compare``, ``calibrate``, ``sensitivity``.
+sweep plan and table), ``compare``, ``calibrate``, ``sensitivity``, ``explore``.
 """
 
 from __future__ import annotations
@@ -102,6 +102,12 @@ def _cmd_discover(argv: list[str]) -> int:
     return discovery_main(argv)
 
 
+def _cmd_explore(argv: list[str]) -> int:
+    from sim.cli.explore import explore_main
+
+    return explore_main(argv)
+
+
 #: Subcommands dispatched before Hydra: the first word of the command line.
 SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
     "compare": cmd_compare,
@@ -109,4 +115,5 @@ SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
     "calibrate": _cmd_calibrate,
     "sensitivity": _cmd_sensitivity,
     "discover": _cmd_discover,
+    "explore": _cmd_explore,
 }

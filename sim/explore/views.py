@@ -1,0 +1,107 @@
+"""What the explorer's page shows, as HTML fragments built from a run's data.
+
+The headline and its notes are the report's (:func:`sim.analysis.tables.headline`,
+:func:`sim.analysis.tables.shape`); labels, units and formats come from :mod:`sim.metrics`;
+every cell is escaped. Nothing here imports the page's library, so it is tested alone.
+"""
+
+from __future__ import annotations
+
+import math
+from html import escape
+from typing import Any
+
+from sim.analysis.tables import headline, shape
+from sim.experiment.runner import ExperimentResult
+from sim.explore.session import Difference
+from sim.explore.stream import Snapshot
+from sim.metrics import metric
+
+__all__ = ["difference_html", "error_html", "headline_html", "status_text"]
+
+#: What the two intervals of the headline mean, under it (as the CLI summary says it).
+INTERVALS = (
+    "95% CI of the mean: Monte Carlo error of the average only. p05 to p95: where 90% of "
+    "single replications fall."
+)
+
+
+def headline_html(result: ExperimentResult, notes: bool = True) -> str:
+    """The headline list of ``result`` (its first item large) and, with ``notes``, what the
+    mean hides (tails, clusters, the variance split: a fit, so only once a run is done)."""
+    n = len(result.replications)
+    found = headline(result.summary, n)
+    status = escape(str(result.manifest.get("status", "")))
+    opening = f'<div class="explore-headline" data-n="{n}" data-status="{status}">'
+    if found is None or not found.items:
+        return f"{opening}No result yet.</div>"
+    (phrase, text), *rest = found.items
+    items = "".join(f"<li>{escape(p)}: <b>{escape(t)}</b></li>" for p, t in rest)
+    shown = shape(result.replications, result.config.uncertain).notes if notes else []
+    below = "".join(f"<li>{escape(note)}</li>" for note in shown)
+    return (
+        f"{opening}"
+        f'<p class="explore-lead">{escape(found.lead)}.</p>'
+        f'<p class="explore-main">{escape(phrase)}: <b class="explore-value">{escape(text)}</b></p>'
+        f"<ul>{items}</ul><p class='explore-note'>{escape(INTERVALS)}</p>"
+        f"<ul class='explore-note'>{below}</ul></div>"
+    )
+
+
+def _excludes_zero(low: float, high: float) -> bool:
+    return not (math.isnan(low) or math.isnan(high)) and (low > 0 or high < 0)
+
+
+def _row(name: str, r: Any) -> str:
+    """One metric's cells: both means in its unit, the difference in the difference's."""
+    m = metric(name)
+    d = m.difference()
+    unit = f" {d.unit}" if d.unit != m.unit else ""
+    mark = "*" if _excludes_zero(float(r["ci_low"]), float(r["ci_high"])) else ""
+    cells = [
+        m.fmt(r["reference"]),
+        m.fmt(r["this"]),
+        f"{d.fmt(r['mean'])}{unit}{mark}",
+        f"[{d.fmt(r['ci_low'])}, {d.fmt(r['ci_high'])}]{unit}",
+        str(int(r["n"])),
+    ]
+    tds = "".join(f'<td class="num">{escape(c)}</td>' for c in cells)
+    return f"<tr><th>{escape(m.heading)}</th>{tds}</tr>"
+
+
+def difference_html(diff: Difference | None, reference_label: str = "") -> str:
+    """The paired difference from the reference as a table (or what stands in for one)."""
+    if diff is None:
+        shown = escape(reference_label) if reference_label else "the first finished run"
+        return (
+            f'<div class="explore-diff" data-pairs="0"><p>Reference: {shown}. The difference '
+            "from it shows from the next run on (same seeds, paired on replication).</p></div>"
+        )
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("", "reference mean", "this run's mean", "this − reference", "95% CI", "pairs")
+    )
+    rows = "".join(_row(str(name), r) for name, r in diff.table.iterrows())
+    left = ""
+    if diff.pairs < max(diff.reference_n, diff.this_n):
+        left = f" (the reference has {diff.reference_n}, this run {diff.this_n} so far)"
+    return (
+        f'<div class="explore-diff" data-pairs="{diff.pairs}">'
+        f"<p>Reference: {escape(diff.reference)}</p>"
+        f"<table><tr>{head}</tr>{rows}</table>"
+        f"<p class='explore-note'>Paired on replication (common random numbers) over "
+        f"{diff.pairs} replications run by both{escape(left)}; * = the 95% CI excludes 0.</p></div>"
+    )
+
+
+def status_text(snap: Snapshot) -> str:
+    """How far the run has come: "120 of 200 replications, 1.4 s" or "finished"."""
+    if snap.finished:
+        return f"Finished: {snap.done} replications in {snap.seconds:.1f} s"
+    return f"Running: {snap.done} of {snap.total} replications, {snap.seconds:.1f} s"
+
+
+def error_html(message: str) -> str:
+    """A mistake or a failure, in one line."""
+    line = " ".join(str(message).split())
+    return f'<div class="explore-error">{escape(line)}</div>'
