@@ -14,8 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +21,6 @@ import panel as pn
 
 from sim.config import ConfigError
 from sim.experiment.runner import ExperimentError
-from sim.explore.charts import cumulative_png, fan_png
 from sim.explore.session import (
     DEFAULT_SCENARIO,
     DRAWS,
@@ -36,8 +33,7 @@ from sim.explore.session import (
     lever_specs,
     range_specs,
 )
-from sim.explore.stream import Snapshot
-from sim.explore.views import difference_html, error_html, headline_html, status_text
+from sim.explore.views import View, difference_html, error_html, next_view, status_text
 
 __all__ = ["Explorer", "explorer", "serve"]
 
@@ -65,20 +61,9 @@ def css_class(key: str) -> str:
     return "lever-" + key.replace(".", "-")
 
 
-@dataclass(frozen=True)
-class View:
-    """One step of a run as the page shows it (charts only when they were redrawn)."""
-
-    snap: Snapshot
-    headline: str
-    difference: str
-    fan: bytes | None = None
-    cumulative: bytes | None = None
-
-
 def _slider(spec: LeverSpec) -> Any:
     """The widget of one lever: a number line, or a discrete slider of its options."""
-    label = spec.label + (" · drawn per run unless moved" if spec.uncertain else "")
+    label = spec.label + (" · drawn per replication unless moved" if spec.uncertain else "")
     classes = [css_class(spec.key)]
     if spec.options:
         labels = [name for name, _ in spec.options]
@@ -263,22 +248,6 @@ class Explorer:
 
     # ------------------------------------------------------------------ running
 
-    def _step(self, steps: Iterator[Snapshot], charts_due: bool) -> View | None:
-        """The next snapshot of a run with its HTML (and charts when due); None at the end."""
-        snap = next(steps, None)
-        if snap is None:
-            return None
-        result = snap.result
-        diff = self.session.difference(result)
-        draw = charts_due or snap.finished
-        return View(
-            snap,
-            headline_html(result, notes=snap.finished),
-            difference_html(diff, self.session.reference_label),
-            fan_png(result) if draw else None,
-            cumulative_png(result) if draw else None,
-        )
-
     def show(self, view: View) -> None:
         """Put one step of a run on the page."""
         snap = view.snap
@@ -312,7 +281,7 @@ class Explorer:
         try:
             while not self.stopping:
                 due = time.monotonic() - last >= CHART_SECONDS
-                view = await loop.run_in_executor(None, self._step, steps, due)
+                view = await loop.run_in_executor(None, next_view, self.session, steps, due)
                 if view is None:
                     break
                 if view.fan is not None:

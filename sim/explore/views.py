@@ -8,16 +8,19 @@ every cell is escaped. Nothing here imports the page's library, so it is tested 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
 from sim.analysis.tables import headline, shape
 from sim.experiment.runner import ExperimentResult
-from sim.explore.session import Difference
+from sim.explore.charts import cumulative_png, fan_png
+from sim.explore.session import Difference, Session
 from sim.explore.stream import Snapshot
 from sim.metrics import metric
 
-__all__ = ["difference_html", "error_html", "headline_html", "status_text"]
+__all__ = ["View", "difference_html", "error_html", "headline_html", "next_view", "status_text"]
 
 #: What the two intervals of the headline mean, under it (as the CLI summary says it).
 INTERVALS = (
@@ -56,7 +59,8 @@ def _row(name: str, r: Any) -> str:
     """One metric's cells: both means in its unit, the difference in the difference's."""
     m = metric(name)
     d = m.difference()
-    unit = f" {d.unit}" if d.unit != m.unit else ""
+    known = not math.isnan(float(r["mean"]))
+    unit = f" {d.unit}" if d.unit != m.unit and known else ""
     mark = "*" if _excludes_zero(float(r["ci_low"]), float(r["ci_high"])) else ""
     cells = [
         m.fmt(r["reference"]),
@@ -105,3 +109,31 @@ def error_html(message: str) -> str:
     """A mistake or a failure, in one line."""
     line = " ".join(str(message).split())
     return f'<div class="explore-error">{escape(line)}</div>'
+
+
+@dataclass(frozen=True)
+class View:
+    """One step of a run as the page shows it (charts only when they were redrawn)."""
+
+    snap: Snapshot
+    headline: str
+    difference: str
+    fan: bytes | None = None
+    cumulative: bytes | None = None
+
+
+def next_view(session: Session, steps: Iterator[Snapshot], charts_due: bool) -> View | None:
+    """The next snapshot of a run with its HTML, and its charts when due or finished; None
+    at the end. The page calls it off its event loop: this is all of a step's work."""
+    snap = next(steps, None)
+    if snap is None:
+        return None
+    result = snap.result
+    draw = charts_due or snap.finished
+    return View(
+        snap,
+        headline_html(result, notes=snap.finished),
+        difference_html(session.difference(result), session.reference_label),
+        fan_png(result) if draw else None,
+        cumulative_png(result) if draw else None,
+    )
