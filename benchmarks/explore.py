@@ -6,7 +6,7 @@ Three figures for a run of ``--replications`` (default 200) of the reference sce
 - ``stream_seconds``: the replications alone (:func:`sim.explore.stream.stream`);
 - ``page_work_seconds``: everything the page computes for the run: the stream, every step's
   headline and difference, the charts every two seconds and at the end
-  (:func:`sim.explore.views.next_view`, as the page calls it);
+  (:class:`sim.explore.views.Steps`, as the page calls it);
 - ``browser_seconds`` (with ``--browser``): in headless Chromium, from the click on Run to
   the finished headline, the server being ``blockade explore`` itself.
 
@@ -31,10 +31,9 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from sim.explore.app import CHART_SECONDS
 from sim.explore.session import Choice, Engine, Session
 from sim.explore.stream import stream
-from sim.explore.views import next_view
+from sim.explore.views import Steps
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
@@ -50,16 +49,10 @@ def _median_seconds(work: Callable[[], object], repeats: int) -> float:
 
 
 def _page_work(session: Session, choice: Choice) -> None:
-    """The page's work for one run: every step's views, the charts on the page's cadence."""
-    steps = session.run(choice)
-    last = 0.0
-    while True:
-        due = time.monotonic() - last >= CHART_SECONDS
-        view = next_view(session, steps, due)
-        if view is None:
-            return
-        if view.fan is not None:
-            last = time.monotonic()
+    """The page's work for one run: every step as the page computes it."""
+    steps = Steps(session, session.run(choice))
+    while steps.next() is not None:
+        pass
 
 
 def _browser_seconds(replications: int, workers: int, repeats: int) -> float | None:

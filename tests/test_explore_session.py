@@ -14,7 +14,7 @@ from sim.experiment.executors import make_executor
 from sim.explore.charts import cumulative_chart
 from sim.explore.session import Choice, Engine, Session, difference, lever_specs, range_specs
 from sim.explore.stream import chunk_size, stream
-from sim.explore.views import difference_html, headline_html, status_text
+from sim.explore.views import Steps, charts, difference_html, headline_html, status_text
 from sim.metrics import metric
 
 SCENARIO = "venezuela_dec2025"
@@ -133,6 +133,18 @@ def test_a_mistake_is_one_config_error_line_naming_the_key(session, choice, word
     assert words in str(err.value) and "\n" not in str(err.value)
 
 
+def test_configs_composed_from_many_threads_at_once_are_each_right(session) -> None:
+    """Two pages (or two quick slider moves) validate at the same time: Hydra's global state
+    must not make one of them fail."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    teams = [1, 2, 4, 5, 6, 7, 8, 0]
+    choices = [Choice(levers=(("navy.boarding_teams", n),)) for n in teams]
+    with ThreadPoolExecutor(4) as pool:
+        configs = list(pool.map(session.configure, choices))
+    assert [c.navy.boarding_teams for c in configs] == teams
+
+
 def test_the_first_finished_run_is_the_reference_and_later_runs_are_paired(session) -> None:
     fresh = Session(session.engine)
     base = [s for s in fresh.run(Choice(levers=(("horizon_days", 30),), replications=N))]
@@ -176,6 +188,23 @@ def test_the_cumulative_chart_ends_at_the_mean_total(batch) -> None:
     assert end == pytest.approx(batch.replications["exported_bbl"].mean() / 1e6)
     base = np.asarray(lines["no-blockade baseline: mean"].get_ydata())[-1]
     assert base == pytest.approx(batch.replications["baseline_exported_bbl"].mean() / 1e6)
+
+
+def test_a_run_as_the_page_shows_it_ends_with_its_charts(session) -> None:
+    """Every step has the headline; the last has the charts, drawn alike on the workers."""
+    steps = Steps(session, session.run(Choice(levers=(("horizon_days", 30),), replications=4)))
+    views = []
+    while (view := steps.next()) is not None:
+        views.append(view)
+    last = views[-1]
+    assert last.snap.finished and 'data-status="complete"' in last.headline
+    assert last.fan is not None and last.fan.startswith(b"\x89PNG")
+    assert last.cumulative is not None and last.cumulative.startswith(b"\x89PNG")
+    pooled = Session(Engine("processes", 2))
+    try:
+        assert charts(pooled, last.snap.result, final=True) == (last.fan, last.cumulative)
+    finally:
+        pooled.engine.close()
 
 
 def test_status_text_counts_replications(cfg) -> None:

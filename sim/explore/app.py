@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,7 @@ from sim.explore.session import (
     lever_specs,
     range_specs,
 )
-from sim.explore.views import View, difference_html, error_html, next_view, status_text
+from sim.explore.views import Steps, View, difference_html, error_html, status_text
 
 __all__ = ["Explorer", "explorer", "serve"]
 
@@ -41,8 +40,6 @@ log = logging.getLogger(__name__)
 
 #: The policy option that applies no preset (the scenario's own settings).
 OWN_POLICY = "(the scenario's own)"
-#: Seconds between two redraws of the charts while a run streams in.
-CHART_SECONDS = 2.0
 SIDEBAR_WIDTH = 380
 CHART_WIDTH = 800
 STYLE = """
@@ -275,17 +272,13 @@ class Explorer:
         self.stopping = False
         self._buttons(True)
         self.message.object = ""
-        steps = self.session.run(self.choice())
+        steps = Steps(self.session, self.session.run(self.choice()))
         loop = asyncio.get_running_loop()
-        last = 0.0
         try:
             while not self.stopping:
-                due = time.monotonic() - last >= CHART_SECONDS
-                view = await loop.run_in_executor(None, next_view, self.session, steps, due)
+                view = await loop.run_in_executor(None, steps.next)
                 if view is None:
                     break
-                if view.fan is not None:
-                    last = time.monotonic()
                 self.show(view)
         except (ConfigError, ExperimentError) as exc:
             self.message.object = error_html(str(exc).splitlines()[0])
