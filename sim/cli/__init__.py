@@ -2,8 +2,9 @@
 
 ``blockade [key=value ...]`` runs one experiment, ``blockade -m a=1,2 b=x,y`` sweeps and
 ``blockade compare DIR_A DIR_B`` compares two finished runs; ``report``, ``sensitivity``,
-``discover``, ``select`` and ``robust`` are further subcommands. Subcommands (the first word
-of the command line) are dispatched before Hydra sees anything.
+``discover``, ``select``, ``robust`` and ``explore`` (the live explorer) are further
+subcommands. Subcommands (the first word of the command line) are dispatched before Hydra
+sees anything.
 
 Every override is checked before Hydra runs anything (:mod:`sim.cli.app`): the list is parsed
 with Hydra's override parser, a sweep is expanded into its points, and each point is composed
@@ -19,7 +20,7 @@ identically (mapping values replace, never merge).
 Modules: ``common`` (the one-line error parser, tables), ``app`` (the Hydra app),
 ``hydra_args`` (Hydra's flags and sweeps), ``summary`` (the run summary), ``sweep`` (the
 sweep plan and table), ``compare``, ``calibrate``, ``sensitivity``, ``select`` (``select``
-and ``robust``).
+and ``robust``), ``explore``.
 """
 
 from __future__ import annotations
@@ -129,6 +130,12 @@ def _cmd_robust(argv: list[str]) -> int:
     return robust_main(argv)
 
 
+def _cmd_explore(argv: list[str]) -> int:
+    from sim.cli.explore import explore_main
+
+    return explore_main(argv)
+
+
 #: Subcommands dispatched before Hydra: the first word of the command line.
 SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
     "compare": cmd_compare,
@@ -138,4 +145,5 @@ SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
     "discover": _cmd_discover,
     "select": _cmd_select,
     "robust": _cmd_robust,
+    "explore": _cmd_explore,
 }

@@ -1,0 +1,189 @@
+"""Replications that stream: partial results of a run as its chunks finish.
+
+``run_experiment`` returns once every replication is done; the explorer shows the numbers as
+they come in. :func:`stream` hands chunks of replication indices to an executor with the
+runner's own task (:func:`sim.experiment.runner.run_chunk`) and submit-and-wait loop
+(:func:`sim.experiment.executors.as_completed`) and folds each finished chunk the way the
+runner does: one row per replication in :func:`~sim.experiment.runner.replication_columns`
+order and the order-independent :class:`~sim.experiment.stats.DailyAggregate`. Replication
+``i`` depends only on (config, root seed, ``i``), so the last snapshot of a stream holds the
+same rows, summary and daily series as ``run_experiment(cfg, replications=n)``
+(``tests/test_explore_session.py`` checks it).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.config import Config
+from sim.experiment import seeds
+from sim.experiment.executors import Executor, as_completed
+from sim.experiment.runner import (
+    ExperimentError,
+    ExperimentResult,
+    ReplicationFailed,
+    replication_columns,
+    run_chunk,
+)
+from sim.experiment.stats import DailyAggregate, summarize
+from sim.metrics import METRIC_KEYS, export_decline
+from sim.model.ledger import TIMESERIES_COLUMNS
+
+__all__ = ["Fold", "Snapshot", "chunk_size", "stream"]
+
+#: The largest chunk a stream sends: small enough that results arrive often.
+MAX_CHUNK = 50
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A run so far: its result over the replications done, and how far it has come."""
+
+    result: ExperimentResult
+    done: int
+    total: int
+    seconds: float
+
+    @property
+    def finished(self) -> bool:
+        """Whether every replication asked for is in."""
+        return self.done >= self.total
+
+
+@dataclass
+class Fold:
+    """The replications of one config folded in as chunks finish (any order)."""
+
+    cfg: Config
+    rows: list[pd.DataFrame] = field(default_factory=list)
+    aggregate: DailyAggregate | None = None
+    done: int = 0
+
+    def __post_init__(self) -> None:
+        worlds = ("blockade", "baseline") if self.baseline else ("blockade",)
+        days = math.ceil(self.cfg.horizon_days - 1e-12)
+        self.aggregate = DailyAggregate(worlds, days, TIMESERIES_COLUMNS)
+
+    @property
+    def root(self) -> int:
+        return self.cfg.experiment.seed
+
+    @property
+    def baseline(self) -> bool:
+        return self.cfg.experiment.baseline
+
+    def frame(self, indices: np.ndarray, metrics: np.ndarray, drawn: np.ndarray) -> pd.DataFrame:
+        """The replication rows of a chunk, as the runner builds them."""
+        n = len(indices)
+        seed_type = np.int64 if self.root < 2**63 else np.uint64
+        data: dict[str, Any] = {
+            "replication": indices.astype(np.int64),
+            "seed": np.full(n, self.root, dtype=seed_type),
+        }
+        for k, key in enumerate(METRIC_KEYS):
+            data[key] = metrics[:, 0, k]
+        if self.baseline:
+            for k, key in enumerate(METRIC_KEYS):
+                data[f"baseline_{key}"] = metrics[:, 1, k]
+            exported = METRIC_KEYS.index("exported_bbl")
+            data["export_decline"] = export_decline(
+                metrics[:, 0, exported], metrics[:, 1, exported]
+            )
+        keys = list(self.cfg.uncertain)
+        for k, key in enumerate(keys):
+            data[key] = drawn[:, k]
+        return pd.DataFrame(data, columns=replication_columns(self.baseline, keys))
+
+    def add(self, chunk: dict[str, Any]) -> None:
+        """Fold in one :func:`run_chunk` result; a failed replication raises after its
+        finished neighbours are in."""
+        assert self.aggregate is not None
+        indices = chunk["indices"]
+        if len(indices):
+            self.rows.append(self.frame(indices, chunk["metrics"], chunk["parameters"]))
+            keys = seeds.sample_keys(self.root, indices)
+            self.aggregate.add(indices, keys, chunk["series"])
+            self.done += len(indices)
+        failure = chunk["failure"]
+        if failure:
+            i, world = failure["replication"], failure["world"]
+            raise ReplicationFailed.of(
+                failure,
+                self.root,
+                f"replication {i} (root seed {self.root}, {world} world)",
+                seeds.reproduce_hint(self.root, i, baseline=world == "baseline"),
+            )
+
+    def result(self, total: int, seconds: float) -> ExperimentResult:
+        """What the replications folded in so far give: rows, summary, daily series."""
+        assert self.aggregate is not None
+        if self.rows:
+            rows = pd.concat(self.rows, ignore_index=True)
+            self.rows = [rows]
+        else:
+            empty = np.zeros((0, 2, len(METRIC_KEYS)))
+            drawn = np.zeros((0, len(self.cfg.uncertain)))
+            rows = self.frame(np.zeros(0, dtype=np.int64), empty, drawn)
+        rows = rows.sort_values("replication", kind="stable").reset_index(drop=True)
+        manifest = {
+            "scenario": self.cfg.name,
+            "root_seed": self.root,
+            "baseline": self.baseline,
+            "status": "complete" if self.done >= total else "running",
+            "replications_done": self.done,
+            "replications": total,
+            "wall_seconds": seconds,
+        }
+        return ExperimentResult(
+            config=self.cfg,
+            replications=rows,
+            summary=summarize(rows),
+            timeseries=self.aggregate.frame(self.cfg.start_date),
+            manifest=manifest,
+        )
+
+
+def chunk_size(total: int, workers: int) -> int:
+    """Replications per task: about six tasks per worker, so results arrive often."""
+    return max(1, min(MAX_CHUNK, math.ceil(total / (6 * max(1, workers)))))
+
+
+def stream(
+    cfg: Config, replications: int, executor: Executor, every: float = 0.3
+) -> Generator[Snapshot, None, None]:
+    """Snapshots of ``replications`` replications of ``cfg`` as chunks finish on ``executor``:
+    at most one per ``every`` seconds, and always the last (``finished``).
+
+    Closing the generator stops the run: chunks not started are cancelled.
+    """
+    if isinstance(replications, bool) or not isinstance(replications, int) or replications < 1:
+        raise ValueError(f"replications: must be a positive integer (got {replications!r})")
+    fold = Fold(cfg)
+    size = chunk_size(replications, executor.workers)
+    chunks = list(seeds.chunked(range(replications), size))
+    tasks = ((cfg, fold.root, chunk, fold.baseline) for chunk in chunks)
+    started = last = time.perf_counter()
+
+    def failed(i: int, exc: Exception) -> ExperimentError:
+        first, end = chunks[i][0], chunks[i][-1]
+        return ExperimentError(
+            f"a worker failed while running replications {first}..{end} (root seed "
+            f"{fold.root}): {type(exc).__name__}: {exc}"
+        )
+
+    for _, chunk in as_completed(executor, run_chunk, tasks, failed):
+        fold.add(chunk)
+        now = time.perf_counter()
+        if fold.done < replications and now - last < every:
+            continue
+        last = now
+        yield Snapshot(
+            fold.result(replications, now - started), fold.done, replications, now - started
+        )

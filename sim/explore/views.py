@@ -1,0 +1,179 @@
+"""What the explorer's page shows, as HTML fragments built from a run's data.
+
+The headline and its notes are the report's (:func:`sim.analysis.tables.headline`,
+:func:`sim.analysis.tables.shape`); labels, units and formats come from :mod:`sim.metrics`;
+every cell is escaped. Nothing here imports the page's library, so it is tested alone.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Generator
+from dataclasses import dataclass, field, replace
+from html import escape
+from typing import Any
+
+from sim.analysis.tables import headline, shape
+from sim.experiment.runner import ExperimentResult
+from sim.explore.charts import cumulative_png, fan_png
+from sim.explore.session import Difference, Session
+from sim.explore.stream import Snapshot
+from sim.metrics import metric
+
+__all__ = [
+    "CHART_SECONDS",
+    "Steps",
+    "View",
+    "charts",
+    "difference_html",
+    "error_html",
+    "headline_html",
+    "status_text",
+]
+
+#: Seconds between two redraws of the charts while a run streams in (each costs ~0.8 s of
+#: CPU that the workers would otherwise have).
+CHART_SECONDS = 2.0
+
+#: What the two intervals of the headline mean, under it (as the CLI summary says it).
+INTERVALS = (
+    "95% CI of the mean: Monte Carlo error of the average only. p05 to p95: where 90% of "
+    "single replications fall."
+)
+
+
+def headline_html(result: ExperimentResult, notes: bool = True) -> str:
+    """The headline list of ``result`` (its first item large) and, with ``notes``, what the
+    mean hides (tails, clusters, the variance split: a fit, so only once a run is done)."""
+    n = len(result.replications)
+    found = headline(result.summary, n)
+    status = escape(str(result.manifest.get("status", "")))
+    opening = f'<div class="explore-headline" data-n="{n}" data-status="{status}">'
+    if found is None or not found.items:
+        return f"{opening}No result yet.</div>"
+    (phrase, text), *rest = found.items
+    items = "".join(f"<li>{escape(p)}: <b>{escape(t)}</b></li>" for p, t in rest)
+    shown = shape(result.replications, result.config.uncertain).notes if notes else []
+    below = "".join(f"<li>{escape(note)}</li>" for note in shown)
+    return (
+        f"{opening}"
+        f'<p class="explore-lead">{escape(found.lead)}.</p>'
+        f'<p class="explore-main">{escape(phrase)}: <b class="explore-value">{escape(text)}</b></p>'
+        f"<ul>{items}</ul><p class='explore-note'>{escape(INTERVALS)}</p>"
+        f"<ul class='explore-note'>{below}</ul></div>"
+    )
+
+
+def _excludes_zero(low: float, high: float) -> bool:
+    return not (math.isnan(low) or math.isnan(high)) and (low > 0 or high < 0)
+
+
+def _row(name: str, r: Any) -> str:
+    """One metric's cells: both means in its unit, the difference in the difference's."""
+    m = metric(name)
+    d = m.difference()
+    known = not math.isnan(float(r["mean"]))
+    unit = f" {d.unit}" if d.unit != m.unit and known else ""
+    mark = "*" if _excludes_zero(float(r["ci_low"]), float(r["ci_high"])) else ""
+    cells = [
+        m.fmt(r["reference"]),
+        m.fmt(r["this"]),
+        f"{d.fmt(r['mean'])}{unit}{mark}",
+        f"[{d.fmt(r['ci_low'])}, {d.fmt(r['ci_high'])}]{unit}",
+        str(int(r["n"])),
+    ]
+    tds = "".join(f'<td class="num">{escape(c)}</td>' for c in cells)
+    return f"<tr><th>{escape(m.heading)}</th>{tds}</tr>"
+
+
+def difference_html(diff: Difference | None, reference_label: str = "") -> str:
+    """The paired difference from the reference as a table (or what stands in for one)."""
+    if diff is None:
+        shown = escape(reference_label) if reference_label else "the first finished run"
+        return (
+            f'<div class="explore-diff" data-pairs="0"><p>Reference: {shown}. The difference '
+            "from it shows from the next run on (same seeds, paired on replication).</p></div>"
+        )
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("", "reference mean", "this run's mean", "this − reference", "95% CI", "pairs")
+    )
+    rows = "".join(_row(str(name), r) for name, r in diff.table.iterrows())
+    left = ""
+    if diff.pairs < max(diff.reference_n, diff.this_n):
+        left = f" (the reference has {diff.reference_n}, this run {diff.this_n} so far)"
+    return (
+        f'<div class="explore-diff" data-pairs="{diff.pairs}">'
+        f"<p>Reference: {escape(diff.reference)}</p>"
+        f"<table><tr>{head}</tr>{rows}</table>"
+        f"<p class='explore-note'>Paired on replication (common random numbers) over "
+        f"{diff.pairs} replications run by both{escape(left)}; * = the 95% CI excludes 0.</p></div>"
+    )
+
+
+def status_text(snap: Snapshot) -> str:
+    """How far the run has come: "120 of 200 replications, 1.4 s" or "finished"."""
+    if snap.finished:
+        return f"Finished: {snap.done} replications in {snap.seconds:.1f} s"
+    return f"Running: {snap.done} of {snap.total} replications, {snap.seconds:.1f} s"
+
+
+def error_html(message: str) -> str:
+    """A mistake or a failure, in one line."""
+    line = " ".join(str(message).split())
+    return f'<div class="explore-error">{escape(line)}</div>'
+
+
+@dataclass(frozen=True)
+class View:
+    """One step of a run as the page shows it (charts only when they were redrawn)."""
+
+    snap: Snapshot
+    headline: str
+    difference: str
+    fan: bytes | None = None
+    cumulative: bytes | None = None
+
+
+def charts(session: Session, result: ExperimentResult, final: bool) -> tuple[bytes, bytes]:
+    """The fan and cumulative charts of ``result`` as PNG. A finished run's are drawn on two
+    of the engine's workers at once (its replications are done, so they are idle)."""
+    if final and session.engine.workers > 1:
+        ex = session.engine.executor()
+        futures = [ex.submit(fan_png, result), ex.submit(cumulative_png, result)]
+        fan, cumulative = (ex.result(f) for f in futures)
+        return fan, cumulative
+    return fan_png(result), cumulative_png(result)
+
+
+@dataclass
+class Steps:
+    """A run as the page shows it: each snapshot's HTML, the charts every
+    :data:`CHART_SECONDS` and at the end. The page calls :meth:`next` off its event loop:
+    it is all of a step's work (the benchmark times the same)."""
+
+    session: Session
+    snapshots: Generator[Snapshot, None, None]
+    last_charts: float = field(default_factory=time.monotonic)
+
+    def next(self) -> View | None:
+        """The next step of the run (None at the end)."""
+        snap = next(self.snapshots, None)
+        if snap is None:
+            return None
+        result = snap.result
+        view = View(
+            snap,
+            headline_html(result, notes=snap.finished),
+            difference_html(self.session.difference(result), self.session.reference_label),
+        )
+        if snap.finished or time.monotonic() - self.last_charts >= CHART_SECONDS:
+            fan, cumulative = charts(self.session, result, snap.finished)
+            view = replace(view, fan=fan, cumulative=cumulative)
+            self.last_charts = time.monotonic()
+        return view
+
+    def close(self) -> None:
+        """Stop the run: chunks not started are cancelled."""
+        self.snapshots.close()

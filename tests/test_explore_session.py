@@ -1,0 +1,254 @@
+"""The explorer without its page: streamed runs, choices as overrides, the reference, views."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim import extras
+from sim.cli import main
+from sim.cli.explore import bind_port, is_loopback, origins
+from sim.experiment.executors import make_executor
+from sim.explore.charts import cumulative_chart
+from sim.explore.session import Choice, Engine, Session, difference, lever_specs, range_specs
+from sim.explore.stream import chunk_size, stream
+from sim.explore.views import Steps, charts, difference_html, headline_html, status_text
+from sim.metrics import metric
+
+SCENARIO = "venezuela_dec2025"
+N = 12
+
+
+@pytest.fixture(scope="module")
+def cfg() -> sim.Config:
+    return sim.load_config(SCENARIO, ["horizon_days=30"])
+
+
+@pytest.fixture(scope="module")
+def batch(cfg: sim.Config) -> sim.ExperimentResult:
+    return sim.run_experiment(cfg, replications=N, executor="serial", progress=False)
+
+
+@pytest.fixture(scope="module")
+def session() -> Session:
+    return Session(Engine("serial"))
+
+
+def test_a_streamed_run_is_the_batch_run_on_any_executor(cfg, batch) -> None:
+    """Chunks finishing in any order on two processes fold into the rows, summary and daily
+    series of run_experiment; every snapshot on the way holds batch rows, unchanged."""
+    ex = make_executor("processes", 2)
+    try:
+        snaps = list(stream(cfg, N, ex, every=0.0))
+    finally:
+        ex.close()
+    assert len(snaps) == N / chunk_size(N, 2) and snaps[-1].finished
+    assert [s.done for s in snaps] == sorted(s.done for s in snaps)
+    last = snaps[-1].result
+    pd.testing.assert_frame_equal(last.replications, batch.replications)
+    pd.testing.assert_frame_equal(last.summary, batch.summary)
+    pd.testing.assert_frame_equal(last.timeseries, batch.timeseries)
+    first = snaps[0].result.replications.set_index("replication")
+    expected = batch.replications.set_index("replication").loc[first.index]
+    pd.testing.assert_frame_equal(first, expected)
+    assert snaps[0].result.manifest["status"] == "running"
+    assert last.manifest["status"] == "complete"
+
+
+def test_closing_a_stream_stops_it(cfg) -> None:
+    steps = stream(cfg, 40, make_executor("serial", 1), every=0.0)
+    first = next(steps)
+    steps.close()
+    assert first.done == chunk_size(40, 1) < 40 and not first.finished
+    with pytest.raises(StopIteration):
+        next(steps)
+
+
+def test_levers_are_the_validation_levers_at_the_config_values(session) -> None:
+    base = session.base(SCENARIO, "enter_after_14d")
+    specs = {s.key: s for s in lever_specs(base)}
+    assert specs["navy.boarding_teams"].value == base.navy.boarding_teams
+    assert specs["navy.boarding_teams"].integer
+    # a distribution's lever moves its median, so its spread stays the scenario's
+    assert specs["court.delay_days.median"].value == base.court.delay_days.median
+    wait = specs["policy.enter_waters_after_days"]
+    assert wait.value == 14 and ("never", None) in wait.options
+    assert specs["navy.detection_prob"].uncertain and not specs["navy.boarding_teams"].uncertain
+
+
+def test_a_moved_lever_reaches_the_config_and_leaves_uncertain(session) -> None:
+    choice = Choice(
+        levers=(("navy.detection_prob", 0.5), ("court.delay_days.median", 3.0)),
+        replications=N,
+    )
+    cfg = session.configure(choice)
+    base = session.base(SCENARIO, None)
+    assert cfg.navy.detection_prob == 0.5
+    assert cfg.court.delay_days.median == 3.0
+    assert cfg.court.delay_days.sigma == base.court.delay_days.sigma
+    assert "navy.detection_prob" not in cfg.uncertain
+    assert "court.delay_days.median" not in cfg.uncertain
+    assert "behaviour.offer.premium" in cfg.uncertain
+    assert session.configure(Choice(policy="enter_after_14d")).policy.enter_waters_after_days == 14
+    never = Choice(policy="enter_after_14d", levers=(("policy.enter_waters_after_days", None),))
+    assert session.configure(never).policy.enter_waters_after_days is None
+
+
+def test_ranges_mode_draws_from_the_sliders_ranges(session) -> None:
+    base = session.base(SCENARIO, None)
+    ranges = tuple((r.key, r.low, r.high) for r in range_specs(base))
+    assert {k for k, _, _ in ranges} == set(base.uncertain)
+    moved = (("navy.detection_prob", 0.6, 0.7), *ranges[2:])
+    cfg = session.configure(Choice(draws="ranges", ranges=moved))
+    assert cfg.experiment.posterior is None
+    assert (
+        cfg.uncertain["navy.detection_prob"].low,
+        cfg.uncertain["navy.detection_prob"].high,
+    ) == (
+        0.6,
+        0.7,
+    )
+    assert set(cfg.uncertain) == set(base.uncertain)  # the keys without a slider stay too
+    assert session.configure(Choice(draws="fixed")).uncertain == {}
+
+
+@pytest.mark.parametrize(
+    ("choice", "words"),
+    [
+        (
+            Choice(draws="ranges", ranges=(("navy.detection_prob", 0.5, 1.2),)),
+            "uncertain.navy.detection_prob",
+        ),
+        (Choice(levers=(("navy.boarding_teams", -1),)), "navy.boarding_teams"),
+        (Choice(policy="no_such_policy"), "no_such_policy"),
+        (Choice(replications=0), "replications"),
+        (Choice(draws="sometimes"), "draws"),
+    ],
+)
+def test_a_mistake_is_one_config_error_line_naming_the_key(session, choice, words) -> None:
+    with pytest.raises(sim.ConfigError) as err:
+        session.configure(choice)
+    assert words in str(err.value) and "\n" not in str(err.value)
+
+
+def test_configs_composed_from_many_threads_at_once_are_each_right(session) -> None:
+    """Two pages (or two quick slider moves) validate at the same time: Hydra's global state
+    must not make one of them fail."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    teams = [1, 2, 4, 5, 6, 7, 8, 0]
+    choices = [Choice(levers=(("navy.boarding_teams", n),)) for n in teams]
+    with ThreadPoolExecutor(4) as pool:
+        configs = list(pool.map(session.configure, choices))
+    assert [c.navy.boarding_teams for c in configs] == teams
+
+
+def test_the_first_finished_run_is_the_reference_and_later_runs_are_paired(session) -> None:
+    fresh = Session(session.engine)
+    base = [s for s in fresh.run(Choice(levers=(("horizon_days", 30),), replications=N))]
+    assert fresh.reference is base[-1].result and fresh.difference(base[-1].result) is None
+    fewer = Choice(levers=(("horizon_days", 30), ("navy.boarding_teams", 0)), replications=N)
+    this = list(fresh.run(fewer))[-1].result
+    diff = fresh.difference(this)
+    assert diff is not None and diff.pairs == N
+    ref = fresh.reference.replications
+    by_hand = this.replications["export_decline"] - ref["export_decline"]
+    row = diff.table.loc["export_decline"]
+    assert row["mean"] == pytest.approx(by_hand.mean())
+    assert row["this"] - row["reference"] == pytest.approx(by_hand.mean())
+    assert row["ci_high"] < 0  # no boarding teams, far fewer seizures: a smaller decline
+    assert fresh.use_as_reference() and fresh.reference is this
+
+
+def test_a_reference_of_another_seed_is_refused(batch) -> None:
+    other = sim.load_config(SCENARIO, ["horizon_days=30", "experiment.seed=7"])
+    res = sim.run_experiment(other, replications=2, executor="serial", progress=False)
+    with pytest.raises(sim.ConfigError, match="root seed"):
+        difference(res, batch)
+
+
+def test_the_views_say_the_registry_numbers(batch) -> None:
+    html = headline_html(batch)
+    s = batch.summary.loc["export_decline"]
+    m = metric("export_decline")
+    assert f"{m.fmt(s['mean'])}% (95% CI {m.fmt(s['ci_low'])} – {m.fmt(s['ci_high'])}%)" in html
+    assert f"single runs {m.fmt(s['p05'])} to {m.fmt(s['p95'])}%" in html
+    assert 'data-status="complete"' in html and f'data-n="{N}"' in html
+    table = difference_html(difference(batch, batch, "ref <b>"))
+    assert "ref &lt;b&gt;" in table  # escaped
+    assert "0 pp" in table and f'data-pairs="{N}"' in table
+
+
+def test_the_cumulative_chart_ends_at_the_mean_total(batch) -> None:
+    fig = cumulative_chart(batch)
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    end = np.asarray(lines["blockade: mean"].get_ydata())[-1]
+    assert end == pytest.approx(batch.replications["exported_bbl"].mean() / 1e6)
+    base = np.asarray(lines["no-blockade baseline: mean"].get_ydata())[-1]
+    assert base == pytest.approx(batch.replications["baseline_exported_bbl"].mean() / 1e6)
+
+
+def test_a_run_as_the_page_shows_it_ends_with_its_charts(session) -> None:
+    """Every step has the headline; the last has the charts, drawn alike on the workers."""
+    steps = Steps(session, session.run(Choice(levers=(("horizon_days", 30),), replications=4)))
+    views = []
+    while (view := steps.next()) is not None:
+        views.append(view)
+    last = views[-1]
+    assert last.snap.finished and 'data-status="complete"' in last.headline
+    assert last.fan is not None and last.fan.startswith(b"\x89PNG")
+    assert last.cumulative is not None and last.cumulative.startswith(b"\x89PNG")
+    pooled = Session(Engine("processes", 2))
+    try:
+        assert charts(pooled, last.snap.result, final=True) == (last.fan, last.cumulative)
+    finally:
+        pooled.engine.close()
+
+
+def test_status_text_counts_replications(cfg) -> None:
+    snap = next(stream(cfg, 4, make_executor("serial", 1), every=1e9))
+    assert status_text(snap) == f"Finished: 4 replications in {snap.seconds:.1f} s"
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def test_addresses_and_the_names_browsers_may_use() -> None:
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.0.2.1")
+    assert origins("127.0.0.1", 5006, []) == ["localhost:5006", "127.0.0.1:5006"]
+    assert origins("192.0.2.1", 80, ["analyst-pc", "[::1]:81"]) == [
+        "192.0.2.1:80",
+        "analyst-pc:80",
+        "[::1]:81",
+    ]
+    free = bind_port("127.0.0.1", 0)
+    assert 0 < free <= 65535
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--port", "70000"], "--port"),
+        (["--port", "x"], "--port"),
+        (["--address", "192.0.2.1"], "cannot listen there"),  # not this machine's address
+        (["--scenario", "no_such_scenario"], "no_such_scenario"),
+        (["--config-dir", "/no/such/folder"], "/no/such/folder"),
+        (["--executor", "threads"], "--executor"),
+    ],
+)
+def test_a_bad_argument_is_one_line_with_exit_2(capsys, argv, words) -> None:
+    assert main(["explore", *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("blockade explore: error:") and "\n" not in err
+    assert words in err and "Traceback" not in err
+
+
+def test_without_panel_the_command_names_the_extra(monkeypatch, capsys) -> None:
+    real = extras.importable
+    monkeypatch.setattr(extras, "importable", lambda m: m != "panel" and real(m))
+    assert main(["explore"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "optional 'explore' extra" in err and "\n" not in err
