@@ -301,6 +301,50 @@ def _positive(key: str, n: Any) -> int:
     return int(n)
 
 
+def month_columns(cfg: Config) -> list[str]:
+    """The monthly sums among a run's replication rows (:mod:`sim.experiment.monthly`)."""
+    return monthly.columns(month_spans(cfg), cfg.experiment.baseline)
+
+
+def row_columns(cfg: Config) -> list[str]:
+    """The columns of a run's replication rows, in order."""
+    return replication_columns(cfg.experiment.baseline, list(cfg.uncertain), month_columns(cfg))
+
+
+def replication_rows(
+    cfg: Config,
+    indices: np.ndarray,
+    metrics: np.ndarray,
+    drawn: np.ndarray | None = None,
+    sums: np.ndarray | None = None,
+    columns: list[str] | None = None,
+) -> pd.DataFrame:
+    """The rows of replications ``indices`` of ``cfg`` from what :func:`run_chunk` returned
+    (``metrics``, the ``parameters`` drawn, the ``monthly`` sums): the one builder of rows.
+    ``columns`` is :func:`row_columns` (given when the caller holds it)."""
+    n, root, baseline = len(indices), cfg.experiment.seed, cfg.experiment.baseline
+    columns = columns if columns is not None else row_columns(cfg)
+    data: dict[str, Any] = {
+        "replication": indices.astype(np.int64),
+        "seed": np.full(n, root, dtype=_seed_dtype(root)),
+    }
+    for k, key in enumerate(METRIC_KEYS):
+        data[key] = metrics[:, 0, k]
+    if baseline:
+        for k, key in enumerate(METRIC_KEYS):
+            data[f"baseline_{key}"] = metrics[:, 1, k]
+        exported, revenue = (METRIC_KEYS.index(k) for k in ("exported_bbl", "revenue_usd"))
+        data["export_decline"] = export_decline(metrics[:, 0, exported], metrics[:, 1, exported])
+        data["revenue_lost_usd"] = metrics[:, 1, revenue] - metrics[:, 0, revenue]
+    for k, key in enumerate(cfg.uncertain):
+        data[key] = drawn[:, k] if drawn is not None else np.zeros(n)
+    months = month_columns(cfg)
+    flat = monthly.flatten(sums, baseline) if sums is not None else None
+    for k, name in enumerate(months):
+        data[name] = flat[:, k] if flat is not None else np.zeros(n)
+    return pd.DataFrame(data, columns=columns)
+
+
 @dataclass
 class _Run:
     cfg: Config
@@ -363,12 +407,12 @@ class _Run:
     @functools.cached_property
     def month_columns(self) -> list[str]:
         """The monthly sums of this run's replication rows."""
-        return monthly.columns(month_spans(self.cfg), self.baseline)
+        return month_columns(self.cfg)
 
     @functools.cached_property
     def columns(self) -> list[str]:
         """The columns of this run's replication rows, in order."""
-        return replication_columns(self.baseline, list(self.cfg.uncertain), self.month_columns)
+        return row_columns(self.cfg)
 
     def frame_of(
         self,
@@ -378,27 +422,7 @@ class _Run:
         sums: np.ndarray | None = None,
     ) -> pd.DataFrame:
         """The rows of replications ``indices`` from what :func:`run_chunk` returned."""
-        n = len(indices)
-        data: dict[str, Any] = {
-            "replication": indices.astype(np.int64),
-            "seed": np.full(n, self.root, dtype=_seed_dtype(self.root)),
-        }
-        for k, key in enumerate(METRIC_KEYS):
-            data[key] = metrics[:, 0, k]
-        if self.baseline:
-            for k, key in enumerate(METRIC_KEYS):
-                data[f"baseline_{key}"] = metrics[:, 1, k]
-            exported, revenue = (METRIC_KEYS.index(k) for k in ("exported_bbl", "revenue_usd"))
-            data["export_decline"] = export_decline(
-                metrics[:, 0, exported], metrics[:, 1, exported]
-            )
-            data["revenue_lost_usd"] = metrics[:, 1, revenue] - metrics[:, 0, revenue]
-        for k, key in enumerate(self.cfg.uncertain):
-            data[key] = drawn[:, k] if drawn is not None else np.zeros(n)
-        flat = monthly.flatten(sums, self.baseline) if sums is not None else None
-        for k, name in enumerate(self.month_columns):
-            data[name] = flat[:, k] if flat is not None else np.zeros(n)
-        return pd.DataFrame(data, columns=self.columns)
+        return replication_rows(self.cfg, indices, metrics, drawn, sums, self.columns)
 
     def commit(self, result: dict[str, Any]) -> None:
         indices = result["indices"]

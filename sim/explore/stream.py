@@ -29,11 +29,12 @@ from sim.experiment.runner import (
     ExperimentError,
     ExperimentResult,
     ReplicationFailed,
-    replication_columns,
+    month_columns,
+    replication_rows,
     run_chunk,
 )
 from sim.experiment.stats import DailyAggregate, summarize
-from sim.metrics import METRIC_KEYS, export_decline
+from sim.metrics import METRIC_KEYS
 from sim.model.ledger import TIMESERIES_COLUMNS
 
 __all__ = ["Fold", "Snapshot", "chunk_size", "stream"]
@@ -79,35 +80,17 @@ class Fold:
     def baseline(self) -> bool:
         return self.cfg.experiment.baseline
 
-    def frame(self, indices: np.ndarray, metrics: np.ndarray, drawn: np.ndarray) -> pd.DataFrame:
-        """The replication rows of a chunk, as the runner builds them."""
-        n = len(indices)
-        seed_type = np.int64 if self.root < 2**63 else np.uint64
-        data: dict[str, Any] = {
-            "replication": indices.astype(np.int64),
-            "seed": np.full(n, self.root, dtype=seed_type),
-        }
-        for k, key in enumerate(METRIC_KEYS):
-            data[key] = metrics[:, 0, k]
-        if self.baseline:
-            for k, key in enumerate(METRIC_KEYS):
-                data[f"baseline_{key}"] = metrics[:, 1, k]
-            exported = METRIC_KEYS.index("exported_bbl")
-            data["export_decline"] = export_decline(
-                metrics[:, 0, exported], metrics[:, 1, exported]
-            )
-        keys = list(self.cfg.uncertain)
-        for k, key in enumerate(keys):
-            data[key] = drawn[:, k]
-        return pd.DataFrame(data, columns=replication_columns(self.baseline, keys))
-
     def add(self, chunk: dict[str, Any]) -> None:
         """Fold in one :func:`run_chunk` result; a failed replication raises after its
         finished neighbours are in."""
         assert self.aggregate is not None
         indices = chunk["indices"]
         if len(indices):
-            self.rows.append(self.frame(indices, chunk["metrics"], chunk["parameters"]))
+            self.rows.append(
+                replication_rows(
+                    self.cfg, indices, chunk["metrics"], chunk["parameters"], chunk["monthly"]
+                )
+            )
             keys = seeds.sample_keys(self.root, indices)
             self.aggregate.add(indices, keys, chunk["series"])
             self.done += len(indices)
@@ -130,7 +113,7 @@ class Fold:
         else:
             empty = np.zeros((0, 2, len(METRIC_KEYS)))
             drawn = np.zeros((0, len(self.cfg.uncertain)))
-            rows = self.frame(np.zeros(0, dtype=np.int64), empty, drawn)
+            rows = replication_rows(self.cfg, np.zeros(0, dtype=np.int64), empty, drawn)
         rows = rows.sort_values("replication", kind="stable").reset_index(drop=True)
         manifest = {
             "scenario": self.cfg.name,
@@ -144,7 +127,7 @@ class Fold:
         return ExperimentResult(
             config=self.cfg,
             replications=rows,
-            summary=summarize(rows),
+            summary=summarize(rows.drop(columns=month_columns(self.cfg))),  # sums, not metrics
             timeseries=self.aggregate.frame(self.cfg.start_date),
             manifest=manifest,
         )
