@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -11,7 +10,6 @@ from sim import extras
 from sim.cli import main
 from sim.cli.explore import bind_port, is_loopback, origins
 from sim.experiment.executors import make_executor
-from sim.explore.charts import cumulative_chart
 from sim.explore.session import Choice, Engine, Session, difference, lever_specs, range_specs
 from sim.explore.stream import chunk_size, stream
 from sim.explore.views import Steps, charts, difference_html, headline_html, status_text
@@ -179,15 +177,6 @@ def test_the_views_say_the_registry_numbers(batch) -> None:
     table = difference_html(difference(batch, batch, "ref <b>"))
     assert "ref &lt;b&gt;" in table  # escaped
     assert "0 pp" in table and f'data-pairs="{N}"' in table
-
-
-def test_the_cumulative_chart_ends_at_the_mean_total(batch) -> None:
-    fig = cumulative_chart(batch)
-    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
-    end = np.asarray(lines["blockade: mean"].get_ydata())[-1]
-    assert end == pytest.approx(batch.replications["exported_bbl"].mean() / 1e6)
-    base = np.asarray(lines["no-blockade baseline: mean"].get_ydata())[-1]
-    assert base == pytest.approx(batch.replications["baseline_exported_bbl"].mean() / 1e6)
 
 
 def test_a_run_as_the_page_shows_it_ends_with_its_charts(session) -> None:
