@@ -152,6 +152,19 @@ def test_without_per_replication_series_the_chart_says_mean_only(
         assert not any("90% of replications" in str(c.get_label()) for c in ax.collections)
 
 
+def test_a_run_without_a_folder_carries_its_sample_for_the_bands(
+    result: sim.ExperimentResult,
+) -> None:
+    """In memory (a notebook, the explorer) the bands are those of the folder's run."""
+    cfg = sim.load_config("venezuela_dec2025", SMALL)
+    bare = sim.run_experiment(cfg, replications=8, workers=1, executor="serial", progress=False)
+    sample, stored = daily_sample(bare), daily_sample(result)
+    assert sample is not None and stored is not None and sample.complete and sample.n == 8
+    np.testing.assert_array_equal(sample.series, stored.series)
+    (ax,) = plots.exports_fan_chart(bare).axes
+    assert "mean only" not in ax.get_title()
+
+
 def test_a_damaged_sample_is_not_used(run_dir: Path, tmp_path: Path) -> None:
     copy = tmp_path / "run"
     shutil.copytree(run_dir, copy)

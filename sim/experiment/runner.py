@@ -136,6 +136,9 @@ class ExperimentResult:
     timeseries: pd.DataFrame
     manifest: dict[str, Any]
     out_dir: Path | None = None
+    #: The daily aggregate's state (its per-replication sample) of a run without a folder,
+    #: for the charts' bands (:func:`sim.analysis.sample.daily_sample`); a folder keeps it.
+    daily_state: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:
         return (
@@ -861,7 +864,7 @@ def _finish(run: _Run, n: int) -> ExperimentResult:
         out_dir=folder.path if folder else None,
     )
     if folder is None:
-        return result
+        return replace(result, daily_state=aggregate.state())
     folder.write_config(cfg)
     written = folder.consolidate(
         rows, aggregate.state(), timeseries, summary_to_json(summary), manifest, result.monthly

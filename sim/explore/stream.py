@@ -130,6 +130,7 @@ class Fold:
             summary=summarize(rows.drop(columns=month_columns(self.cfg))),  # sums, not metrics
             timeseries=self.aggregate.frame(self.cfg.start_date),
             manifest=manifest,
+            daily_state=self.aggregate.state(),
         )
 
 
