@@ -8,6 +8,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from sim.analysis.observed import default_observations
 from sim.analysis.plots import cumulative_exports_chart, exports_fan_chart
 
 __all__ = ["cumulative_png", "fan_png", "png"]
@@ -25,9 +26,9 @@ def png(fig: Figure, dpi: int = DPI) -> bytes:
 
 def fan_png(result: Any) -> bytes:
     """The run's export fan chart as PNG."""
-    return png(exports_fan_chart(result))
+    return png(exports_fan_chart(result, observations=default_observations(result.config)))
 
 
 def cumulative_png(result: Any) -> bytes:
     """The run's cumulative exports chart as PNG."""
-    return png(cumulative_exports_chart(result))
+    return png(cumulative_exports_chart(result, observations=default_observations(result.config)))
