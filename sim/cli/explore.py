@@ -8,11 +8,8 @@ server, so the start line says which names are allowed and how to add one.
 from __future__ import annotations
 
 import ipaddress
-import os
-import signal
 import socket
 import sys
-from typing import Any
 
 from sim.cli.common import PROG, ArgParser, CliError, fail, require_extra
 from sim.config import ConfigError
@@ -144,21 +141,6 @@ def _start_lines(address: str, port: int, allowed: list[str]) -> list[str]:
     return lines
 
 
-def _stop_on_sigterm() -> None:
-    """SIGTERM stops the server as Ctrl-C does, so the workers are closed; a worker forked
-    later dies of it as it would have."""
-    owner = os.getpid()
-
-    def handler(signum: int, frame: Any) -> None:
-        if os.getpid() != owner:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            os.kill(os.getpid(), signal.SIGTERM)
-            return
-        raise KeyboardInterrupt("terminated by SIGTERM")
-
-    signal.signal(signal.SIGTERM, handler)
-
-
 def explore_main(argv: list[str]) -> int:
     """``blockade explore [--address A] [--port P] ...``: serve the explorer until stopped.
 
@@ -180,13 +162,14 @@ def explore_main(argv: list[str]) -> int:
         return fail(str(exc), command=COMMAND)
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
+    from sim.experiment.runner import sigterm_as_interrupt
     from sim.explore.app import serve
 
     for line in _start_lines(args.address, port, allowed):
         print(line, flush=True)
     try:
         engine.warm()  # fork the workers before the server starts its threads
-        _stop_on_sigterm()
+        sigterm_as_interrupt()  # the workers are closed as on Ctrl-C
         serve(engine, args.address, port, allowed, args.scenario, args.config_dir, args.show)
     except KeyboardInterrupt:
         print("Explorer stopped.", file=sys.stderr)

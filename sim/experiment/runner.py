@@ -606,7 +606,7 @@ def _finite_or_none(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(x) else float(x)
 
 
-def _sigterm_as_interrupt() -> Callable[[], None]:
+def sigterm_as_interrupt() -> Callable[[], None]:
     """Make SIGTERM raise KeyboardInterrupt, like SIGINT; returns what restores the old handler.
 
     Only in the main thread and only over the default handler: a handler someone installed
@@ -754,7 +754,7 @@ def _run_until_stop(run: _Run) -> int:
         s.show_progress, n, len([i for i in run.done if i < n]), run.cfg.name or "replications"
     )
     finished_ok = False
-    restore_sigterm = _sigterm_as_interrupt()
+    restore_sigterm = sigterm_as_interrupt()
     try:
         n = _batches(run)
         if run.done and max(run.done) >= n:
