@@ -9,6 +9,7 @@ same steps (:mod:`sim.cli.app`) for each point of its command line.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -180,6 +181,9 @@ def compose_tree(overrides: Sequence[str]) -> Any:
         GlobalHydra.instance().clear()
 
 
+_HYDRA = threading.Lock()
+
+
 def _compose(overrides: list[str], user_overrides: Sequence[str]) -> Any:
     """:func:`compose_tree`, any failure a one-line ConfigError."""
     import yaml
@@ -187,7 +191,8 @@ def _compose(overrides: list[str], user_overrides: Sequence[str]) -> Any:
     from omegaconf.errors import OmegaConfBaseException
 
     try:
-        return compose_tree(overrides)
+        with _HYDRA:  # Hydra's GlobalHydra is one per process: one composition at a time
+            return compose_tree(overrides)
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(hydra_message(exc)) from None
     except _COMPOSE_ERRORS as exc:

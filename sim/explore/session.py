@@ -12,7 +12,6 @@ is compared with, replication by replication on the same seeds (common random nu
 from __future__ import annotations
 
 import itertools
-import threading
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,17 +58,14 @@ NEVER = "never"
 
 # --------------------------------------------------------------------------- what can be set
 
+
 #: Hydra composes in a process-wide singleton (``GlobalHydra``): two compositions at once, as
 #: two pages or two quick slider moves would make, fail. The explorer makes one at a time.
-_COMPOSING = threading.Lock()
-
-
 def load_config(
     scenario: str, overrides: Sequence[str], config_dir: str | Path | None = None
 ) -> Config:
-    """:func:`sim.load_config`, one call at a time in this process."""
-    with _COMPOSING:
-        return compose.load_config(scenario, overrides, config_dir)
+    """:func:`sim.load_config` (thread-safe: :mod:`sim.compose` composes one at a time)."""
+    return compose.load_config(scenario, overrides, config_dir)
 
 
 def group_options(group: str, config_dir: str | Path | None = None) -> list[str]:
