@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.cli.common import PROG, CliError, fail, is_folder_mismatch, show_path
-from sim.cli.hydra_args import args_parser, hydra_argv, sweep_points
+from sim.cli.hydra_args import args_parser, hydra_argv, sweep_points, without_own_flags
 from sim.cli.summary import format_summary, short_decline
 from sim.cli.sweep import check_sweep_folder, finish_sweep, write_plan
 from sim.compose import (
@@ -70,6 +70,7 @@ class Plan:
     configs: tuple[Config, ...] = ()  # by job number (one for a single run)
     jobs: tuple[SweepJob, ...] = ()  # a sweep's jobs; () for a single run
     task: tuple[str, ...] = ()  # a single run's scenario overrides
+    plots: bool = False  # --plots: draw the plots when each run finishes
 
     def check(self, folder: Path) -> None:
         """Refuse ``folder`` (writes nothing): another config's run, another sweep, foreign."""
@@ -93,7 +94,7 @@ class Plan:
 def hydra_main(argv: list[str]) -> int:
     """``blockade [flags] [key=value ...]``: check, claim the folder, run with Hydra."""
     parsed = args_parser().parse_args(argv)
-    plan = prepare(argv, parsed)
+    plan = replace(prepare(without_own_flags(argv), parsed), plots=parsed.plots)
     with contextlib.ExitStack() as held:
         if plan.key:
             plan = _claim(plan, held)
@@ -104,7 +105,7 @@ def hydra_main(argv: list[str]) -> int:
             _run_hydra_app(plan)
         finally:
             if sweep is not None:
-                finish_sweep(sweep)
+                finish_sweep(sweep, plots=plan.plots)
     return 0
 
 
@@ -426,12 +427,13 @@ class Job:
     configs: tuple[Config, ...]  # by job number
     points: tuple[tuple[str, ...], ...]  # each job's scenario overrides, as Hydra gets them
     sweep: SweepPlan | None = None
+    plots: bool = False  # draw the run's plots (--plots); else ``blockade report`` does
 
     @classmethod
     def of(cls, plan: Plan) -> Job:
         """The task function of ``plan`` (after its folder is claimed)."""
         points = tuple(j.overrides for j in plan.jobs) or (plan.task,)
-        return cls(plan.configs, points, plan.sweep())
+        return cls(plan.configs, points, plan.sweep(), plan.plots)
 
     def __call__(self, _: Any) -> None:
         """One Hydra job (Hydra's composed config is not used): run, show the summary."""
@@ -451,7 +453,8 @@ class Job:
                 fail(str(exc))
                 raise SystemExit(2) from None
             raise
-        _show(res, out_dir, None if self.sweep is None else (num, self.points[num]))
+        point = None if self.sweep is None else (num, self.points[num])
+        _show(res, out_dir, point, self.plots)
 
     def _check(self, num: int, overrides: tuple[str, ...]) -> None:
         """Hydra's job ``num`` must be the plan's: the same scenario overrides."""
@@ -510,18 +513,27 @@ def _progress(hc: Any, multirun: bool) -> bool | None:
     return None
 
 
-def _show(res: Any, out_dir: Path, point: tuple[int, tuple[str, ...]] | None) -> None:
-    """Draw the run's plots; print its summary, or one line for a sweep's point."""
-    from sim.analysis import write_run_plots
-    from sim.analysis.observed import default_observations
+def _show(
+    res: Any, out_dir: Path, point: tuple[int, tuple[str, ...]] | None, plots: bool
+) -> None:
+    """Print the run's summary, or one line for a sweep's point; draw its plots if asked.
 
-    write_run_plots(res, observations=default_observations(res.config))
+    Plots are drawn on demand (``--plots``, or ``blockade report``, which draws the missing
+    ones): matplotlib and seven PNGs cost several times the run itself at the default size.
+    """
+    if plots:
+        from sim.analysis import write_run_plots
+        from sim.analysis.observed import default_observations
+
+        write_run_plots(res, observations=default_observations(res.config))
     if point is not None:
         num, overrides = point
         shown = " ".join(o.lstrip("+") for o in overrides) or "(defaults)"
         print(f"[{num}] {shown}: {short_decline(res)}", flush=True)
+        return
+    print(format_summary(res), flush=True)
+    report = f"{PROG} report {show_path(out_dir)}"
+    if plots:
+        print(f"Plots: {show_path(out_dir / 'plots')}  (report: {report})")
     else:
-        print(format_summary(res), flush=True)
-        print(
-            f"Plots: {show_path(out_dir / 'plots')}  (report: {PROG} report {show_path(out_dir)})"
-        )
+        print(f"Plots and report: {report}  (or run with --plots)")

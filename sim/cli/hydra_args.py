@@ -1,7 +1,8 @@
 """Hydra's command line through Hydra's public API: its flags, its sweeps, its ``argv``.
 
 ``blockade`` checks the whole command line before Hydra starts, so it parses Hydra's flags
-itself (:func:`args_parser`, the flags of Hydra 1.3's own parser, errors in one line) and
+itself (:func:`args_parser`, the flags of Hydra 1.3's own parser, errors in one line, plus
+``--plots``, which :func:`without_own_flags` takes out again before Hydra sees it) and
 expands a ``-m`` sweep into its jobs itself (:func:`sweep_points`, in the order Hydra's
 basic sweeper launches them: job ``N`` of the plan is Hydra's job ``N``).
 """
@@ -40,7 +41,22 @@ def args_parser() -> ArgParser:
     p.add_argument("--config-dir", "-cd", help="a folder of your own scenarios")
     p.add_argument("--experimental-rerun", help="refused: it would load a pickle file")
     p.add_argument("--info", "-i", const="all", nargs="?", choices=INFO_CHOICES)
+    p.add_argument("--plots", action="store_true", help=PLOTS_HELP)
     return p
+
+
+#: ``blockade``'s one flag of its own (not Hydra's): draw the plots after the run.
+PLOTS_FLAG = "--plots"
+PLOTS_HELP = (
+    "draw each run's plots (FOLDER/plots, and a sweep's) when it finishes; without it "
+    "'blockade report FOLDER' draws them"
+)
+
+
+def without_own_flags(argv: Sequence[str]) -> list[str]:
+    """``argv`` without ``--plots`` (or an abbreviation argparse took for it): Hydra's own
+    parser, which reads ``sys.argv`` again, does not know it."""
+    return [a for a in argv if not (len(a) > 3 and PLOTS_FLAG.startswith(a))]
 
 
 def sweep_points(overrides: Sequence[Any]) -> list[list[str]]:

@@ -60,8 +60,9 @@ def write_plan(plan: SweepPlan, status: str) -> None:
     write_json_atomic(plan.dir / PLAN_FILE, plan.to_json(status))
 
 
-def finish_sweep(plan: SweepPlan) -> None:
-    """Write the table of the finished jobs; print it, or say the sweep stopped early."""
+def finish_sweep(plan: SweepPlan, plots: bool = False) -> None:
+    """Write the table of the finished jobs (and its plots, if asked); print it, or say the
+    sweep stopped early."""
     try:
         df = aggregate_sweep(plan.dir)
     except FileNotFoundError:
@@ -76,10 +77,14 @@ def finish_sweep(plan: SweepPlan) -> None:
             file=sys.stderr,
         )
         return
-    from sim.analysis import write_sweep_plots
+    if plots:
+        from sim.analysis import write_sweep_plots
 
-    write_sweep_plots(plan.dir)
+        write_sweep_plots(plan.dir)
     print(format_sweep(df, plan.dir), flush=True)
+    report = f"{PROG} report {show_path(plan.dir)}"
+    shown = f"Plots: {show_path(plan.dir / 'plots')}  (report: {report})"
+    print(shown if plots else f"Plots and report: {report}  (or run with --plots)", flush=True)
 
 
 #: The metric of the end-of-sweep table: the first of these the table has.
