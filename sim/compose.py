@@ -65,8 +65,61 @@ def compose_config(
     raw = plain_dict(cfg, resolve=False)
     hydra_node = raw.pop("hydra", {})
     safety.check_values(raw)
-    safety.check_hydra(hydra_node, safety.reference_hydra(tuple(hydra_overrides)), user)
+    safety.check_hydra(hydra_node, hydra_reference(hydra_overrides, hydra_node), user)
     return cfg
+
+
+def hydra_reference(hydra_overrides: Sequence[str], composed: dict[str, Any]) -> dict[str, Any]:
+    """:func:`sim.safety.reference_hydra` of ``hydra_overrides``, without composing the tree
+    again for the usual ones.
+
+    A command-line override of a leaf (``hydra.run.dir=DIR``) wins over every file, so the
+    bundled tree composed with it holds, at that leaf, what ``composed`` (the same command
+    line's ``hydra`` node) holds, and elsewhere what it holds without it. So the reference
+    composed with the group choices alone (cached) is copied and those leaves are set from
+    ``composed``; anything else (a deletion, a new key, a mapping) is composed as before.
+    Only what Hydra fills in itself (``safety.RUNTIME``, never compared) may differ.
+    """
+    import copy
+
+    from sim import safety
+
+    parsed = parse_overrides(hydra_overrides)
+    choices = [o for o, p in zip(hydra_overrides, parsed, strict=True) if _is_group(p)]
+    leaves = [p.key_or_group.removeprefix("hydra.") for p in parsed if not _is_group(p)]
+    base = safety.reference_hydra(tuple(choices))
+    if any(p.is_delete() for p in parsed) or not all(
+        _leaf_of(base, k) and _leaf_of(composed, k) for k in leaves
+    ):
+        return safety.reference_hydra(tuple(hydra_overrides))
+    reference = copy.deepcopy(base)
+    for key in leaves:
+        *parents, last = key.split(".")
+        node = reference
+        for part in parents:
+            node = node[part]
+        node[last] = copy.deepcopy(_select(composed, key))
+    return reference
+
+
+def _is_group(override: Any) -> bool:
+    return str(override.key_or_group).startswith("hydra/")
+
+
+def _leaf_of(node: dict[str, Any], key: str) -> bool:
+    """Whether dotted ``key`` names a value (not a mapping or list) that ``node`` holds."""
+    parts = key.split(".")
+    for part in parts[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+    return isinstance(node, dict) and parts[-1] in node and not isinstance(
+        node[parts[-1]], dict | list
+    )
+
+
+def _select(node: Any, key: str) -> Any:
+    for part in key.split("."):
+        node = node[part]
+    return node
 
 
 def _fix_overridden(cfg: Any, keys: Sequence[str]) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -205,7 +205,7 @@ def describe_run(
     manifest = manifest or {}
     scenario = str(data.get("name") or manifest.get("scenario") or "")
     record = _record(manifest, folder)
-    policy = _policy(data, base_config(str(data.get("name", ""))), record)
+    policy = _policy(data, functools.partial(base_config, str(data.get("name", ""))), record)
     if record is not None:
         changes: tuple[str, ...] | None = record.overrides
         recorded = record.source
@@ -279,11 +279,13 @@ def _policy_files() -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
 
 def _policy(
     config: Mapping[str, Any],
-    base: Mapping[str, Any] | None,
+    base: Callable[[], Mapping[str, Any] | None],
     record: _Record | None,
 ) -> Policy:
     """The variant chosen, else the bundled one whose values the config holds, with its levers
-    ("scenario" if they are the scenario's own; the most specific file if several match)."""
+    ("scenario" if they are the scenario's own; the most specific file if several match).
+    ``base`` gives the bundled scenario composed (:func:`base_config`), asked for only when
+    the answer depends on it."""
     files = dict(_policy_files())
     levers = list(dict.fromkeys(k for values in files.values() for k, _ in values))
     chosen = record.policy if record else None
@@ -308,17 +310,24 @@ def _matching(config: Mapping[str, Any], files: Mapping[str, Sequence[tuple[str,
 
 def _own(
     config: Mapping[str, Any],
-    base: Mapping[str, Any] | None,
+    base: Callable[[], Mapping[str, Any] | None],
     levers: Sequence[str],
     typed: Sequence[str] | None,
 ) -> bool:
-    """Whether the levers are the scenario's own: those of its composed file, else (no
-    bundled file) untouched by the recorded overrides of a run that chose no variant."""
+    """Whether the levers are the scenario's own: untouched by the recorded overrides of a
+    run that chose no variant, else equal to those of its composed file (``base()``).
+
+    A config composed from its scenario with overrides that set no lever holds the
+    scenario's levers (the bundled tree has no interpolations), so the scenario is composed
+    again (~0.2 s) only when the overrides set one, or a variant was chosen."""
     from sim.sources import lookup
 
-    if base is None:
-        return typed is not None and not any(_covered(k, typed) for k in levers)
-    pairs = [(lookup(base, k), lookup(config, k)) for k in levers]
+    if typed is not None and not any(_covered(k, typed) for k in levers):
+        return True
+    composed = base()
+    if composed is None:
+        return False
+    pairs = [(lookup(composed, k), lookup(config, k)) for k in levers]
     return all(a[0] == b[0] and equal(a[1], b[1]) for a, b in pairs)
 
 

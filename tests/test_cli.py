@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import sim
 
 # Small, fast experiments: 8 replications of 20 days, in-process.
 FAST = ["experiment.replications=8", "experiment.executor=serial", "horizon_days=20"]
+RUN_PLOT_NAMES = ("exports_fan", "storage_shut_ins", "stranded_waiting", "distributions", "timeline")
 RESULT_FILES = (
     "config.yaml",
     "replications.parquet",
@@ -67,20 +69,26 @@ def test_single_run_writes_the_result_folder_and_prints_the_summary(run_a):
         assert label in out, label
     assert "Replications: 8" in out
     assert "Results: run_a" in out
+    assert "Plots and report: blockade report run_a  (or run with --plots)" in out
     assert proc.stderr.strip() == ""
+    assert not (folder / "plots").exists()  # drawn on demand: --plots or blockade report
 
 
-def test_run_plots_and_report(run_a, work):
-    folder, _ = run_a
-    for name in (
-        "exports_fan",
-        "storage_shut_ins",
-        "stranded_waiting",
-        "distributions",
-        "timeline",
-    ):
+def test_plots_flag_draws_the_plots(tmp_path):
+    proc = ok(blockade(*FAST, "--plots", "hydra.run.dir=drawn", cwd=tmp_path))
+    folder = tmp_path / "drawn"
+    for name in RUN_PLOT_NAMES:
         assert (folder / "plots" / f"{name}.png").stat().st_size > 1000, name
-    proc = ok(blockade("report", "run_a", cwd=work))
+    assert "Plots: drawn/plots  (report: blockade report drawn)" in proc.stdout
+    assert not (folder / ".hydra" / "overrides.yaml").read_text().count("plots")
+
+
+def test_report_draws_the_run_plots(run_a, tmp_path):
+    folder = tmp_path / "run_a"  # a copy: run_a itself stays as the run left it
+    shutil.copytree(run_a[0], folder)
+    proc = ok(blockade("report", "run_a", cwd=tmp_path))
+    for name in RUN_PLOT_NAMES:
+        assert (folder / "plots" / f"{name}.png").stat().st_size > 1000, name
     html = (folder / "report.html").read_text()
     assert "report.html" in proc.stdout and html.count("data:image/png;base64,") >= 5
 
@@ -100,7 +108,11 @@ def test_default_run_folder_is_named_by_scenario(tmp_path):
 def test_two_point_sweep_writes_the_sweep_table(tmp_path):
     from sim.sweep_table import aggregate_sweep
 
-    proc = ok(blockade("-m", *FAST, "navy.boarding_teams=1,3", "hydra.sweep.dir=sw", cwd=tmp_path))
+    proc = ok(
+        blockade(
+            "-m", *FAST, "navy.boarding_teams=1,3", "hydra.sweep.dir=sw", "--plots", cwd=tmp_path
+        )
+    )
     sweep = tmp_path / "sw"
     table = pd.read_parquet(sweep / "sweep.parquet")  # exact; sweep.csv is rounded
     assert len(table) == 2
@@ -136,7 +148,8 @@ def test_two_point_sweep_writes_the_sweep_table(tmp_path):
         table["export_decline_mean"].tolist()
     )
     assert "sweep.csv" in proc.stdout
-    # Sweep plots (one swept key: line plots) and every point's run plots.
+    # --plots: sweep plots (one swept key: line plots) and every point's run plots.
+    assert "Plots: sw/plots  (report: blockade report sw)" in proc.stdout
     assert list((sweep / "plots").glob("lines_export-decline*.png"))
     for job in ("0", "1"):
         assert (sweep / job / "plots" / "exports_fan.png").stat().st_size > 0
@@ -164,6 +177,7 @@ def test_sweep_with_the_joblib_launcher(tmp_path):
     table = pd.read_csv(tmp_path / "sw" / "sweep.csv")
     assert sorted(table["navy.detection_prob"]) == [0.5, 0.9]
     assert table["replications"].tolist() == [4, 4]
+    assert not list((tmp_path / "sw").glob("**/*.png"))  # no --plots: none drawn
 
 
 def test_compare_prints_a_paired_difference_table(run_a, run_b, work):

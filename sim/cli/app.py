@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.cli.common import PROG, CliError, fail, is_folder_mismatch, show_path
-from sim.cli.hydra_args import args_parser, hydra_argv, sweep_points, without_own_flags
+from sim.cli.hydra_args import args_parser, hydra_argv, own_flags, sweep_points
 from sim.cli.summary import format_summary, short_decline
 from sim.cli.sweep import check_sweep_folder, finish_sweep, write_plan
 from sim.compose import (
@@ -92,9 +92,11 @@ class Plan:
 
 
 def hydra_main(argv: list[str]) -> int:
-    """``blockade [flags] [key=value ...]``: check, claim the folder, run with Hydra."""
+    """``blockade [flags] [key=value ...]``: check, claim the folder, run with Hydra; with
+    ``--plots`` each run (and a sweep) also draws its plots."""
+    argv, plots = own_flags(argv)
     parsed = args_parser().parse_args(argv)
-    plan = replace(prepare(without_own_flags(argv), parsed), plots=parsed.plots)
+    plan = replace(prepare(argv, parsed), plots=plots)
     with contextlib.ExitStack() as held:
         if plan.key:
             plan = _claim(plan, held)

@@ -1,8 +1,8 @@
 """Hydra's command line through Hydra's public API: its flags, its sweeps, its ``argv``.
 
 ``blockade`` checks the whole command line before Hydra starts, so it parses Hydra's flags
-itself (:func:`args_parser`, the flags of Hydra 1.3's own parser, errors in one line, plus
-``--plots``, which :func:`without_own_flags` takes out again before Hydra sees it) and
+itself (:func:`args_parser`, the flags of Hydra 1.3's own parser, errors in one line; its
+own ``--plots`` is taken out first, :func:`own_flags`) and
 expands a ``-m`` sweep into its jobs itself (:func:`sweep_points`, in the order Hydra's
 basic sweeper launches them: job ``N`` of the plan is Hydra's job ``N``).
 """
@@ -41,22 +41,20 @@ def args_parser() -> ArgParser:
     p.add_argument("--config-dir", "-cd", help="a folder of your own scenarios")
     p.add_argument("--experimental-rerun", help="refused: it would load a pickle file")
     p.add_argument("--info", "-i", const="all", nargs="?", choices=INFO_CHOICES)
-    p.add_argument("--plots", action="store_true", help=PLOTS_HELP)
     return p
 
 
-#: ``blockade``'s one flag of its own (not Hydra's): draw the plots after the run.
+#: ``blockade``'s one flag of its own (not Hydra's), anywhere on the line: draw each run's
+#: plots (FOLDER/plots, and a sweep's) when it finishes; without it ``blockade report``
+#: draws them.
 PLOTS_FLAG = "--plots"
-PLOTS_HELP = (
-    "draw each run's plots (FOLDER/plots, and a sweep's) when it finishes; without it "
-    "'blockade report FOLDER' draws them"
-)
 
 
-def without_own_flags(argv: Sequence[str]) -> list[str]:
-    """``argv`` without ``--plots`` (or an abbreviation argparse took for it): Hydra's own
-    parser, which reads ``sys.argv`` again, does not know it."""
-    return [a for a in argv if not (len(a) > 3 and PLOTS_FLAG.startswith(a))]
+def own_flags(argv: Sequence[str]) -> tuple[list[str], bool]:
+    """``argv`` without ``--plots``, and whether it was there: Hydra's parser (which reads
+    ``sys.argv`` again) does not know it, and argparse would not take it between overrides."""
+    kept = [a for a in argv if a != PLOTS_FLAG]
+    return kept, len(kept) < len(argv)
 
 
 def sweep_points(overrides: Sequence[Any]) -> list[list[str]]:

@@ -449,12 +449,12 @@ def bimodality(values: np.ndarray | pd.Series | Sequence[float]) -> tuple[float,
     modes are at least :data:`BIMODAL_MIN_GAP` of the larger one's magnitude apart. Fewer than
     :data:`BIMODAL_MIN_RUNS` runs, or a constant, are never called bimodal.
     """
-    from scipy.stats import gaussian_kde
-
     x = np.asarray(values, dtype=float)
     x = x[~np.isnan(x)]
     if x.size < BIMODAL_MIN_RUNS or np.ptp(x) == 0:
         return None
+    from scipy.stats import gaussian_kde  # here: a small run never imports scipy.stats
+
     grid = np.linspace(x.min(), x.max(), 512)
     density = gaussian_kde(x)(grid)
     peaks = [i for i in range(1, 511) if density[i - 1] < density[i] >= density[i + 1]]
