@@ -28,7 +28,7 @@ ARGS = ["--delta", "2", "--n0", "6", "--max-replications", "12", "--batch", "3"]
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("select")
-    ok(blockade(*SWEEP, "hydra.sweep.dir=sw", cwd=work))
+    ok(blockade(*SWEEP, "hydra.sweep.dir=sw", "--plots", cwd=work))  # select redraws them
     return work / "sw"
 
 
