@@ -33,7 +33,18 @@ _LAZY: dict[str, str] = {
     "simulate": "sim.model.world",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "METRIC_KEYS",
+    "Config",
+    "ConfigError",
+    "ExperimentResult",
+    "Replication",
+    "calibrate",
+    "load_config",
+    "load_results",
+    "run_experiment",
+    "simulate",
+]
 __version__ = "0.1.0"
 
 

@@ -103,20 +103,25 @@ def hydra_reference(hydra_overrides: Sequence[str], composed: dict[str, Any]) ->
 
 
 def _is_group(override: Any) -> bool:
+    """Whether a parsed Hydra override chooses a group option (``hydra/launcher=joblib``)."""
     return str(override.key_or_group).startswith("hydra/")
 
 
-def _leaf_of(node: dict[str, Any], key: str) -> bool:
-    """Whether dotted ``key`` names a value (not a mapping or list) that ``node`` holds."""
+def _leaf_of(data: dict[str, Any], key: str) -> bool:
+    """Whether dotted ``key`` names a value (not a mapping or list) that ``data`` holds."""
+    node: Any = data
     parts = key.split(".")
     for part in parts[:-1]:
         node = node.get(part) if isinstance(node, dict) else None
-    return isinstance(node, dict) and parts[-1] in node and not isinstance(
-        node[parts[-1]], dict | list
+    return (
+        isinstance(node, dict)
+        and parts[-1] in node
+        and not isinstance(node[parts[-1]], dict | list)
     )
 
 
 def _select(node: Any, key: str) -> Any:
+    """The value at dotted ``key`` (which :func:`_leaf_of` found)."""
     for part in key.split("."):
         node = node[part]
     return node

@@ -16,7 +16,13 @@ import sim
 
 # Small, fast experiments: 8 replications of 20 days, in-process.
 FAST = ["experiment.replications=8", "experiment.executor=serial", "horizon_days=20"]
-RUN_PLOT_NAMES = ("exports_fan", "storage_shut_ins", "stranded_waiting", "distributions", "timeline")
+RUN_PLOT_NAMES = (
+    "exports_fan",
+    "storage_shut_ins",
+    "stranded_waiting",
+    "distributions",
+    "timeline",
+)
 RESULT_FILES = (
     "config.yaml",
     "replications.parquet",

@@ -515,9 +515,7 @@ def _progress(hc: Any, multirun: bool) -> bool | None:
     return None
 
 
-def _show(
-    res: Any, out_dir: Path, point: tuple[int, tuple[str, ...]] | None, plots: bool
-) -> None:
+def _show(res: Any, out_dir: Path, point: tuple[int, tuple[str, ...]] | None, plots: bool) -> None:
     """Print the run's summary, or one line for a sweep's point; draw its plots if asked.
 
     Plots are drawn on demand (``--plots``, or ``blockade report``, which draws the missing

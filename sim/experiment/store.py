@@ -135,7 +135,6 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 
-
 def part_bytes(rows: pd.DataFrame) -> bytes:
     """A chunk's rows as parquet bytes, written for speed: a chunk is read back once (on
     resume) and deleted at the end, so no compression, statistics or dictionaries (a third
@@ -145,10 +144,9 @@ def part_bytes(rows: pd.DataFrame) -> bytes:
 
     buf = io.BytesIO()
     table = pa.Table.from_pandas(rows, preserve_index=False)
-    pq.write_table(
-        table, buf, compression="none", write_statistics=False, use_dictionary=False
-    )
+    pq.write_table(table, buf, compression="none", write_statistics=False, use_dictionary=False)
     return buf.getvalue()
+
 
 class RunFolderMismatch(ValueError):
     """``out_dir`` already holds a run of a different config.
