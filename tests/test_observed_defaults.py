@@ -32,6 +32,8 @@ def test_the_cli_passes_them_to_the_plots(monkeypatch: Any, tmp_path: Any, capsy
     monkeypatch.setattr(sim.analysis, "write_run_plots", lambda res, **kw: seen.update(kw))
     monkeypatch.setattr(app, "short_decline", lambda res: "71%")
     res = SimpleNamespace(config=sim.load_config("venezuela_dec2025"))
-    app._show(res, tmp_path, (3, ("++navy.boarding_teams=4",)))
+    app._show(res, tmp_path, (3, ("++navy.boarding_teams=4",)), plots=False)
+    assert seen == {}  # plots are drawn only when asked
+    app._show(res, tmp_path, (3, ("++navy.boarding_teams=4",)), plots=True)
     assert seen["observations"].ids == ("O1", "O2", "O3-O4")
-    assert capsys.readouterr().out == "[3] navy.boarding_teams=4: 71%\n"
+    assert capsys.readouterr().out == "[3] navy.boarding_teams=4: 71%\n" * 2
