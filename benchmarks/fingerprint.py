@@ -55,6 +55,30 @@ def fingerprints() -> tuple[str, str]:
     return first.hexdigest(), every.hexdigest()
 
 
+#: Experiment chunks (each replication with its paired baseline), hashed by :func:`paired`.
+PAIRED_CASES: tuple[tuple[str, list[str], int], ...] = (
+    ("venezuela_dec2025", [], 30),
+    ("venezuela_dec2025", ["policy=enter_after_14d"], 15),
+)
+
+
+def paired() -> str:
+    """SHA-256 over what ``run_chunk`` returns for :data:`PAIRED_CASES` with their baselines:
+    the path experiments take, which draws a replication's config once for both worlds."""
+    from sim.experiment.runner import run_chunk
+    from sim.metrics import METRIC_KEYS
+
+    kept = [j for j, k in enumerate(METRIC_KEYS) if k not in IGNORED]
+    h = hashlib.sha256()
+    for name, overrides, n in PAIRED_CASES:
+        cfg = sim.load_config(name, overrides)
+        out = run_chunk(cfg, 7, list(range(n)), baseline=True)
+        h.update(out["metrics"][..., kept].tobytes())
+        for key in ("parameters", "monthly", "series"):
+            h.update(out[key].tobytes())
+    return h.hexdigest()
+
+
 def fingerprint() -> str:
     """The first hash of :func:`fingerprints` (the metrics before :data:`ADDED`)."""
     return fingerprints()[0]
@@ -67,3 +91,4 @@ if __name__ == "__main__":
     else:
         print(old)
         print(f"{full}  (every metric, {', '.join(sorted(ADDED))} included)")
+        print(f"{paired()}  (experiment chunks with their paired baselines)")

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -72,10 +74,9 @@ def _draws(cfg: Config, data: Mapping[str, Any], seed: np.random.SeedSequence) -
         for key, dist in cfg.uncertain.items()
     }
     if cfg.experiment.posterior is not None:
-        sample = load_posterior(cfg.experiment.posterior)
-        row = streams.rng("uncertain.posterior").choice(len(sample), p=sample["weight"])
-        values = sample.iloc[int(row)]
-        drawn |= {k: float(values[k]) for k in posterior_keys(cfg, sample)}
+        sample = _posterior_arrays(cfg.experiment.posterior)
+        row = int(streams.rng("uncertain.posterior").choice(sample.rows, p=sample.weight))
+        drawn |= {k: float(sample.columns[k][row]) for k in cfg.uncertain if k in sample.columns}
     return rounded(data, drawn)
 
 
@@ -86,6 +87,13 @@ def posterior_keys(cfg: Config, sample: pd.DataFrame) -> list[str]:
 
 def resolve_posterior(path: str) -> Path:
     """``path`` as given, or else under the bundled scenarios folder (``posterior/NAME``)."""
+    return _resolved(path, os.getcwd())
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved(path: str, cwd: str) -> Path:
+    # Cached: every replication's config names its posterior, and resolving it (is_file,
+    # resolve) cost more than drawing from it. _version forgets it when the file is gone.
     from sim.config import scenarios_dir
 
     given = Path(path).expanduser()
@@ -97,12 +105,43 @@ def resolve_posterior(path: str) -> Path:
 
 def load_posterior(path: str) -> pd.DataFrame:
     """The weighted sample at ``path`` (weights normalised), read once per file version."""
-    file = resolve_posterior(path)
+    return _read_posterior(*_version(path)).copy()
+
+
+def _version(path: str) -> tuple[str, int, int]:
+    """(file, mtime, size) of the posterior at ``path``: the key of the caches below."""
     try:
+        file = resolve_posterior(path)
         stat = file.stat()
     except OSError:
-        raise ValueError(f"experiment.posterior: {path}: no such file") from None
-    return _read_posterior(str(file), stat.st_mtime_ns, stat.st_size).copy()
+        _resolved.cache_clear()  # it may be found elsewhere now
+        file = resolve_posterior(path)
+        try:
+            stat = file.stat()
+        except OSError:
+            raise ValueError(f"experiment.posterior: {path}: no such file") from None
+    return str(file), stat.st_mtime_ns, stat.st_size
+
+
+@dataclass(frozen=True)
+class _Arrays:
+    """A posterior sample as arrays, for a draw per replication without pandas."""
+
+    rows: int
+    weight: np.ndarray
+    columns: dict[str, np.ndarray]
+
+
+def _posterior_arrays(path: str) -> _Arrays:
+    """The posterior at ``path`` as :class:`_Arrays` (read once per file version)."""
+    return _arrays(*_version(path))
+
+
+@functools.lru_cache(maxsize=8)
+def _arrays(file: str, mtime_ns: int, size: int) -> _Arrays:
+    sample = _read_posterior(file, mtime_ns, size)
+    columns = {str(c): sample[c].to_numpy(float) for c in sample.columns}
+    return _Arrays(len(sample), columns["weight"], columns)
 
 
 @functools.lru_cache(maxsize=8)
@@ -134,26 +173,67 @@ def rounded(data: Mapping[str, Any], values: Mapping[str, float]) -> dict[str, f
 
 def realise(cfg: Config, seed: np.random.SeedSequence) -> tuple[Config, dict[str, float]]:
     """Replication ``seed``'s config (every uncertain key drawn and set) and the draws."""
-    data = cfg.to_dict()
+    data = _plain(cfg)
     values = _draws(cfg, data, seed)
-    return _validated(data, values), values
+    return _validated(cfg, data, values), values
 
 
 def with_values(cfg: Config, values: Mapping[str, float]) -> Config:
     """``cfg`` with each key set to its value and nothing uncertain left, validated."""
-    return _validated(cfg.to_dict(), values)
+    return _validated(cfg, _plain(cfg), values)
 
 
-def _validated(data: dict[str, Any], values: Mapping[str, float]) -> Config:
-    """The plain mapping ``data`` with ``values`` set (integers kept integers), validated."""
+_PLAIN: dict[int, tuple[Config, dict[str, Any]]] = {}
+_PLAIN_SIZE = 8
+
+
+def _plain(cfg: Config) -> dict[str, Any]:
+    """``cfg.to_dict()``, made once per config object (callers must not change it).
+
+    A replication draws afresh from the same config thousands of times; dumping it each time
+    cost a fifth of a replication. The entry holds ``cfg`` so its ``id`` is not reused.
+    """
+    hit = _PLAIN.get(id(cfg))
+    if hit is not None and hit[0] is cfg:
+        return hit[1]
+    if len(_PLAIN) >= _PLAIN_SIZE:
+        _PLAIN.pop(next(iter(_PLAIN)))
+    data = cfg.to_dict()
+    _PLAIN[id(cfg)] = (cfg, data)
+    return data
+
+
+def _validated(cfg: Config, data: Mapping[str, Any], values: Mapping[str, float]) -> Config:
+    """``cfg`` with ``values`` set (integers kept integers) and nothing uncertain, validated.
+
+    Only the top-level sections a key falls in are validated again from their plain form;
+    the others are passed as the validated models they are (pydantic does not validate a
+    model instance again), and every check across sections runs as in a full validation.
+    """
     from sim.config import validate
-    from sim.timeline import set_path
 
-    integer = {key: is_integer(data, key) for key in values}
-    data["uncertain"] = {}
+    fields: dict[str, Any] = {name: getattr(cfg, name) for name in type(cfg).model_fields}
+    fields["uncertain"] = {}
     for key, value in values.items():
-        set_path(data, key, int(value) if integer[key] else value)
-    return validate(data)
+        _put(fields, data, key, int(value) if is_integer(data, key) else value)
+    return validate(fields)
+
+
+def _put(fields: dict[str, Any], data: Mapping[str, Any], key: str, value: Any) -> None:
+    """Set dotted ``key`` (checked by :func:`key_error`) in ``fields``, copying the plain
+    containers on its path from ``data``: the cached plain config is never changed."""
+    section, *inner = key.split(".")
+    if not inner:
+        fields[section] = value
+        return
+    node = fields[section]
+    node = fields[section] = dict(node if isinstance(node, dict) else data[section])
+    for part in inner[:-1]:
+        index = int(part) if isinstance(node, list) else part
+        child = node[index]
+        node[index] = child = list(child) if isinstance(child, list) else dict(child)
+        node = child
+    node[int(inner[-1]) if isinstance(node, list) else inner[-1]] = value
 
 
 def check(cfg: Config) -> ValueError | None:
@@ -183,7 +263,7 @@ def _posterior_problem(cfg: Config) -> str | None:
     """Why ``experiment.posterior`` cannot be read, if so (its columns that are not
     uncertain keys are not drawn, so they need not name keys of this config)."""
     try:
-        load_posterior(str(cfg.experiment.posterior))
+        _posterior_arrays(str(cfg.experiment.posterior))
     except ValueError as exc:
         return str(exc)
     return None

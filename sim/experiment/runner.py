@@ -181,12 +181,10 @@ def run_chunk(cfg: Config, root: int, indices: Sequence[int], baseline: bool) ->
     Never raises for a failing replication: it returns what finished before it and a
     ``failure`` record, so the main process can save those and report the failure.
     """
-    from sim.model.world import simulate
+    from sim.model.world import draw, run_world, seed_sequence
 
     t0 = time.perf_counter()
-    worlds = [("blockade", cfg)]
-    if baseline:
-        worlds.append(("baseline", cfg.baseline()))
+    worlds = ["blockade", "baseline"] if baseline else ["blockade"]
     n = len(indices)
     spans = month_spans(cfg)
     metrics = np.empty((n, len(worlds), len(METRIC_KEYS)), dtype=float)
@@ -196,9 +194,14 @@ def run_chunk(cfg: Config, root: int, indices: Sequence[int], baseline: bool) ->
     failure = None
     done = 0
     for j, i in enumerate(indices):
-        for w, (world, c) in enumerate(worlds):
+        ss = seed_sequence(root, int(i))
+        for w, world in enumerate(worlds):
             try:
-                rep = simulate(c, seed=root, replication=int(i), record_events=False)
+                if w == 0:
+                    c, values = draw(cfg, ss)
+                else:  # the baseline of the drawn config is the drawn config of the baseline
+                    c = c.baseline()
+                rep = run_world(c, ss, values, record_events=False)
             except Exception as exc:
                 failure = {
                     "replication": int(i),

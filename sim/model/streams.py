@@ -5,8 +5,10 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+from numpy.random.bit_generator import ISeedSequence
 
 from sim.config import Dist
 
@@ -24,17 +26,22 @@ class Streams:
     def __init__(self, seed: np.random.SeedSequence) -> None:
         self._seed = seed
         self._rngs: dict[str, np.random.Generator] = {}
+        self._words = _words_of(seed)
 
     def rng(self, name: str) -> np.random.Generator:
         """The generator of stream ``name`` (created on first use)."""
         rng = self._rngs.get(name)
         if rng is None:
-            child = np.random.SeedSequence(
-                self._seed.entropy,
-                spawn_key=(*self._seed.spawn_key, _name_key(name)),
-                pool_size=self._seed.pool_size,
-            )
-            rng = self._rngs[name] = np.random.Generator(np.random.PCG64(child))
+            words = self._words.get(name)
+            if words is None:
+                child = np.random.SeedSequence(
+                    self._seed.entropy,
+                    spawn_key=(*self._seed.spawn_key, _name_key(name)),
+                    pool_size=self._seed.pool_size,
+                )
+                words = self._words[name] = child.generate_state(_PCG64_WORDS, np.uint64)
+            bits = np.random.PCG64(_Seeded(words))  # type: ignore[arg-type]  # stubs omit ISeedSequence
+            rng = self._rngs[name] = np.random.Generator(bits)
         return rng
 
     def sampler(self, name: str, dist: Dist, batch: int = _BATCH) -> Callable[[], float]:
@@ -118,3 +125,39 @@ class _Batched:
             self._buf = self._draw(self._batch).tolist()
             self._buf.reverse()
         return self._buf.pop()
+
+
+# PCG64 seeds itself from the 4 uint64 words of its SeedSequence's ``generate_state``. A
+# replication's worlds (the blockade and its paired baseline, a sweep's points in one chunk)
+# ask for the same streams of the same seed, and a SeedSequence costs 4x the generator it
+# seeds: the words of the last few seeds are kept, so a second world's streams are cheap and
+# exactly the same.
+_PCG64_WORDS = 4
+_RECENT_SEEDS = 4
+_WORDS: dict[tuple[object, ...], dict[str, np.ndarray]] = {}
+
+
+def _words_of(seed: np.random.SeedSequence) -> dict[str, np.ndarray]:
+    """The cached seeding words of ``seed``'s streams, by stream name."""
+    key = (seed.entropy, seed.spawn_key, seed.pool_size)
+    words = _WORDS.get(key)
+    if words is None:
+        if len(_WORDS) >= _RECENT_SEEDS:
+            _WORDS.pop(next(iter(_WORDS)))
+        words = _WORDS[key] = {}
+    return words
+
+
+class _Seeded(ISeedSequence):
+    """The seeding words a SeedSequence gave, handed to PCG64 again without recomputing."""
+
+    __slots__ = ("_words",)
+
+    def __init__(self, words: np.ndarray) -> None:
+        self._words = words
+
+    def generate_state(self, n_words: int, dtype: Any = np.uint32) -> np.ndarray:
+        """The stored words (PCG64 asks for exactly these: 4 of uint64)."""
+        if n_words != _PCG64_WORDS or np.dtype(dtype) != np.uint64:
+            raise ValueError(f"stored words are {_PCG64_WORDS} uint64, not {n_words} {dtype}")
+        return self._words

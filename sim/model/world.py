@@ -284,12 +284,24 @@ def simulate(
             f"cfg must be a sim.Config (from sim.load_config), got {type(cfg).__name__}"
         )
     ss = seed_sequence(seed, replication)
+    drawn, values = draw(cfg, ss)
+    return run_world(drawn, ss, values, record_events)
+
+
+def draw(cfg: Config, ss: np.random.SeedSequence) -> tuple[Config, dict[str, float]]:
+    """Replication ``ss``'s config, every uncertain key drawn, and the draws."""
     if not cfg.uncertain:
-        with _gc_paused():
-            return World(cfg, ss, record_events).run()
-    drawn, values = uncertain.realise(cfg, ss)
+        return cfg, {}
+    return uncertain.realise(cfg, ss)
+
+
+def run_world(
+    drawn: Config, ss: np.random.SeedSequence, values: dict[str, float], record_events: bool
+) -> Replication:
+    """Run the world of a :func:`draw`n config (or its ``baseline()``) with seed ``ss``."""
     with _gc_paused():
-        return replace(World(drawn, ss, record_events).run(), parameters=values)
+        rep = World(drawn, ss, record_events).run()
+    return replace(rep, parameters=values) if values else rep
 
 
 @contextlib.contextmanager
