@@ -7,6 +7,7 @@ ratios compare like with like. ``python -m benchmarks --quick`` is a smoke run f
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -22,6 +23,7 @@ import simpy
 
 import sim
 from benchmarks import peers
+from benchmarks.cli import cli_20_seconds
 
 
 def _median_rate(work: Callable[[], float], repeats: int) -> float:
@@ -37,6 +39,69 @@ def _median_rate(work: Callable[[], float], repeats: int) -> float:
 def simpy_raw(repeats: int, scale: int) -> float:
     """Events per second of a bare SimPy timeout loop with 100 processes: the ceiling."""
     return _median_rate(lambda: peers.raw_timeouts(100, 50 * scale), repeats)
+
+
+def _raw_event_seconds() -> float:
+    """Seconds per event of a bare SimPy timeout loop (100 processes, 2000 events each)."""
+    t0 = time.perf_counter()
+    events = peers.raw_timeouts(100, 2000)
+    return (time.perf_counter() - t0) / events
+
+
+def _replication_phases(cfg: sim.Config, reps: int) -> tuple[dict[str, float], float]:
+    """Seconds per replication of ``simulate``'s phases over ``reps`` replications, and its
+    SimPy events per replication: drawing the config, building the world, running it,
+    collecting the world's garbage (what ``simulate`` does, timed step by step)."""
+    from sim.model.world import World, draw, seed_sequence
+
+    phases = dict.fromkeys(("draw", "build", "run", "collect"), 0.0)
+    events = 0.0
+    for i in range(reps):
+        t0 = time.perf_counter()
+        ss = seed_sequence(1, i)
+        drawn, _ = draw(cfg, ss)
+        t1 = time.perf_counter()
+        gc.disable()
+        world = World(drawn, ss, False)
+        t2 = time.perf_counter()
+        events += world.run().metrics["simpy_events"]
+        t3 = time.perf_counter()
+        gc.enable()
+        gc.collect(0)
+        t4 = time.perf_counter()
+        for key, dt in zip(phases, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+            phases[key] += dt / reps
+    return phases, events / reps
+
+
+def replication_floor(repeats: int, reps: int) -> dict[str, float]:
+    """A default replication's cost over its SimPy floor: its events x one bare event.
+
+    The bare loop and the replications alternate in one process (medians of ``repeats``), so
+    the ratio compares like with like on a machine whose speed drifts.
+    """
+    cfg = sim.load_config("venezuela_dec2025")
+    raw, total, parts = [], [], []
+    for _ in range(repeats):
+        raw.append(_raw_event_seconds())
+        t0 = time.perf_counter()
+        events = sum(
+            sim.simulate(cfg, seed=1, replication=i, record_events=False).metrics["simpy_events"]
+            for i in range(reps)
+        )
+        total.append((time.perf_counter() - t0) / reps)
+        parts.append(_replication_phases(cfg, reps)[0])
+    floor = statistics.median(raw) * events / reps
+    replication = statistics.median(total)
+    out = {
+        "replication_over_floor": replication / floor,
+        "replication_ms": 1000.0 * replication,
+        "floor_ms": 1000.0 * floor,
+        "raw_us_per_event": 1e6 * statistics.median(raw),
+    }
+    for key in parts[0]:
+        out[f"replication_{key}_ms"] = 1000.0 * statistics.median(p[key] for p in parts)
+    return out
 
 
 def model_events(repeats: int, reps: int) -> dict[str, float]:
@@ -188,6 +253,8 @@ def main(argv: list[str] | None = None) -> None:
         "model_events_per_replication": model["model_events_per_replication"],
         "model_ms_per_replication": model["model_ms_per_replication"],
     }
+    result |= replication_floor(repeats, 2 if quick else 100)
+    result |= cli_20_seconds(repeats)
     result |= queue_case(repeats, MD1_HORIZON_DAYS[quick])
     result |= replications(min(repeats, 3), 8 if quick else 2000)
     result["peak_rss_mb_1000"] = peak_rss_mb(20 if quick else 1_000)

@@ -7,6 +7,7 @@ that bias small. Checked at a bimodal point, where a short run is most misleadin
 
 from __future__ import annotations
 
+import functools
 import math
 from concurrent.futures import ProcessPoolExecutor
 
@@ -32,8 +33,14 @@ ROOTS = range(200)
 TRUTH_ROOT, TRUTH_REPLICATIONS = 10**9, 4000
 
 
+@functools.cache
+def _bimodal() -> sim.Config:
+    """The bimodal point, composed once per process (Hydra's compose is most of a short run)."""
+    return sim.load_config("venezuela_dec2025", BIMODAL)
+
+
 def _config(root: int, target: float | None = TARGET) -> sim.Config:
-    cfg = sim.load_config("venezuela_dec2025", BIMODAL)
+    cfg = _bimodal()
     exp = cfg.experiment.model_copy(update={"seed": root, "target_rel_halfwidth": target})
     return cfg.model_copy(update={"experiment": exp})
 
