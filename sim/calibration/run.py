@@ -166,6 +166,8 @@ def _close_client(sampler: Any) -> None:
 def _abc(cfg: Config, observations: Observations, settings: Settings) -> Any:
     import pyabc
 
+    from sim.calibration.proposals import OneModel, Perturbation
+
     simulator = Simulator(
         particle_config(cfg, observations),
         observations,
@@ -179,6 +181,8 @@ def _abc(cfg: Config, observations: Observations, settings: Settings) -> Any:
             var=list(observations.uncertainties**2), keys=list(observations.ids)
         ),
         population_size=settings.population,
+        model_prior=OneModel(),
+        transitions=Perturbation(),
         eps=pyabc.Temperature(),
         acceptor=pyabc.StochasticAcceptor(),
         sampler=_sampler(settings),
