@@ -135,32 +135,27 @@ def _check_folder(folder: Path, identity: str) -> dict[str, Any] | None:
 
 
 def _sampler(settings: Settings) -> Any:
-    import pyabc
+    """A :class:`~sim.calibration.sampler.BatchSampler` on the executor ``settings`` name."""
+    from sim.calibration.sampler import BatchSampler
+    from sim.experiment.executors import (
+        DaskExecutor,
+        Executor,
+        ProcessExecutor,
+        SerialExecutor,
+        available_cpus,
+    )
 
+    n = settings.workers or available_cpus()
+    executor: Executor
     if settings.sampler == "serial":
-        sampler = pyabc.sampler.SingleCoreSampler(check_max_eval=True)
+        executor = SerialExecutor()
     elif settings.sampler == "multicore":
-        from sim.experiment.executors import available_cpus
-
-        n = settings.workers or available_cpus()
-        sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=n, check_max_eval=True)
+        executor = ProcessExecutor(n)
     else:
-        from sim.extras import require
-
-        require("dask.distributed", "dask", "--sampler dask")
-        from dask.distributed import Client
-
-        client = Client(settings.dask_address) if settings.dask_address else Client()
-        sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client, batch_size=20)
+        executor = DaskExecutor(n, settings.dask_address, "--dask-address", "--sampler dask")
+    sampler = BatchSampler(executor, settings.seed)
     sampler.show_progress = settings.progress
     return sampler
-
-
-def _close_client(sampler: Any) -> None:
-    """Close the dask client a Dask sampler opened (the cluster itself is the user's)."""
-    client = getattr(sampler, "client", None)
-    if client is not None:
-        client.close()
 
 
 def _abc(cfg: Config, observations: Observations, settings: Settings) -> Any:
@@ -263,7 +258,7 @@ def calibrate(
             write_json_atomic(folder / "manifest.json", manifest | {"status": "interrupted"})
             raise
         finally:
-            _close_client(abc.sampler)
+            abc.sampler.stop()
         seconds = time.perf_counter() - started
         return checks.finish(folder, cfg, observations, settings, history, manifest, seconds)
 
@@ -303,7 +298,7 @@ def _start_manifest(
         "keys": list(cfg.uncertain),
         "observations": list(observations.ids),
         "settings": asdict(settings),
-        "reproducible": settings.sampler == "serial" and attempts == 1,
+        "reproducible": attempts == 1,  # particles are seeded by number (sampler.py)
         "provenance": provenance(),
     }
 

@@ -88,6 +88,10 @@ class Executor:
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
         raise NotImplementedError
 
+    def share(self, value: Any) -> Any:
+        """``value`` as an argument of many tasks: sent to the workers once where that pays."""
+        return value
+
     def wait_first(self, futures: Iterable[Any]) -> set[Any]:
         """Block until at least one of ``futures`` is done; return the done ones."""
         done, _ = cf.wait(list(futures), return_when=cf.FIRST_COMPLETED)
@@ -222,15 +226,23 @@ class DaskExecutor(Executor):
     task_seconds = 0.05  # the floor; the measured overhead usually sets the chunk size
     overhead_seconds = 5e-3  # until measured
 
-    def __init__(self, workers: int, address: str | None = None) -> None:
+    def __init__(
+        self,
+        workers: int,
+        address: str | None = None,
+        key: str = "experiment.dask_address",
+        what: str = "experiment.executor",
+    ) -> None:
+        """``key`` and ``what`` name the setting of the address and of the executor in the
+        one-line messages (no scheduler there; dask not installed)."""
         from sim.extras import require
 
-        require("dask.distributed", "dask", "experiment.executor")
+        require("dask.distributed", "dask", what)
         from dask.distributed import Client, LocalCluster
 
         self.cluster = None
         if address:
-            self.client = dask_client(address)
+            self.client = dask_client(address, key)
         else:
             self.cluster = LocalCluster(
                 n_workers=int(workers),
@@ -256,6 +268,10 @@ class DaskExecutor(Executor):
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
         return self.client.submit(fn, *args, pure=False)
+
+    def share(self, value: Any) -> Any:
+        """A future of ``value`` held by every worker (tasks given it get ``value``)."""
+        return self.client.scatter(value, broadcast=True)
 
     def wait_first(self, futures: Iterable[Any]) -> set[Any]:
         from dask.distributed import wait
