@@ -4,11 +4,20 @@ line, and experiments, sweeps and calibrations on a LocalCluster giving serial's
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from typing import Any
 
+import pandas as pd
 import pytest
 
-from sim.experiment import executors
+import sim
+from sim.calibration import Settings, calibrate
+from sim.config import scenarios_dir
+from sim.experiment import ExperimentResult, executors, load_results, run_experiment
 from sim.experiment.executors import OVERHEAD_SHARE, chunk_size
+from sim.experiment.store import RunFolder
+
+OBSERVATIONS = scenarios_dir() / "observations" / "venezuela_dec2025.yaml"
 
 
 @pytest.mark.parametrize(
@@ -65,3 +74,86 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2(capsys, tmp_path, monke
     assert len(lines) == 1, lines
     assert lines[0].startswith("blockade: error: experiment.dask_address: no dask scheduler")
     assert "tcp://127.0.0.1:9" in lines[0] and "Traceback" not in lines[0]
+
+
+# ----------------------------------------------------------- on a cluster: serial's numbers
+
+SMALL = ["horizon_days=30", "uncertain={}"]
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    """The address of an in-process LocalCluster of two one-thread workers."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as c:
+        yield c.scheduler_address
+
+
+def assert_same(a: ExperimentResult, b: ExperimentResult) -> None:
+    pd.testing.assert_frame_equal(a.replications, b.replications, check_exact=True)
+    pd.testing.assert_frame_equal(a.summary, b.summary, check_exact=True)
+    pd.testing.assert_frame_equal(a.timeseries, b.timeseries, check_exact=True)
+
+
+def test_an_experiment_and_its_resume_on_a_cluster_are_serials(cluster: str, tmp_path) -> None:
+    cfg = sim.load_config("venezuela_dec2025", [*SMALL, f"experiment.dask_address={cluster}"])
+    serial = run_experiment(cfg, replications=24, executor="serial", progress=False)
+    commits = {"n": 0}
+    real = RunFolder.commit_part
+
+    def cut(self: RunFolder, *args: Any, **kwargs: Any) -> None:
+        commits["n"] += 1
+        if commits["n"] > 2:
+            raise KeyboardInterrupt
+        real(self, *args, **kwargs)
+
+    out = tmp_path / "run"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(RunFolder, "commit_part", cut)
+        with pytest.raises(KeyboardInterrupt):
+            run_experiment(cfg, replications=24, executor="serial", out_dir=out, chunk_size=4)
+    resumed = run_experiment(cfg, replications=24, executor="dask", out_dir=out, progress=False)
+    assert resumed.manifest["executor"] == "dask" and resumed.manifest["workers"] == 2
+    assert_same(serial, resumed)
+    assert_same(serial, load_results(out))
+
+
+def test_a_sweep_on_a_cluster_is_serials(cluster: str, tmp_path) -> None:
+    from sim.cli import main
+
+    dask = ["experiment.executor=dask", f"experiment.dask_address={cluster}"]
+    argv = ["-m", *SMALL, "experiment.replications=8", "navy.boarding_teams=1,3", *dask]
+    assert main([*argv, f"hydra.sweep.dir={tmp_path}"]) == 0
+    table = pd.read_parquet(tmp_path / "sweep.parquet")
+    assert sorted(table["navy.boarding_teams"]) == [1, 3]
+    for job, teams in zip(table["job"], table["navy.boarding_teams"], strict=True):
+        point = sim.load_config("venezuela_dec2025", [*SMALL, f"navy.boarding_teams={teams}"])
+        serial = run_experiment(point, replications=8, executor="serial", progress=False)
+        on_dask = load_results(tmp_path / str(job))
+        assert on_dask.manifest["executor"] == "dask"
+        pd.testing.assert_frame_equal(serial.replications, on_dask.replications, check_exact=True)
+        pd.testing.assert_frame_equal(serial.summary, on_dask.summary, check_exact=True)
+
+
+def test_a_calibration_on_a_cluster_is_serials(cluster: str, tmp_path) -> None:
+    cfg = sim.load_config(
+        "venezuela_dec2025",
+        ["uncertain={navy.detection_prob: {dist: uniform, low: 0.85, high: 0.95}}"],
+    )  # a narrow prior: a second generation (the perturbation kernel) within 300 simulations
+    base = dict(population=20, max_simulations=300, max_generations=2, predictive=10, plots=False)
+    results = {
+        name: calibrate(cfg, OBSERVATIONS, tmp_path / name, Settings(**base, **kw))  # type: ignore[arg-type]
+        for name, kw in (
+            ("serial", {"sampler": "serial"}),
+            ("dask", {"sampler": "dask", "dask_address": cluster}),
+        )
+    }
+    serial, dask = results["serial"], results["dask"]
+    assert len(serial.generations) == 2 and dask.manifest["reproducible"] is True
+    pd.testing.assert_frame_equal(serial.posterior, dask.posterior, check_exact=True)
+    pd.testing.assert_frame_equal(serial.predictive, dask.predictive, check_exact=True)
+    pd.testing.assert_frame_equal(serial.generations.drop(columns="seconds"),
+                                  dask.generations.drop(columns="seconds"))  # fmt: skip
+    assert dask.manifest["simulations"] == serial.manifest["simulations"]

@@ -23,6 +23,7 @@ model in every task, and both seed their workers from the OS, so no two runs agr
 from __future__ import annotations
 
 import math
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -40,6 +41,9 @@ MIN_BATCH_SECONDS = 0.02
 FIRST_BATCH = 2
 
 _loaded: dict[str, Callable[[], Any]] = {}  # the last generation's simulate_one, by token
+# pyabc draws from numpy's global generator: worker threads of one process (a Dask worker
+# with several threads) take turns, so that each particle's draws are its own.
+_one_at_a_time = threading.Lock()
 
 
 def particle_seed(seed: int, t: int, j: int) -> np.ndarray:
@@ -53,20 +57,21 @@ def run_batch(
 ) -> tuple[list[Any], float]:
     """The worker task: particles ``first .. first + size - 1`` of generation ``t``, and the
     seconds they took. numpy's global generator is left as it was found."""
-    simulate_one = _loaded.get(token)
-    if simulate_one is None:
-        _loaded.clear()
-        simulate_one = _loaded[token] = cloudpickle.loads(blob)
-    state = np.random.get_state()
-    started = time.perf_counter()
-    try:
-        particles = []
-        for j in range(first, first + size):
-            np.random.seed(particle_seed(seed, t, j))
-            particles.append(simulate_one())
-    finally:
-        np.random.set_state(state)
-    return particles, time.perf_counter() - started
+    with _one_at_a_time:
+        simulate_one = _loaded.get(token)
+        if simulate_one is None:
+            _loaded.clear()
+            simulate_one = _loaded[token] = cloudpickle.loads(blob)
+        state = np.random.get_state()
+        started = time.perf_counter()
+        try:
+            particles = []
+            for j in range(first, first + size):
+                np.random.seed(particle_seed(seed, t, j))
+                particles.append(simulate_one())
+        finally:
+            np.random.set_state(state)
+        return particles, time.perf_counter() - started
 
 
 class _Generation:
