@@ -45,14 +45,29 @@ def reference() -> tuple[Config, Observations]:
     return cfg, load_observations(path, cfg)
 
 
-def raw_rate(cfg: Config, observations: Observations, sims: int) -> float:
-    """Simulations per second of the calibration's particle config in a plain loop."""
-    point = particle_config(cfg, observations)
-    seed = int(cfg.experiment.seed)
+def _raw_loop(point: Config, seed: int, sims: int) -> float:
+    """Simulations per second of ``point`` in a plain loop."""
     started = time.perf_counter()
     for i in range(sims):
         sim.simulate(point, seed, replication=i, record_events=False)
     return sims / (time.perf_counter() - started)
+
+
+def raw_rate(cfg: Config, observations: Observations, sims: int) -> float:
+    """Simulations per second of the calibration's particle config in a plain loop."""
+    return _raw_loop(particle_config(cfg, observations), int(cfg.experiment.seed), sims)
+
+
+def raw_parallel_rate(cfg: Config, observations: Observations, sims: int, workers: int) -> float:
+    """The same loop in ``workers`` processes at once: their summed rate (what the machine
+    gives ``workers`` busy processes now, other load included)."""
+    from sim.experiment.executors import ProcessExecutor, map_ordered
+
+    point = particle_config(cfg, observations)
+    with ProcessExecutor(workers) as ex:
+        map_ordered(ex, _raw_loop, [(point, 1, 2)] * workers)  # start the workers
+        rates = map_ordered(ex, _raw_loop, [(point, int(cfg.experiment.seed), sims)] * workers)
+    return float(sum(rates))
 
 
 def calibration_throughput(
@@ -67,7 +82,10 @@ def calibration_throughput(
     """A short calibration's simulations per second against the raw rate x workers.
 
     The raw rate (one process) is measured before and after the calibration and the median
-    of the two taken, so a machine that got busier in between shows in neither alone.
+    of the two taken, so a machine that got busier in between shows in neither alone. On a
+    shared machine ``workers`` processes may not get ``workers`` cores: ``raw_parallel_*``
+    is the loop run in ``workers`` processes at once (after the calibration), and
+    ``calibration_over_raw_parallel`` the calibration's rate against it.
     ``sampler="dask"`` runs on the scheduler at ``dask_address``, else a LocalCluster of
     ``workers`` processes (pyabc's DaskDistributedSampler); plots and predictive are off.
     """
@@ -88,11 +106,14 @@ def calibration_throughput(
     with tempfile.TemporaryDirectory(prefix="calibration-") as tmp:
         m = calibrate(cfg, observations, Path(tmp) / "cal", settings).manifest
     raw = statistics.median([before, raw_rate(cfg, observations, raw_sims)])
+    parallel = raw if n == 1 else raw_parallel_rate(cfg, observations, raw_sims, n)
     rate = float(m["simulations_per_second"])
     return {
         "calibration_sims_per_s": rate,
         "raw_sims_per_s": raw * n,
         "calibration_over_raw": rate / (raw * n),
+        "raw_parallel_sims_per_s": parallel,
+        "calibration_over_raw_parallel": rate / parallel,
         "calibration_simulations": int(m["simulations"]),
         "calibration_seconds": float(m["calibration_seconds"]),
         "calibration_workers": n,

@@ -52,8 +52,11 @@ def _on_cluster(cfg: sim.Config, workers: int, repeats: int, replications: int) 
                 )
             }
         )
-        with DaskExecutor(workers, cluster.scheduler_address) as ex:
+        ex = DaskExecutor(workers, cluster.scheduler_address)
+        try:
             overheads += [ex.measure_overhead() for _ in range(repeats)]
+        finally:
+            ex.close()
         for _ in range(repeats):
             started = time.perf_counter()
             res = run_experiment(point, replications=replications, executor="dask", progress=False)

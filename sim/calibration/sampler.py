@@ -31,6 +31,7 @@ from typing import Any
 
 import cloudpickle
 import numpy as np
+from jabbar import jabbar
 from pyabc.sampler import Sampler
 
 from sim.experiment.executors import Executor, as_completed, chunk_size
@@ -145,10 +146,13 @@ class BatchSampler(Sampler):
         gen = _Generation(n, max_eval, ex.workers)
         blob = ex.share(cloudpickle.dumps(simulate_one))
         tasks = gen.args(uuid.uuid4().hex, blob, self.seed, t, ex.overhead_seconds)
-        for i, (particles, seconds) in as_completed(ex, run_batch, tasks):
-            gen.finish(i, particles, seconds)
-            if gen.accepted >= n and gen.settled():
-                break  # as_completed cancels the batches still in flight
+        with jabbar(total=n, enable=self.show_progress, keep=False) as bar:
+            for i, (particles, seconds) in as_completed(ex, run_batch, tasks):
+                before = gen.accepted
+                gen.finish(i, particles, seconds)
+                bar.inc(min(gen.accepted, n) - min(before, n))
+                if gen.accepted >= n and gen.settled():
+                    break  # as_completed cancels the batches still in flight
         sample = self._create_empty_sample()
         kept = 0
         for particle in gen.in_order():
