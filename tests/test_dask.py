@@ -157,3 +157,16 @@ def test_a_calibration_on_a_cluster_is_serials(cluster: str, tmp_path) -> None:
     pd.testing.assert_frame_equal(serial.generations.drop(columns="seconds"),
                                   dask.generations.drop(columns="seconds"))  # fmt: skip
     assert dask.manifest["simulations"] == serial.manifest["simulations"]
+
+
+def test_calibrate_with_an_unreachable_scheduler_is_one_line(capsys, monkeypatch, tmp_path) -> None:
+    pytest.importorskip("distributed")
+    from sim.cli import main
+
+    monkeypatch.setattr(executors, "DASK_CONNECT_SECONDS", 0.5)
+    argv = ["calibrate", "--sampler", "dask", "--dask-address", "tcp://127.0.0.1:9"]
+    assert main([*argv, "--population", "20", "--out", str(tmp_path / "cal")]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("blockade: error: --dask-address: no dask scheduler answers")
+    assert not (tmp_path / "cal" / "manifest.json").exists()

@@ -207,8 +207,25 @@ def _write_inputs(folder: Path, cfg: Config, observations: Observations) -> None
     )
 
 
-def _sample(abc: Any, folder: Path, observations: Observations, settings: Settings) -> Any:
-    """Run (or continue) ABC-SMC until the temperature reaches 1 or the budget is spent."""
+def _sample(
+    abc: Any,
+    folder: Path,
+    observations: Observations,
+    settings: Settings,
+    manifest: dict[str, Any],
+) -> Any:
+    """Run (or continue) ABC-SMC until the temperature reaches 1 or the budget is spent;
+    an interruption marks the manifest so."""
+    try:
+        with _quiet_pyabc():
+            return _run_abc(abc, folder, observations, settings)
+    except BaseException:
+        write_json_atomic(folder / "manifest.json", manifest | {"status": "interrupted"})
+        raise
+
+
+def _run_abc(abc: Any, folder: Path, observations: Observations, settings: Settings) -> Any:
+    """pyabc's run, new or continued from the folder's history."""
     db = f"sqlite:///{folder / 'abc.db'}"
     np.random.seed(settings.seed % 2**32)
     random.seed(settings.seed)
@@ -246,17 +263,13 @@ def calibrate(
         stored = _check_folder(folder, identity)
         if stored is not None and stored.get("status") in checks.DONE:
             return read_calibration(folder)
+        abc = _abc(cfg, observations, settings)  # first: a cluster that is not there
         manifest = _start_manifest(cfg, observations, settings, identity, stored)
-        write_json_atomic(folder / "manifest.json", manifest)
-        _write_inputs(folder, cfg, observations)
-        abc = _abc(cfg, observations, settings)
-        started = time.perf_counter()
         try:
-            with _quiet_pyabc():
-                history = _sample(abc, folder, observations, settings)
-        except BaseException:
-            write_json_atomic(folder / "manifest.json", manifest | {"status": "interrupted"})
-            raise
+            write_json_atomic(folder / "manifest.json", manifest)
+            _write_inputs(folder, cfg, observations)
+            started = time.perf_counter()
+            history = _sample(abc, folder, observations, settings, manifest)
         finally:
             abc.sampler.stop()
         seconds = time.perf_counter() - started
