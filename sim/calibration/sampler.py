@@ -78,20 +78,31 @@ def run_batch(
 class _Generation:
     """One call's bookkeeping: batches sent, particles back, when enough are accepted."""
 
-    def __init__(self, n: int, max_eval: float, workers: int) -> None:
+    def __init__(self, n: int, max_eval: float, workers: int, sec: float | None) -> None:
         self.n, self.max_eval, self.workers = n, max_eval, workers
         self.batches: list[tuple[int, int]] = []  # (first particle, size) by batch number
         self.done: dict[int, list[Any]] = {}
         self.accepted = 0  # in every finished batch
-        self.sec_per_particle: float | None = None
+        self.finished = 0  # particles in every finished batch
+        self.sec_per_particle = sec  # the last generation's, until this one's are timed
 
     def size(self, overhead: float) -> int:
-        """Particles in the next batch (see the module docstring)."""
+        """Particles in the next batch: enough for the overhead (see the module docstring),
+        at most ``n / (4 x workers)``, and once the acceptance rate is known at most half a
+        worker's share of the particles still needed, so the tail a generation drops (the
+        batches in flight once it has ``n``) stays small."""
         r = self.sec_per_particle
         if r is None or r <= 0:
             return FIRST_BATCH
         want = max(math.ceil(MIN_BATCH_SECONDS / r), chunk_size(r, overhead))
-        return max(1, min(want, math.ceil(self.n / (4 * self.workers))))
+        cap = math.ceil(self.n / (4 * self.workers))
+        if self.accepted:
+            sent = self.batches[-1][0] + self.batches[-1][1] if self.batches else 0
+            needed = (self.n - self.accepted) * self.finished / self.accepted
+            cap = min(
+                cap, math.ceil(max(0.0, needed - (sent - self.finished)) / (2 * self.workers))
+            )
+        return max(1, min(want, cap))
 
     def args(self, token: str, blob: Any, seed: int, t: int, overhead: float) -> Iterator[tuple]:
         """A task's arguments while more particles may be needed."""
@@ -106,6 +117,7 @@ class _Generation:
 
     def finish(self, i: int, particles: list[Any], seconds: float) -> None:
         self.done[i] = particles
+        self.finished += len(particles)
         self.accepted += sum(1 for p in particles if p.accepted)
         rate = seconds / max(1, len(particles))
         r = self.sec_per_particle
@@ -131,6 +143,7 @@ class BatchSampler(Sampler):
         self.executor = executor
         self.seed = int(seed)
         self.stopped = False
+        self.sec_per_particle: float | None = None  # measured, carried across generations
 
     def sample_until_n_accepted(
         self,
@@ -143,7 +156,7 @@ class BatchSampler(Sampler):
         ana_vars: Any = None,
     ) -> Any:
         ex = self.executor
-        gen = _Generation(n, max_eval, ex.workers)
+        gen = _Generation(n, max_eval, ex.workers, self.sec_per_particle)
         blob = ex.share(cloudpickle.dumps(simulate_one))
         tasks = gen.args(uuid.uuid4().hex, blob, self.seed, t, ex.overhead_seconds)
         with jabbar(total=n, enable=self.show_progress, keep=False) as bar:
@@ -153,6 +166,7 @@ class BatchSampler(Sampler):
                 bar.inc(min(gen.accepted, n) - min(before, n))
                 if gen.accepted >= n and gen.settled():
                     break  # as_completed cancels the batches still in flight
+        self.sec_per_particle = gen.sec_per_particle
         sample = self._create_empty_sample()
         kept = 0
         for particle in gen.in_order():
