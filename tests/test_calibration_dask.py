@@ -24,5 +24,5 @@ def test_a_calibration_runs_on_a_dask_cluster(tmp_path) -> None:
         )  # fmt: skip
         result = calibrate(cfg, obs, tmp_path / "cal", settings)
     assert len(result.posterior) == 20
-    assert result.manifest["reproducible"] is False
+    assert result.manifest["reproducible"] is True  # particles are seeded by number
     assert result.posterior["navy.detection_prob"].between(0.6, 0.98).all()

@@ -77,11 +77,14 @@ def check_priors(cfg: Config) -> None:
 
 
 def prior(cfg: Config) -> pyabc.Distribution:
-    """The joint prior of ``cfg.uncertain`` (independent keys) for pyabc."""
+    """The joint prior of ``cfg.uncertain`` (independent keys) for pyabc: scipy's laws,
+    evaluated in closed form (:class:`~sim.calibration.proposals.Prior`)."""
     import pyabc
+
+    from sim.calibration.proposals import Prior
 
     rvs: dict[str, Any] = {}
     for key, dist in cfg.uncertain.items():
         name, kwargs = scipy_args(dist)
         rvs[key] = pyabc.RV(name, **kwargs)
-    return pyabc.Distribution(**rvs)
+    return Prior(**rvs)

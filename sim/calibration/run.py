@@ -135,36 +135,33 @@ def _check_folder(folder: Path, identity: str) -> dict[str, Any] | None:
 
 
 def _sampler(settings: Settings) -> Any:
-    import pyabc
+    """A :class:`~sim.calibration.sampler.BatchSampler` on the executor ``settings`` name."""
+    from sim.calibration.sampler import BatchSampler
+    from sim.experiment.executors import (
+        DaskExecutor,
+        Executor,
+        ProcessExecutor,
+        SerialExecutor,
+        available_cpus,
+    )
 
+    n = settings.workers or available_cpus()
+    executor: Executor
     if settings.sampler == "serial":
-        sampler = pyabc.sampler.SingleCoreSampler(check_max_eval=True)
+        executor = SerialExecutor()
     elif settings.sampler == "multicore":
-        from sim.experiment.executors import available_cpus
-
-        n = settings.workers or available_cpus()
-        sampler = pyabc.sampler.MulticoreEvalParallelSampler(n_procs=n, check_max_eval=True)
+        executor = ProcessExecutor(n)
     else:
-        from sim.extras import require
-
-        require("dask.distributed", "dask", "--sampler dask")
-        from dask.distributed import Client
-
-        client = Client(settings.dask_address) if settings.dask_address else Client()
-        sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client, batch_size=20)
+        executor = DaskExecutor(n, settings.dask_address, "--dask-address", "--sampler dask")
+    sampler = BatchSampler(executor, settings.seed)
     sampler.show_progress = settings.progress
     return sampler
 
 
-def _close_client(sampler: Any) -> None:
-    """Close the dask client a Dask sampler opened (the cluster itself is the user's)."""
-    client = getattr(sampler, "client", None)
-    if client is not None:
-        client.close()
-
-
 def _abc(cfg: Config, observations: Observations, settings: Settings) -> Any:
     import pyabc
+
+    from sim.calibration.proposals import OneModel, Perturbation
 
     simulator = Simulator(
         particle_config(cfg, observations),
@@ -179,6 +176,8 @@ def _abc(cfg: Config, observations: Observations, settings: Settings) -> Any:
             var=list(observations.uncertainties**2), keys=list(observations.ids)
         ),
         population_size=settings.population,
+        model_prior=OneModel(),
+        transitions=Perturbation(),
         eps=pyabc.Temperature(),
         acceptor=pyabc.StochasticAcceptor(),
         sampler=_sampler(settings),
@@ -208,8 +207,25 @@ def _write_inputs(folder: Path, cfg: Config, observations: Observations) -> None
     )
 
 
-def _sample(abc: Any, folder: Path, observations: Observations, settings: Settings) -> Any:
-    """Run (or continue) ABC-SMC until the temperature reaches 1 or the budget is spent."""
+def _sample(
+    abc: Any,
+    folder: Path,
+    observations: Observations,
+    settings: Settings,
+    manifest: dict[str, Any],
+) -> Any:
+    """Run (or continue) ABC-SMC until the temperature reaches 1 or the budget is spent;
+    an interruption marks the manifest so."""
+    try:
+        with _quiet_pyabc():
+            return _run_abc(abc, folder, observations, settings)
+    except BaseException:
+        write_json_atomic(folder / "manifest.json", manifest | {"status": "interrupted"})
+        raise
+
+
+def _run_abc(abc: Any, folder: Path, observations: Observations, settings: Settings) -> Any:
+    """pyabc's run, new or continued from the folder's history."""
     db = f"sqlite:///{folder / 'abc.db'}"
     np.random.seed(settings.seed % 2**32)
     random.seed(settings.seed)
@@ -247,19 +263,15 @@ def calibrate(
         stored = _check_folder(folder, identity)
         if stored is not None and stored.get("status") in checks.DONE:
             return read_calibration(folder)
+        abc = _abc(cfg, observations, settings)  # first: a cluster that is not there
         manifest = _start_manifest(cfg, observations, settings, identity, stored)
-        write_json_atomic(folder / "manifest.json", manifest)
-        _write_inputs(folder, cfg, observations)
-        abc = _abc(cfg, observations, settings)
-        started = time.perf_counter()
         try:
-            with _quiet_pyabc():
-                history = _sample(abc, folder, observations, settings)
-        except BaseException:
-            write_json_atomic(folder / "manifest.json", manifest | {"status": "interrupted"})
-            raise
+            write_json_atomic(folder / "manifest.json", manifest)
+            _write_inputs(folder, cfg, observations)
+            started = time.perf_counter()
+            history = _sample(abc, folder, observations, settings, manifest)
         finally:
-            _close_client(abc.sampler)
+            abc.sampler.stop()
         seconds = time.perf_counter() - started
         return checks.finish(folder, cfg, observations, settings, history, manifest, seconds)
 
@@ -299,7 +311,7 @@ def _start_manifest(
         "keys": list(cfg.uncertain),
         "observations": list(observations.ids),
         "settings": asdict(settings),
-        "reproducible": settings.sampler == "serial" and attempts == 1,
+        "reproducible": attempts == 1,  # particles are seeded by number (sampler.py)
         "provenance": provenance(),
     }
 

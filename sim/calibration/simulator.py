@@ -62,8 +62,8 @@ class Simulator:
         return self.observations.of(rep)
 
     def __call__(self, parameters: Mapping[str, float]) -> dict[str, float]:
-        # pyabc seeds numpy's global generator (we do, once, for a serial run; it does per
-        # worker otherwise): the replication index comes from it as the particle does.
+        # The sampler seeds numpy's global generator for each particle by its number
+        # (sampler.py): the replication index comes from it as the particle does.
         replication = int(np.random.randint(0, INDICES))
         values = {key: float(parameters[key]) for key in self.keys}
         figures = self.figures(values, replication)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import logging
+import math
 import multiprocessing as mp
 import os
 import sys
@@ -28,11 +29,30 @@ __all__ = [
     "as_completed",
     "available_cpus",
     "check_executor",
+    "chunk_size",
     "make_executor",
     "map_ordered",
 ]
 
 EXECUTORS: tuple[str, ...] = ("serial", "processes", "dask")
+
+
+#: The largest share of a task's time its overhead may take (scheduling, pickling, the trip).
+OVERHEAD_SHARE = 0.05
+
+
+def chunk_size(sec_per_rep: float, overhead_seconds: float, share: float = OVERHEAD_SHARE) -> int:
+    """The fewest replications per task whose per-task overhead is at most ``share`` of it.
+
+    A task of ``n`` replications of ``r`` seconds each costs ``n*r + o`` with an overhead of
+    ``o`` seconds, so ``o / (n*r + o) <= share``  <=>  ``n >= o * (1 - share) / (share * r)``.
+    """
+    if not sec_per_rep > 0 or overhead_seconds < 0 or not 0 < share < 1:
+        raise ValueError(
+            "chunk_size: sec_per_rep must be > 0, overhead_seconds >= 0 and 0 < share < 1 "
+            f"(got {sec_per_rep!r}, {overhead_seconds!r}, {share!r})"
+        )
+    return max(1, math.ceil(overhead_seconds * (1.0 - share) / (share * sec_per_rep) - 1e-9))
 
 
 def available_cpus() -> int:
@@ -48,8 +68,17 @@ class Executor:
 
     name = "base"
     workers = 1
-    # Seconds of work per task to aim for: enough to make per-task overhead negligible.
+    # Seconds of work per task at least: how often the main process folds in and writes
+    # results (each chunk is a commit), whatever the executor's own overhead.
     task_seconds = 0.25
+    # Seconds each task costs beyond its work (submitting, pickling, the round trip).
+    overhead_seconds = 0.0
+
+    def chunk_for(self, sec_per_rep: float) -> int:
+        """Replications per task: at least :attr:`task_seconds` of work, and enough that
+        :attr:`overhead_seconds` is at most :data:`OVERHEAD_SHARE` of it (:func:`chunk_size`)."""
+        floor = math.ceil(self.task_seconds / sec_per_rep - 1e-9)
+        return max(floor, chunk_size(sec_per_rep, self.overhead_seconds))
 
     @property
     def max_inflight(self) -> int:
@@ -58,6 +87,10 @@ class Executor:
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
         raise NotImplementedError
+
+    def share(self, value: Any) -> Any:
+        """``value`` as an argument of many tasks: sent to the workers once where that pays."""
+        return value
 
     def wait_first(self, futures: Iterable[Any]) -> set[Any]:
         """Block until at least one of ``futures`` is done; return the done ones."""
@@ -140,7 +173,8 @@ class ProcessExecutor(Executor):
     """A ``concurrent.futures.ProcessPoolExecutor`` of ``workers`` processes."""
 
     name = "processes"
-    task_seconds = 0.2  # ~55 us of overhead per task
+    task_seconds = 0.2
+    overhead_seconds = 55e-6  # measured: a pool's per-task cost on Linux (fork)
 
     def __init__(self, workers: int) -> None:
         self.workers = int(workers)
@@ -155,25 +189,60 @@ class ProcessExecutor(Executor):
         self.pool.shutdown(wait=True, cancel_futures=cancel)
 
 
+#: Seconds to wait for a dask scheduler to answer before saying it cannot be reached.
+DASK_CONNECT_SECONDS = 10.0
+
+
+def dask_client(address: str, key: str = "experiment.dask_address") -> Any:
+    """A dask.distributed client of the scheduler at ``address``; one line naming ``key``
+    (a :class:`~sim.config.ConfigError`) when it cannot be reached."""
+    from dask.distributed import Client
+
+    from sim.config import ConfigError
+
+    try:
+        return Client(address, timeout=DASK_CONNECT_SECONDS)
+    except (OSError, TimeoutError) as exc:
+        raise ConfigError(
+            f"{key}: no dask scheduler answers at {address} ({' '.join(str(exc).split())}); "
+            "start one with "
+            "`dask scheduler` (and `dask worker ADDRESS`) or leave the key out for a local cluster"
+        ) from None
+
+
+def _noop(i: int) -> int:
+    return i
+
+
 class DaskExecutor(Executor):
     """A dask.distributed client: of the scheduler at ``address``, or of a LocalCluster.
 
     A LocalCluster (``workers`` processes, one thread each) is created here and closed by
-    :meth:`close`; a cluster at ``address`` is left running.
+    :meth:`close`; a cluster at ``address`` is left running. The per-task overhead is
+    measured on the cluster itself when the client connects (:meth:`measure_overhead`).
     """
 
     name = "dask"
-    task_seconds = 0.5  # ~1.5 ms of overhead per task
+    task_seconds = 0.05  # the floor; the measured overhead usually sets the chunk size
+    overhead_seconds = 5e-3  # until measured
 
-    def __init__(self, workers: int, address: str | None = None) -> None:
+    def __init__(
+        self,
+        workers: int,
+        address: str | None = None,
+        key: str = "experiment.dask_address",
+        what: str = "experiment.executor",
+    ) -> None:
+        """``key`` and ``what`` name the setting of the address and of the executor in the
+        one-line messages (no scheduler there; dask not installed)."""
         from sim.extras import require
 
-        require("dask.distributed", "dask", "experiment.executor")
+        require("dask.distributed", "dask", what)
         from dask.distributed import Client, LocalCluster
 
         self.cluster = None
         if address:
-            self.client = Client(address)
+            self.client = dask_client(address, key)
         else:
             self.cluster = LocalCluster(
                 n_workers=int(workers),
@@ -186,9 +255,23 @@ class DaskExecutor(Executor):
         threads = self.client.nthreads()
         self.workers = max(1, sum(threads.values())) if threads else int(workers)
         self.address = address
+        self.overhead_seconds = self.measure_overhead()
+
+    def measure_overhead(self, tasks_per_worker: int = 8) -> float:
+        """Seconds of worker time each task costs beyond its work: the wall time of empty
+        tasks (kept :attr:`max_inflight` in flight, as a run does) times the workers, per task."""
+        n = tasks_per_worker * self.workers
+        list(as_completed(self, _noop, [(i,) for i in range(self.workers)]))  # warm up
+        started = time.perf_counter()
+        list(as_completed(self, _noop, [(i,) for i in range(n)]))
+        return (time.perf_counter() - started) * self.workers / n
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
         return self.client.submit(fn, *args, pure=False)
+
+    def share(self, value: Any) -> Any:
+        """A future of ``value`` held by every worker (tasks given it get ``value``)."""
+        return self.client.scatter(value, broadcast=True)
 
     def wait_first(self, futures: Iterable[Any]) -> set[Any]:
         from dask.distributed import wait

@@ -487,7 +487,7 @@ class _Run:
             return self.settings.chunk_size
         assert self.executor is not None
         ex = self.executor
-        want = 4 if self.sec_per_rep is None else math.ceil(ex.task_seconds / self.sec_per_rep)
+        want = 4 if self.sec_per_rep is None else ex.chunk_for(self.sec_per_rep)
         if ex.workers > 1:  # keep the last wave balanced across workers
             want = min(want, math.ceil(pending / (2 * ex.workers)))
         return max(1, min(want, MAX_CHUNK))
