@@ -143,6 +143,48 @@ def test_configs_composed_from_many_threads_at_once_are_each_right(session) -> N
     assert [c.navy.boarding_teams for c in configs] == teams
 
 
+def test_a_config_is_composed_once_per_distinct_overrides(monkeypatch) -> None:
+    """The check of a change composes its config; Run and the same sliders again reuse it."""
+    from sim.explore import session as module
+
+    composed: list[tuple[str, tuple[str, ...]]] = []
+    real = module.load_config
+
+    def counting(scenario, overrides, config_dir=None):
+        composed.append((scenario, tuple(overrides)))
+        return real(scenario, overrides, config_dir)
+
+    monkeypatch.setattr(module, "load_config", counting)
+    fresh = Session(Engine("serial"))
+    two = Choice(levers=(("navy.boarding_teams", 2),))
+    first = fresh.configure(two)
+    assert fresh.configure(Choice(levers=(("navy.boarding_teams", 2),))) is first
+    assert fresh.configure(Choice()) is fresh.base(SCENARIO, None)  # no overrides: the base
+    assert fresh.configure(Choice(levers=(("navy.boarding_teams", 3),))) is not first
+    assert fresh.configure(two) is first
+    assert composed == [
+        (SCENARIO, ()),
+        (SCENARIO, ("navy.boarding_teams=2",)),
+        (SCENARIO, ("navy.boarding_teams=3",)),
+    ]
+    with pytest.raises(sim.ConfigError):
+        fresh.configure(Choice(levers=(("navy.boarding_teams", -1),)))
+    with pytest.raises(sim.ConfigError):  # a mistake is not kept: composed (and refused) again
+        fresh.configure(Choice(levers=(("navy.boarding_teams", -1),)))
+    assert composed[-2:] == [(SCENARIO, ("navy.boarding_teams=-1",))] * 2
+
+
+def test_the_config_cache_keeps_the_latest(monkeypatch) -> None:
+    from sim.explore import session as module
+
+    monkeypatch.setattr(module, "CONFIG_CACHE", 2)
+    fresh = Session(Engine("serial"))
+    configs = [fresh.configure(Choice(levers=(("navy.boarding_teams", n),))) for n in (1, 2, 3)]
+    assert fresh.configure(Choice(levers=(("navy.boarding_teams", 3),))) is configs[2]
+    again = fresh.configure(Choice(levers=(("navy.boarding_teams", 1),)))  # dropped: composed
+    assert again is not configs[0] and again == configs[0]
+
+
 def test_the_first_finished_run_is_the_reference_and_later_runs_are_paired(session) -> None:
     fresh = Session(session.engine)
     base = [s for s in fresh.run(Choice(levers=(("horizon_days", 30),), replications=N))]
