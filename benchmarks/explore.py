@@ -33,7 +33,7 @@ from pathlib import Path
 
 from sim.explore.session import Choice, Engine, Session
 from sim.explore.stream import stream
-from sim.explore.views import Steps
+from sim.explore.views import Steps, prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
@@ -103,6 +103,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--browser", action="store_true", help="also time the page in Chromium")
     args = parser.parse_args(argv)
+    prepare()
     engine = Engine("processes", args.workers)
     engine.warm()
     try:

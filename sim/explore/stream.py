@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,10 +37,13 @@ from sim.experiment.stats import DailyAggregate, summarize
 from sim.metrics import METRIC_KEYS
 from sim.model.ledger import TIMESERIES_COLUMNS
 
-__all__ = ["Fold", "Snapshot", "chunk_size", "stream"]
+__all__ = ["Ahead", "Fold", "Snapshot", "chunk_size", "stream"]
 
 #: The largest chunk a stream sends: small enough that results arrive often.
 MAX_CHUNK = 50
+#: Tasks per worker a stream aims for: the last ones are small, so no worker waits long for
+#: the other at the end of a run.
+TASKS_PER_WORKER = 12
 
 
 @dataclass(frozen=True)
@@ -60,12 +63,18 @@ class Snapshot:
 
 @dataclass
 class Fold:
-    """The replications of one config folded in as chunks finish (any order)."""
+    """The replications of one config folded in as chunks finish (any order).
+
+    A finished chunk is kept as it came (:meth:`add` is cheap) and folded into rows and the
+    daily aggregate when a result is asked for, all chunks since the last result at once: one
+    frame built per snapshot, not per chunk (the aggregate does not depend on the order or
+    the grouping of what it is given)."""
 
     cfg: Config
     rows: list[pd.DataFrame] = field(default_factory=list)
     aggregate: DailyAggregate | None = None
     done: int = 0
+    pending: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         worlds = ("blockade", "baseline") if self.baseline else ("blockade",)
@@ -81,21 +90,14 @@ class Fold:
         return self.cfg.experiment.baseline
 
     def add(self, chunk: dict[str, Any]) -> None:
-        """Fold in one :func:`run_chunk` result; a failed replication raises after its
+        """Take in one :func:`run_chunk` result; a failed replication raises after its
         finished neighbours are in."""
-        assert self.aggregate is not None
-        indices = chunk["indices"]
-        if len(indices):
-            self.rows.append(
-                replication_rows(
-                    self.cfg, indices, chunk["metrics"], chunk["parameters"], chunk["monthly"]
-                )
-            )
-            keys = seeds.sample_keys(self.root, indices)
-            self.aggregate.add(indices, keys, chunk["series"])
-            self.done += len(indices)
+        if len(chunk["indices"]):
+            self.pending.append(chunk)
+            self.done += len(chunk["indices"])
         failure = chunk["failure"]
         if failure:
+            self.fold()
             i, world = failure["replication"], failure["world"]
             raise ReplicationFailed.of(
                 failure,
@@ -104,9 +106,23 @@ class Fold:
                 seeds.reproduce_hint(self.root, i, baseline=world == "baseline"),
             )
 
+    def fold(self) -> None:
+        """Fold the chunks taken in since the last fold into rows and the daily aggregate."""
+        assert self.aggregate is not None
+        if not self.pending:
+            return
+        chunks, self.pending = self.pending, []
+        indices, metrics, drawn, sums, series = (
+            np.concatenate([c[key] for c in chunks])
+            for key in ("indices", "metrics", "parameters", "monthly", "series")
+        )
+        self.rows.append(replication_rows(self.cfg, indices, metrics, drawn, sums))
+        self.aggregate.add(indices, seeds.sample_keys(self.root, indices), series)
+
     def result(self, total: int, seconds: float) -> ExperimentResult:
         """What the replications folded in so far give: rows, summary, daily series."""
         assert self.aggregate is not None
+        self.fold()
         if self.rows:
             rows = pd.concat(self.rows, ignore_index=True)
             self.rows = [rows]
@@ -134,9 +150,34 @@ class Fold:
         )
 
 
+class Ahead(Executor):
+    """``inner`` with up to ``inflight`` tasks submitted at once: a stream hands its workers
+    every chunk at the start, so they keep working while the page draws a step (the serial
+    executor, which runs a task when it is submitted, keeps its one)."""
+
+    def __init__(self, inner: Executor, inflight: int) -> None:
+        self.inner, self.name, self.workers = inner, inner.name, inner.workers
+        self.inflight = inner.max_inflight if inner.name == "serial" else max(1, inflight)
+
+    @property
+    def max_inflight(self) -> int:
+        return self.inflight
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return self.inner.submit(fn, *args)
+
+    def wait_first(self, futures: Iterable[Any]) -> set[Any]:
+        return self.inner.wait_first(futures)
+
+    def result(self, future: Any) -> Any:
+        return self.inner.result(future)
+
+
 def chunk_size(total: int, workers: int) -> int:
-    """Replications per task: about six tasks per worker, so results arrive often."""
-    return max(1, min(MAX_CHUNK, math.ceil(total / (6 * max(1, workers)))))
+    """Replications per task: about :data:`TASKS_PER_WORKER` tasks per worker, so results
+    arrive often and the workers finish close together (a task costs a worker nothing more
+    than its replications; the page folds many at once)."""
+    return max(1, min(MAX_CHUNK, math.ceil(total / (TASKS_PER_WORKER * max(1, workers)))))
 
 
 def stream(
@@ -153,6 +194,7 @@ def stream(
     size = chunk_size(replications, executor.workers)
     chunks = list(seeds.chunked(range(replications), size))
     tasks = ((cfg, fold.root, chunk, fold.baseline) for chunk in chunks)
+    ahead = Ahead(executor, len(chunks))
     started = last = time.perf_counter()
 
     def failed(i: int, exc: Exception) -> ExperimentError:
@@ -162,7 +204,7 @@ def stream(
             f"{fold.root}): {type(exc).__name__}: {exc}"
         )
 
-    for _, chunk in as_completed(executor, run_chunk, tasks, failed):
+    for _, chunk in as_completed(ahead, run_chunk, tasks, failed):
         fold.add(chunk)
         now = time.perf_counter()
         if fold.done < replications and now - last < every:
