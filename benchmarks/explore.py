@@ -50,7 +50,7 @@ def _median_seconds(work: Callable[[], object], repeats: int) -> float:
 
 def _page_work(session: Session, choice: Choice) -> None:
     """The page's work for one run: every step as the page computes it."""
-    steps = Steps(session, session.run(choice))
+    steps = Steps.start(session, choice)
     while steps.next() is not None:
         pass
 

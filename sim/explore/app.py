@@ -272,7 +272,7 @@ class Explorer:
         self.stopping = False
         self._buttons(True)
         self.message.object = ""
-        steps = Steps(self.session, self.session.run(self.choice()))
+        steps = Steps.start(self.session, self.choice())
         loop = asyncio.get_running_loop()
         try:
             while not self.stopping:

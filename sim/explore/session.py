@@ -28,7 +28,7 @@ from sim.config import Config, ConfigError, scenarios_dir
 from sim.experiment.executors import Executor, check_executor, make_executor
 from sim.experiment.runner import ExperimentResult
 from sim.experiment.stats import paired_difference
-from sim.explore.stream import Snapshot, stream
+from sim.explore.stream import ChartClock, Snapshot, stream
 from sim.validation.levers import Lever
 from sim.validation.levers import levers as validation_levers
 
@@ -392,12 +392,15 @@ class Session:
         base = self.base(choice.scenario, choice.policy)
         return self.compose(choice.scenario, choice.overrides(base))
 
-    def run(self, choice: Choice, every: float = 0.3) -> Generator[Snapshot, None, None]:
-        """Snapshots of ``choice``'s run as it streams in; the first finished run becomes the
-        reference. Closing the iterator stops the run."""
+    def run(
+        self, choice: Choice, every: float = 0.5, clock: ChartClock | None = None
+    ) -> Generator[Snapshot, None, None]:
+        """Snapshots of ``choice``'s run as it streams in (the daily series when ``clock``
+        says the charts are due); the first finished run becomes the reference. Closing the
+        iterator stops the run."""
         cfg = self.configure(choice)
         label = choice.label()
-        steps = stream(cfg, choice.replications, self.engine.executor(), every)
+        steps = stream(cfg, choice.replications, self.engine.executor(), every, clock)
         try:
             for snap in steps:
                 self.latest, self.latest_label = snap.result, label

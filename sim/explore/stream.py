@@ -34,26 +34,62 @@ from sim.experiment.runner import (
     run_chunk,
 )
 from sim.experiment.stats import DailyAggregate, summarize
-from sim.metrics import METRIC_KEYS
+from sim.metrics import HEADLINES, METRIC_KEYS
 from sim.model.ledger import TIMESERIES_COLUMNS
 
-__all__ = ["Ahead", "Fold", "Snapshot", "chunk_size", "stream"]
+__all__ = ["CHART_SECONDS", "Ahead", "ChartClock", "Fold", "Snapshot", "chunk_size", "stream"]
 
 #: The largest chunk a stream sends: small enough that results arrive often.
 MAX_CHUNK = 50
 #: Tasks per worker a stream aims for: the last ones are small, so no worker waits long for
 #: the other at the end of a run.
 TASKS_PER_WORKER = 12
+#: Seconds between two redraws of the charts while a run streams in (each costs ~0.8 s of
+#: CPU that the workers would otherwise have); none in a run's last ones.
+CHART_SECONDS = 2.0
+#: A redraw waits at least this many times as long as the last one took (a busy machine).
+CHART_SPACING = 3.0
+
+
+@dataclass
+class ChartClock:
+    """When a running run's charts are redrawn: :data:`CHART_SECONDS` after the last drawing
+    (and :data:`CHART_SPACING` times what it took), never when the run should finish within
+    :data:`CHART_SECONDS` by its pace so far (its finished charts come soon, and drawing
+    costs the workers a core)."""
+
+    every: float = CHART_SECONDS
+    last: float = field(default_factory=lambda: time.monotonic())
+    cost: float = 0.0
+
+    def due(self, done: int, total: int, seconds: float) -> bool:
+        """Whether a running run's snapshot after ``seconds`` with ``done`` of ``total``
+        replications is a chart step."""
+        if done <= 0 or time.monotonic() - self.last < max(self.every, CHART_SPACING * self.cost):
+            return False
+        return seconds * (total - done) / done >= self.every
+
+    def drawn(self, started: float) -> None:
+        """A running run's charts were drawn from ``started`` (``time.monotonic``) to now."""
+        self.last = time.monotonic()
+        self.cost = self.last - started
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A run so far: its result over the replications done, and how far it has come."""
+    """A run so far: its result over the replications done, and how far it has come.
+
+    A finished run's result is the batch run's. A running one's carries what the page shows
+    of it: every row, the summary of the headline's metrics and, when ``charts`` (a chart
+    step, :class:`ChartClock`), the daily series; else an empty ``timeseries``.
+    """
 
     result: ExperimentResult
     done: int
     total: int
     seconds: float
+    charts: bool = False
+
 
     @property
     def finished(self) -> bool:
@@ -119,8 +155,11 @@ class Fold:
         self.rows.append(replication_rows(self.cfg, indices, metrics, drawn, sums))
         self.aggregate.add(indices, seeds.sample_keys(self.root, indices), series)
 
-    def result(self, total: int, seconds: float) -> ExperimentResult:
-        """What the replications folded in so far give: rows, summary, daily series."""
+    def result(self, total: int, seconds: float, series: bool = True) -> ExperimentResult:
+        """What the replications folded in so far give: rows, summary, daily series.
+
+        Until all ``total`` are in, the summary is of the headline's metrics (all a running
+        run shows), and the daily series only with ``series`` (else an empty frame)."""
         assert self.aggregate is not None
         self.fold()
         if self.rows:
@@ -131,22 +170,28 @@ class Fold:
             drawn = np.zeros((0, len(self.cfg.uncertain)))
             rows = replication_rows(self.cfg, np.zeros(0, dtype=np.int64), empty, drawn)
         rows = rows.sort_values("replication", kind="stable").reset_index(drop=True)
+        complete = self.done >= total
         manifest = {
             "scenario": self.cfg.name,
             "root_seed": self.root,
             "baseline": self.baseline,
-            "status": "complete" if self.done >= total else "running",
+            "status": "complete" if complete else "running",
             "replications_done": self.done,
             "replications": total,
             "wall_seconds": seconds,
         }
+        if complete:
+            summary = summarize(rows.drop(columns=month_columns(self.cfg)))  # sums: no metrics
+        else:
+            summary = summarize(rows[[name for name, _ in HEADLINES if name in rows.columns]])
+        series = series or complete
         return ExperimentResult(
             config=self.cfg,
             replications=rows,
-            summary=summarize(rows.drop(columns=month_columns(self.cfg))),  # sums, not metrics
-            timeseries=self.aggregate.frame(self.cfg.start_date),
+            summary=summary,
+            timeseries=self.aggregate.frame(self.cfg.start_date) if series else pd.DataFrame(),
             manifest=manifest,
-            daily_state=self.aggregate.state(),
+            daily_state=self.aggregate.state() if series else None,
         )
 
 
@@ -181,10 +226,15 @@ def chunk_size(total: int, workers: int) -> int:
 
 
 def stream(
-    cfg: Config, replications: int, executor: Executor, every: float = 0.3
+    cfg: Config,
+    replications: int,
+    executor: Executor,
+    every: float = 0.5,
+    clock: ChartClock | None = None,
 ) -> Generator[Snapshot, None, None]:
     """Snapshots of ``replications`` replications of ``cfg`` as chunks finish on ``executor``:
-    at most one per ``every`` seconds, and always the last (``finished``).
+    at most one per ``every`` seconds, and always the last (``finished``). A running
+    snapshot carries the daily series when ``clock`` says the charts are due.
 
     Closing the generator stops the run: chunks not started are cancelled.
     """
@@ -209,7 +259,9 @@ def stream(
         now = time.perf_counter()
         if fold.done < replications and now - last < every:
             continue
-        last = now
-        yield Snapshot(
-            fold.result(replications, now - started), fold.done, replications, now - started
+        last, seconds = now, now - started
+        charts = fold.done >= replications or (
+            clock is not None and clock.due(fold.done, replications, seconds)
         )
+        result = fold.result(replications, seconds, series=charts)
+        yield Snapshot(result, fold.done, replications, seconds, charts)

@@ -10,15 +10,15 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from html import escape
 from typing import Any
 
 from sim.analysis.tables import headline, shape
 from sim.experiment.runner import ExperimentResult
 from sim.explore.charts import cumulative_png, fan_png, png
-from sim.explore.session import Difference, Session
-from sim.explore.stream import Snapshot
+from sim.explore.session import Choice, Difference, Session
+from sim.explore.stream import CHART_SECONDS, ChartClock, Snapshot
 from sim.metrics import metric
 
 __all__ = [
@@ -33,10 +33,6 @@ __all__ = [
     "status_text",
     "submit_charts",
 ]
-
-#: Seconds between two redraws of the charts while a run streams in (each costs ~0.8 s of
-#: CPU that the workers would otherwise have); none in a run's last ones.
-CHART_SECONDS = 2.0
 
 #: What the two intervals of the headline mean, under it (as the CLI summary says it).
 INTERVALS = (
@@ -172,17 +168,21 @@ def prepare() -> None:
 
 @dataclass
 class Steps:
-    """A run as the page shows it: each snapshot's HTML, the charts every
-    :data:`CHART_SECONDS` while it streams and at the end. The page calls :meth:`next` off
-    its event loop: it is all of a step's work (the benchmark times the same).
-
-    A running run's charts are skipped when it should finish within :data:`CHART_SECONDS`
-    (the finished run's come soon, and drawing costs the workers a core); a finished run's
-    are drawn on the workers while this process writes its headline and its notes."""
+    """A run as the page shows it: each snapshot's HTML and, on a chart step (every
+    :data:`CHART_SECONDS` while it streams, :class:`~sim.explore.stream.ChartClock`) and at
+    the end, the charts; a finished run's are drawn on the workers while this process writes
+    its headline and notes. The page calls :meth:`next` off its event loop: it is all of a
+    step's work (the benchmark times the same)."""
 
     session: Session
     snapshots: Generator[Snapshot, None, None]
-    last_charts: float = field(default_factory=time.monotonic)
+    clock: ChartClock | None = None
+
+    @classmethod
+    def start(cls, session: Session, choice: Choice) -> Steps:
+        """The steps of a run of ``choice`` in ``session``, charts on the page's cadence."""
+        clock = ChartClock(CHART_SECONDS)
+        return cls(session, session.run(choice, clock=clock), clock)
 
     def next(self) -> View | None:
         """The next step of the run (None at the end)."""
@@ -196,19 +196,13 @@ class Steps:
             headline_html(result, notes=snap.finished),
             difference_html(self.session.difference(result), self.session.reference_label),
         )
-        if drawing is not None or self._redraw(snap):
+        if snap.charts:
+            started = time.monotonic()
             fan, cumulative = drawing() if drawing else charts(self.session, result, final=False)
             view = replace(view, fan=fan, cumulative=cumulative)
-            self.last_charts = time.monotonic()
+            if self.clock is not None and not snap.finished:
+                self.clock.drawn(started)
         return view
-
-    def _redraw(self, snap: Snapshot) -> bool:
-        """Whether a running run's charts are due: :data:`CHART_SECONDS` since the last, and
-        the run not about to finish (by its pace so far)."""
-        if time.monotonic() - self.last_charts < CHART_SECONDS or not snap.done:
-            return False
-        left = snap.seconds * (snap.total - snap.done) / snap.done
-        return left >= CHART_SECONDS
 
     def close(self) -> None:
         """Stop the run: chunks not started are cancelled."""
