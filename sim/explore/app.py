@@ -246,17 +246,18 @@ class Explorer:
     # ------------------------------------------------------------------ running
 
     def show(self, view: View) -> None:
-        """Put one step of a run on the page."""
+        """Put one step of a run on the page: the charts first, the status last, so a page
+        that says Finished has the finished run's charts too (updates arrive in order)."""
         snap = view.snap
-        self.progress.max = snap.total
-        self.progress.value = snap.done
-        self.status.object = status_text(snap)
-        self.headline.object = view.headline
-        self.difference.object = view.difference
         if view.fan is not None:
             self.fan.object = view.fan
         if view.cumulative is not None:
             self.cumulative.object = view.cumulative
+        self.difference.object = view.difference
+        self.headline.object = view.headline
+        self.progress.max = snap.total
+        self.progress.value = snap.done
+        self.status.object = status_text(snap)
 
     def _buttons(self, running: bool) -> None:
         self.running = running
