@@ -11,9 +11,9 @@ import pytest
 
 import sim
 from sim import extras
+from sim.analysis.tables import headline
 from sim.cli import main
 from sim.cli.explore import bind_port, is_loopback, origins
-from sim.analysis.tables import headline
 from sim.experiment.executors import Executor, make_executor
 from sim.experiment.runner import month_columns
 from sim.experiment.stats import summarize

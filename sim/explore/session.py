@@ -353,9 +353,7 @@ class Session:
     latest: ExperimentResult | None = None
     latest_label: str = ""
     _bases: dict[tuple[str, str | None], Config] = field(default_factory=dict)
-    _configs: OrderedDict[tuple[str, tuple[str, ...]], Config] = field(
-        default_factory=OrderedDict
-    )
+    _configs: OrderedDict[tuple[str, tuple[str, ...]], Config] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def base(self, scenario: str, policy: str | None) -> Config:

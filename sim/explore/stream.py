@@ -90,7 +90,6 @@ class Snapshot:
     seconds: float
     charts: bool = False
 
-
     @property
     def finished(self) -> bool:
         """Whether every replication asked for is in."""
