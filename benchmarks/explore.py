@@ -9,8 +9,8 @@ Figures for a run of ``--replications`` (default 200) of the reference scenario 
   (:meth:`sim.explore.views.Steps.start`, as the page calls it); ``page_cpu_seconds``: the
   CPU time of this process in it (the workers' not counted: less sensitive to other load);
 - ``browser_seconds`` (with ``--browser``): in headless Chromium, from the click on Run to
-  the finished run on screen (the status says Finished; the page sets the charts before it,
-  so they are in too), the server being ``blockade explore`` itself;
+  the finished run on screen (the status says Finished; the page sends a step's charts and
+  status in one message, so they are in too), the server being ``blockade explore`` itself;
   ``browser_first_seconds`` is the first run of a fresh server (what an analyst feels
   first; not in the median).
 

@@ -246,18 +246,19 @@ class Explorer:
     # ------------------------------------------------------------------ running
 
     def show(self, view: View) -> None:
-        """Put one step of a run on the page: the charts first, the status last, so a page
-        that says Finished has the finished run's charts too (updates arrive in order)."""
+        """Put one step of a run on the page, in one message to the browser (one layout
+        there, not one per pane): a page that says Finished has the finished run's charts."""
         snap = view.snap
-        if view.fan is not None:
-            self.fan.object = view.fan
-        if view.cumulative is not None:
-            self.cumulative.object = view.cumulative
-        self.difference.object = view.difference
-        self.headline.object = view.headline
-        self.progress.max = snap.total
-        self.progress.value = snap.done
-        self.status.object = status_text(snap)
+        with pn.io.hold():
+            if view.fan is not None:
+                self.fan.object = view.fan
+            if view.cumulative is not None:
+                self.cumulative.object = view.cumulative
+            self.difference.object = view.difference
+            self.headline.object = view.headline
+            self.progress.max = snap.total
+            self.progress.value = snap.done
+            self.status.object = status_text(snap)
 
     def _buttons(self, running: bool) -> None:
         self.running = running
