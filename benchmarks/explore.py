@@ -91,7 +91,7 @@ def _browser_seconds(replications: int, workers: int, repeats: int) -> list[floa
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1300, "height": 1000})
-            page.goto(found.group(0))
+            _goto(page, found.group(0))
             page.locator(".explore-run button").wait_for(timeout=300_000)
             handle = page.locator(".explore-replications .noUi-handle")
             handle.focus()
@@ -104,6 +104,21 @@ def _browser_seconds(replications: int, workers: int, repeats: int) -> list[floa
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
+
+
+def _goto(page: Any, url: str, seconds: float = 60.0) -> None:
+    """Open ``url``, again while the server is still starting to listen."""
+    from playwright.sync_api import Error
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            page.goto(url)
+            return
+        except Error:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def _click_to_finished(page: Any, replications: int, again: bool) -> float:
