@@ -141,6 +141,11 @@ def test_the_chart_clock_skips_a_busy_machine_and_the_end_of_a_run(monkeypatch) 
     assert not clock.due(10, 100, 4.5)
     now[0] = 105.0
     assert clock.due(10, 100, 5.0)
+    busy = ChartClock(every=2.0, cost=2.0)  # the session's last drawing took 2 s: wait 6
+    now[0] = 110.0
+    assert not busy.due(10, 100, 5.0)
+    now[0] = 111.0
+    assert busy.due(50, 100, 11.0) and not busy.due(70, 100, 11.0)  # 11 s to go, 4.7 s
 
 
 def test_closing_a_stream_stops_it(cfg) -> None:
@@ -341,6 +346,7 @@ def test_a_run_as_the_page_shows_it_ends_with_its_charts(session, monkeypatch) -
         for _ in range(2):
             again = _views(pooled, choice)[-1]
             assert (again.fan, again.cumulative) == (last.fan, last.cumulative)
+        assert pooled.chart_seconds > 0  # the next run's chart cadence starts from it
     finally:
         pooled.engine.close()
     assert pools == ["processes"]

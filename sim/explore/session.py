@@ -352,6 +352,7 @@ class Session:
     reference_label: str = ""
     latest: ExperimentResult | None = None
     latest_label: str = ""
+    chart_seconds: float = 0.0  # what drawing the last charts took (the next run's cadence)
     _bases: dict[tuple[str, str | None], Config] = field(default_factory=dict)
     _configs: OrderedDict[tuple[str, tuple[str, ...]], Config] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)

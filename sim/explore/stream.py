@@ -53,21 +53,23 @@ CHART_SPACING = 3.0
 
 @dataclass
 class ChartClock:
-    """When a running run's charts are redrawn: :data:`CHART_SECONDS` after the last drawing
-    (and :data:`CHART_SPACING` times what it took), never when the run should finish within
-    :data:`CHART_SECONDS` by its pace so far (its finished charts come soon, and drawing
-    costs the workers a core)."""
+    """When a running run's charts are redrawn: a wait of :data:`CHART_SECONDS` (or
+    :data:`CHART_SPACING` times what the last drawing took, if longer: a busy machine) after
+    the last drawing, and only while the run should last that long again by its pace so far
+    (its finished charts come soon, and drawing costs the workers a core). ``cost`` starts at
+    what the session's last drawing took."""
 
     every: float = CHART_SECONDS
-    last: float = field(default_factory=lambda: time.monotonic())
     cost: float = 0.0
+    last: float = field(default_factory=lambda: time.monotonic())
 
     def due(self, done: int, total: int, seconds: float) -> bool:
         """Whether a running run's snapshot after ``seconds`` with ``done`` of ``total``
         replications is a chart step."""
-        if done <= 0 or time.monotonic() - self.last < max(self.every, CHART_SPACING * self.cost):
+        wait = max(self.every, CHART_SPACING * self.cost)
+        if done <= 0 or time.monotonic() - self.last < wait:
             return False
-        return seconds * (total - done) / done >= self.every
+        return seconds * (total - done) / done >= wait
 
     def drawn(self, started: float) -> None:
         """A running run's charts were drawn from ``started`` (``time.monotonic``) to now."""

@@ -181,7 +181,7 @@ class Steps:
     @classmethod
     def start(cls, session: Session, choice: Choice) -> Steps:
         """The steps of a run of ``choice`` in ``session``, charts on the page's cadence."""
-        clock = ChartClock(CHART_SECONDS)
+        clock = ChartClock(CHART_SECONDS, session.chart_seconds)
         return cls(session, session.run(choice, clock=clock), clock)
 
     def next(self) -> View | None:
@@ -190,6 +190,7 @@ class Steps:
         if snap is None:
             return None
         result = snap.result
+        started = time.monotonic()
         drawing = submit_charts(self.session, result) if snap.finished else None
         view = View(
             snap,
@@ -197,9 +198,11 @@ class Steps:
             difference_html(self.session.difference(result), self.session.reference_label),
         )
         if snap.charts:
-            started = time.monotonic()
+            if drawing is None:
+                started = time.monotonic()
             fan, cumulative = drawing() if drawing else charts(self.session, result, final=False)
             view = replace(view, fan=fan, cumulative=cumulative)
+            self.session.chart_seconds = time.monotonic() - started
             if self.clock is not None and not snap.finished:
                 self.clock.drawn(started)
         return view
