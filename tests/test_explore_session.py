@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+from typing import Any
+
+import numpy as np
 import pandas as pd
 import pytest
 
 import sim
 from sim import extras
+from sim.analysis.tables import headline
 from sim.cli import main
 from sim.cli.explore import bind_port, is_loopback, origins
-from sim.experiment.executors import make_executor
+from sim.experiment.executors import Executor, make_executor
+from sim.experiment.runner import month_columns
+from sim.experiment.stats import summarize
+from sim.explore import session as session_module
+from sim.explore import stream as stream_module
 from sim.explore.session import Choice, Engine, Session, difference, lever_specs, range_specs
-from sim.explore.stream import chunk_size, stream
-from sim.explore.views import Steps, charts, difference_html, headline_html, status_text
+from sim.explore.stream import ChartClock, chunk_size, stream
+from sim.explore.views import Steps, View, difference_html, headline_html, status_text
 from sim.metrics import metric
 
 SCENARIO = "venezuela_dec2025"
@@ -53,6 +62,90 @@ def test_a_streamed_run_is_the_batch_run_on_any_executor(cfg, batch) -> None:
     pd.testing.assert_frame_equal(first, expected)
     assert snaps[0].result.manifest["status"] == "running"
     assert last.manifest["status"] == "complete"
+
+
+def test_chunks_folded_all_at_once_are_the_batch_run(cfg, batch) -> None:
+    """One snapshot at the end: every chunk folded in one go gives the same result."""
+    (last,) = list(stream(cfg, N, make_executor("serial", 1), every=1e9))
+    pd.testing.assert_frame_equal(last.result.replications, batch.replications)
+    pd.testing.assert_frame_equal(last.result.summary, batch.summary)
+    pd.testing.assert_frame_equal(last.result.timeseries, batch.timeseries)
+    assert last.charts and last.result.daily_state is not None and batch.daily_state is not None
+    assert last.result.daily_state.keys() == batch.daily_state.keys()
+    for key, value in batch.daily_state.items():
+        assert np.array_equal(last.result.daily_state[key], value), key
+
+
+class Deferred(Executor):
+    """Tasks run only when waited for, oldest first: how many were in flight at most."""
+
+    name = "deferred"
+    workers = 2
+
+    def __init__(self) -> None:
+        self.queue: list[tuple[Future, Any, tuple]] = []
+        self.most = 0
+
+    def submit(self, fn, *args):
+        future: Future = Future()
+        self.queue.append((future, fn, args))
+        self.most = max(self.most, len(self.queue))
+        return future
+
+    def wait_first(self, futures):
+        future, fn, args = self.queue.pop(0)
+        future.set_result(fn(*args))
+        return {future}
+
+
+def test_a_stream_hands_its_workers_every_chunk_at_once(cfg, batch) -> None:
+    """The workers never wait for the page: all chunks are submitted before the first result
+    is taken (the runner's as_completed would keep 2 x workers)."""
+    ex = Deferred()
+    snaps = list(stream(cfg, N, ex, every=0.0))
+    assert ex.most == len(snaps) == N / chunk_size(N, ex.workers) > ex.max_inflight
+    pd.testing.assert_frame_equal(snaps[-1].result.replications, batch.replications)
+
+
+def test_a_running_snapshot_carries_what_the_page_shows(cfg) -> None:
+    """Its rows, the summary of the headline's metrics (the headline the whole summary gives)
+    and no daily series unless the charts are due; the finished one has them all."""
+    clock = ChartClock(every=0.0)
+    snaps = list(stream(cfg, 40, make_executor("serial", 1), every=0.0, clock=clock))
+    running, last = snaps[0].result, snaps[-1].result
+    assert not snaps[0].finished and snaps[0].charts  # due: every=0 and 0 s per chart so far
+    months = month_columns(cfg)
+    full = summarize(running.replications.drop(columns=months))
+    assert set(running.summary.index) < set(full.index)
+    pd.testing.assert_frame_equal(running.summary, full.loc[running.summary.index])
+    assert headline(running.summary, 10) == headline(full, 10)
+    assert not running.timeseries.empty and running.daily_state is not None
+    quiet = next(stream(cfg, 40, make_executor("serial", 1), every=0.0))  # no clock: no series
+    assert not quiet.charts and quiet.result.timeseries.empty and quiet.result.daily_state is None
+    assert snaps[-1].charts and last.daily_state is not None
+    pd.testing.assert_frame_equal(last.summary, summarize(last.replications.drop(columns=months)))
+
+
+def test_the_chart_clock_skips_a_busy_machine_and_the_end_of_a_run(monkeypatch) -> None:
+    now = [100.0]
+    monkeypatch.setattr(stream_module.time, "monotonic", lambda: now[0])
+    clock = ChartClock(every=2.0)  # made at 100
+    now[0] = 101.0
+    assert not clock.due(10, 100, 1.0)  # 1 s since the start
+    now[0] = 102.0
+    assert clock.due(10, 100, 2.0)  # 2 s since, 18 s to go
+    assert not clock.due(90, 100, 2.0)  # 0.2 s to go: the finished charts come soon
+    assert not clock.due(0, 100, 2.0)
+    clock.drawn(101.0)  # drawing took 1 s: the next waits 3 s
+    now[0] = 104.5
+    assert not clock.due(10, 100, 4.5)
+    now[0] = 105.0
+    assert clock.due(10, 100, 5.0)
+    busy = ChartClock(every=2.0, cost=2.0)  # the session's last drawing took 2 s: wait 6
+    now[0] = 110.0
+    assert not busy.due(10, 100, 5.0)
+    now[0] = 111.0
+    assert busy.due(50, 100, 11.0) and not busy.due(70, 100, 11.0)  # 11 s to go, 4.7 s
 
 
 def test_closing_a_stream_stops_it(cfg) -> None:
@@ -143,6 +236,48 @@ def test_configs_composed_from_many_threads_at_once_are_each_right(session) -> N
     assert [c.navy.boarding_teams for c in configs] == teams
 
 
+def test_a_config_is_composed_once_per_distinct_overrides(monkeypatch) -> None:
+    """The check of a change composes its config; Run and the same sliders again reuse it."""
+    from sim.explore import session as module
+
+    composed: list[tuple[str, tuple[str, ...]]] = []
+    real = module.load_config
+
+    def counting(scenario, overrides, config_dir=None):
+        composed.append((scenario, tuple(overrides)))
+        return real(scenario, overrides, config_dir)
+
+    monkeypatch.setattr(module, "load_config", counting)
+    fresh = Session(Engine("serial"))
+    two = Choice(levers=(("navy.boarding_teams", 2),))
+    first = fresh.configure(two)
+    assert fresh.configure(Choice(levers=(("navy.boarding_teams", 2),))) is first
+    assert fresh.configure(Choice()) is fresh.base(SCENARIO, None)  # no overrides: the base
+    assert fresh.configure(Choice(levers=(("navy.boarding_teams", 3),))) is not first
+    assert fresh.configure(two) is first
+    assert composed == [
+        (SCENARIO, ()),
+        (SCENARIO, ("navy.boarding_teams=2",)),
+        (SCENARIO, ("navy.boarding_teams=3",)),
+    ]
+    with pytest.raises(sim.ConfigError):
+        fresh.configure(Choice(levers=(("navy.boarding_teams", -1),)))
+    with pytest.raises(sim.ConfigError):  # a mistake is not kept: composed (and refused) again
+        fresh.configure(Choice(levers=(("navy.boarding_teams", -1),)))
+    assert composed[-2:] == [(SCENARIO, ("navy.boarding_teams=-1",))] * 2
+
+
+def test_the_config_cache_keeps_the_latest(monkeypatch) -> None:
+    from sim.explore import session as module
+
+    monkeypatch.setattr(module, "CONFIG_CACHE", 2)
+    fresh = Session(Engine("serial"))
+    configs = [fresh.configure(Choice(levers=(("navy.boarding_teams", n),))) for n in (1, 2, 3)]
+    assert fresh.configure(Choice(levers=(("navy.boarding_teams", 3),))) is configs[2]
+    again = fresh.configure(Choice(levers=(("navy.boarding_teams", 1),)))  # dropped: composed
+    assert again is not configs[0] and again == configs[0]
+
+
 def test_the_first_finished_run_is_the_reference_and_later_runs_are_paired(session) -> None:
     fresh = Session(session.engine)
     base = [s for s in fresh.run(Choice(levers=(("horizon_days", 30),), replications=N))]
@@ -179,21 +314,57 @@ def test_the_views_say_the_registry_numbers(batch) -> None:
     assert "0 pp" in table and f'data-pairs="{N}"' in table
 
 
-def test_a_run_as_the_page_shows_it_ends_with_its_charts(session) -> None:
-    """Every step has the headline; the last has the charts, drawn alike on the workers."""
-    steps = Steps(session, session.run(Choice(levers=(("horizon_days", 30),), replications=4)))
+def _views(session: Session, choice: Choice) -> list[View]:
+    steps = Steps.start(session, choice)
     views = []
     while (view := steps.next()) is not None:
         views.append(view)
+    return views
+
+
+def test_a_run_as_the_page_shows_it_ends_with_its_charts(session, monkeypatch) -> None:
+    """Every step has the headline; the last has the charts, drawn alike on the workers of
+    one pool that the session's runs share (made once, not per run)."""
+    choice = Choice(levers=(("horizon_days", 30),), replications=4)
+    views = _views(session, choice)
     last = views[-1]
     assert last.snap.finished and 'data-status="complete"' in last.headline
     assert last.fan is not None and last.fan.startswith(b"\x89PNG")
     assert last.cumulative is not None and last.cumulative.startswith(b"\x89PNG")
+    assert all(v.fan is None for v in views[:-1])  # no chart step in a run this short
+    pools: list[str] = []
+    real = session_module.make_executor
+
+    def counting(name, workers):
+        pools.append(name)
+        return real(name, workers)
+
+    monkeypatch.setattr(session_module, "make_executor", counting)
     pooled = Session(Engine("processes", 2))
     try:
-        assert charts(pooled, last.snap.result, final=True) == (last.fan, last.cumulative)
+        pooled.engine.warm()
+        for _ in range(2):
+            again = _views(pooled, choice)[-1]
+            assert (again.fan, again.cumulative) == (last.fan, last.cumulative)
+        assert pooled.chart_seconds > 0  # the next run's chart cadence starts from it
     finally:
         pooled.engine.close()
+    assert pools == ["processes"]
+
+
+def test_the_command_loads_what_a_run_needs_before_the_workers_fork(monkeypatch, capsys) -> None:
+    """SciPy and the fonts (views.prepare) before the pool forks, so its workers have them."""
+    from sim.experiment import runner
+    from sim.explore import app, views
+
+    calls: list[str] = []
+    monkeypatch.setattr(views, "prepare", lambda: calls.append("prepare"))
+    monkeypatch.setattr(Engine, "warm", lambda self: calls.append("warm"))
+    monkeypatch.setattr(runner, "sigterm_as_interrupt", lambda: None)
+    monkeypatch.setattr(app, "serve", lambda *args, **kwargs: calls.append("serve"))
+    assert main(["explore", "--port", "0", "--executor", "serial"]) == 0
+    assert calls == ["prepare", "warm", "serve"]
+    assert capsys.readouterr().out.startswith("Explorer at http://127.0.0.1:")
 
 
 def test_status_text_counts_replications(cfg) -> None:

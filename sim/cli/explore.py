@@ -164,11 +164,13 @@ def explore_main(argv: list[str]) -> int:
         return int(exc.code or 0)
     from sim.experiment.runner import sigterm_as_interrupt
     from sim.explore.app import serve
+    from sim.explore.views import prepare
 
-    for line in _start_lines(args.address, port, allowed):
-        print(line, flush=True)
     try:
+        prepare()  # what the first run's last step needs, loaded before the workers fork
         engine.warm()  # fork the workers before the server starts its threads
+        for line in _start_lines(args.address, port, allowed):  # ready to listen now
+            print(line, flush=True)
         sigterm_as_interrupt()  # the workers are closed as on Ctrl-C
         serve(engine, args.address, port, allowed, args.scenario, args.config_dir, args.show)
     except KeyboardInterrupt:

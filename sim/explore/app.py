@@ -246,17 +246,19 @@ class Explorer:
     # ------------------------------------------------------------------ running
 
     def show(self, view: View) -> None:
-        """Put one step of a run on the page."""
+        """Put one step of a run on the page, in one message to the browser (one layout
+        there, not one per pane): a page that says Finished has the finished run's charts."""
         snap = view.snap
-        self.progress.max = snap.total
-        self.progress.value = snap.done
-        self.status.object = status_text(snap)
-        self.headline.object = view.headline
-        self.difference.object = view.difference
-        if view.fan is not None:
-            self.fan.object = view.fan
-        if view.cumulative is not None:
-            self.cumulative.object = view.cumulative
+        with pn.io.hold():
+            if view.fan is not None:
+                self.fan.object = view.fan
+            if view.cumulative is not None:
+                self.cumulative.object = view.cumulative
+            self.difference.object = view.difference
+            self.headline.object = view.headline
+            self.progress.max = snap.total
+            self.progress.value = snap.done
+            self.status.object = status_text(snap)
 
     def _buttons(self, running: bool) -> None:
         self.running = running
@@ -272,7 +274,7 @@ class Explorer:
         self.stopping = False
         self._buttons(True)
         self.message.object = ""
-        steps = Steps(self.session, self.session.run(self.choice()))
+        steps = Steps.start(self.session, self.choice())
         loop = asyncio.get_running_loop()
         try:
             while not self.stopping:

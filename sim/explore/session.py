@@ -12,6 +12,8 @@ is compared with, replication by replication on the same seeds (common random nu
 from __future__ import annotations
 
 import itertools
+import threading
+from collections import OrderedDict
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +28,7 @@ from sim.config import Config, ConfigError, scenarios_dir
 from sim.experiment.executors import Executor, check_executor, make_executor
 from sim.experiment.runner import ExperimentResult
 from sim.experiment.stats import paired_difference
-from sim.explore.stream import Snapshot, stream
+from sim.explore.stream import ChartClock, Snapshot, stream
 from sim.validation.levers import Lever
 from sim.validation.levers import levers as validation_levers
 
@@ -53,6 +55,8 @@ DRAWS: dict[str, str] = {
 }
 #: The most replications a run of the page may ask for.
 MAX_REPLICATIONS = 5000
+#: Configs a session keeps by their overrides (a slider moved back, Run after the check).
+CONFIG_CACHE = 64
 NEVER = "never"
 
 
@@ -335,7 +339,12 @@ def difference(
 
 @dataclass
 class Session:
-    """One analyst's explorer: the runs made, and the reference run they are compared with."""
+    """One analyst's explorer: the runs made, and the reference run they are compared with.
+
+    A config is composed once per distinct (scenario, overrides): the check of a change
+    composes it, and Run (or the same sliders again) reuses it. Files are read when a config
+    is first composed, so an edited scenario file shows in a new session.
+    """
 
     engine: Engine
     config_dir: str | Path | None = None
@@ -343,15 +352,33 @@ class Session:
     reference_label: str = ""
     latest: ExperimentResult | None = None
     latest_label: str = ""
+    chart_seconds: float = 0.0  # what drawing the last charts took (the next run's cadence)
     _bases: dict[tuple[str, str | None], Config] = field(default_factory=dict)
+    _configs: OrderedDict[tuple[str, tuple[str, ...]], Config] = field(default_factory=OrderedDict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def base(self, scenario: str, policy: str | None) -> Config:
         """The scenario with its policy preset and nothing else (its sliders' values)."""
         key = (scenario, policy)
         if key not in self._bases:
             overrides = [f"policy={policy}"] if policy else []
-            self._bases[key] = load_config(scenario, overrides, self.config_dir)
+            self._bases[key] = self.compose(scenario, overrides)
         return self._bases[key]
+
+    def compose(self, scenario: str, overrides: Sequence[str]) -> Config:
+        """``load_config(scenario, overrides)``, composed once per distinct overrides (the
+        last :data:`CONFIG_CACHE` kept); a mistake is raised each time, never kept."""
+        key = (scenario, tuple(overrides))
+        with self._lock:
+            if key in self._configs:
+                self._configs.move_to_end(key)
+                return self._configs[key]
+        cfg = load_config(scenario, overrides, self.config_dir)
+        with self._lock:
+            self._configs[key] = cfg
+            while len(self._configs) > CONFIG_CACHE:
+                self._configs.popitem(last=False)
+        return cfg
 
     def configure(self, choice: Choice) -> Config:
         """The config of ``choice`` (a :class:`ConfigError` line on any mistake)."""
@@ -362,14 +389,17 @@ class Session:
                 f"replications: must be from 1 to {MAX_REPLICATIONS} (got {choice.replications})"
             )
         base = self.base(choice.scenario, choice.policy)
-        return load_config(choice.scenario, choice.overrides(base), self.config_dir)
+        return self.compose(choice.scenario, choice.overrides(base))
 
-    def run(self, choice: Choice, every: float = 0.3) -> Generator[Snapshot, None, None]:
-        """Snapshots of ``choice``'s run as it streams in; the first finished run becomes the
-        reference. Closing the iterator stops the run."""
+    def run(
+        self, choice: Choice, every: float = 0.5, clock: ChartClock | None = None
+    ) -> Generator[Snapshot, None, None]:
+        """Snapshots of ``choice``'s run as it streams in (the daily series when ``clock``
+        says the charts are due); the first finished run becomes the reference. Closing the
+        iterator stops the run."""
         cfg = self.configure(choice)
         label = choice.label()
-        steps = stream(cfg, choice.replications, self.engine.executor(), every)
+        steps = stream(cfg, choice.replications, self.engine.executor(), every, clock)
         try:
             for snap in steps:
                 self.latest, self.latest_label = snap.result, label

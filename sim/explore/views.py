@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Generator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, replace
 from html import escape
 from typing import Any
 
 from sim.analysis.tables import headline, shape
 from sim.experiment.runner import ExperimentResult
-from sim.explore.charts import cumulative_png, fan_png
-from sim.explore.session import Difference, Session
-from sim.explore.stream import Snapshot
+from sim.explore.charts import cumulative_png, fan_png, png
+from sim.explore.session import Choice, Difference, Session
+from sim.explore.stream import CHART_SECONDS, ChartClock, Snapshot
 from sim.metrics import metric
 
 __all__ = [
@@ -29,12 +29,10 @@ __all__ = [
     "difference_html",
     "error_html",
     "headline_html",
+    "prepare",
     "status_text",
+    "submit_charts",
 ]
-
-#: Seconds between two redraws of the charts while a run streams in (each costs ~0.8 s of
-#: CPU that the workers would otherwise have).
-CHART_SECONDS = 2.0
 
 #: What the two intervals of the headline mean, under it (as the CLI summary says it).
 INTERVALS = (
@@ -136,26 +134,55 @@ class View:
     cumulative: bytes | None = None
 
 
-def charts(session: Session, result: ExperimentResult, final: bool) -> tuple[bytes, bytes]:
-    """The fan and cumulative charts of ``result`` as PNG. A finished run's are drawn on two
-    of the engine's workers at once (its replications are done, so they are idle)."""
-    if final and session.engine.workers > 1:
+def submit_charts(session: Session, result: ExperimentResult) -> Callable[[], tuple[bytes, bytes]]:
+    """Start the fan and cumulative charts of a finished run on two of the engine's workers
+    (its replications are done, so they are idle); call what it returns for the PNGs. With
+    one worker they are drawn when called, in this process."""
+    if session.engine.workers > 1:
         ex = session.engine.executor()
         futures = [ex.submit(fan_png, result), ex.submit(cumulative_png, result)]
-        fan, cumulative = (ex.result(f) for f in futures)
-        return fan, cumulative
+        return lambda: (ex.result(futures[0]), ex.result(futures[1]))
+    return lambda: (fan_png(result), cumulative_png(result))
+
+
+def charts(session: Session, result: ExperimentResult, final: bool) -> tuple[bytes, bytes]:
+    """The fan and cumulative charts of ``result`` as PNG: a finished run's on the workers
+    (:func:`submit_charts`), a running one's here (the workers are busy)."""
+    if final:
+        return submit_charts(session, result)()
     return fan_png(result), cumulative_png(result)
+
+
+def prepare() -> None:
+    """Load now what a finished run's step needs (SciPy for the notes; matplotlib's fonts
+    and renderer for the charts), so the first run does not wait for it: call it before the
+    workers fork, and they have it too."""
+    from matplotlib.figure import Figure
+    from scipy import stats
+
+    stats.gaussian_kde([0.0, 1.0, 3.0])  # what the notes fit
+    fig = Figure(figsize=(1, 1))
+    fig.add_subplot().set_title("warm")
+    png(fig, dpi=10)
 
 
 @dataclass
 class Steps:
-    """A run as the page shows it: each snapshot's HTML, the charts every
-    :data:`CHART_SECONDS` and at the end. The page calls :meth:`next` off its event loop:
-    it is all of a step's work (the benchmark times the same)."""
+    """A run as the page shows it: each snapshot's HTML and, on a chart step (every
+    :data:`CHART_SECONDS` while it streams, :class:`~sim.explore.stream.ChartClock`) and at
+    the end, the charts; a finished run's are drawn on the workers while this process writes
+    its headline and notes. The page calls :meth:`next` off its event loop: it is all of a
+    step's work (the benchmark times the same)."""
 
     session: Session
     snapshots: Generator[Snapshot, None, None]
-    last_charts: float = field(default_factory=time.monotonic)
+    clock: ChartClock | None = None
+
+    @classmethod
+    def start(cls, session: Session, choice: Choice) -> Steps:
+        """The steps of a run of ``choice`` in ``session``, charts on the page's cadence."""
+        clock = ChartClock(CHART_SECONDS, session.chart_seconds)
+        return cls(session, session.run(choice, clock=clock), clock)
 
     def next(self) -> View | None:
         """The next step of the run (None at the end)."""
@@ -163,15 +190,21 @@ class Steps:
         if snap is None:
             return None
         result = snap.result
+        started = time.monotonic()
+        drawing = submit_charts(self.session, result) if snap.finished else None
         view = View(
             snap,
             headline_html(result, notes=snap.finished),
             difference_html(self.session.difference(result), self.session.reference_label),
         )
-        if snap.finished or time.monotonic() - self.last_charts >= CHART_SECONDS:
-            fan, cumulative = charts(self.session, result, snap.finished)
+        if snap.charts:
+            if drawing is None:
+                started = time.monotonic()
+            fan, cumulative = drawing() if drawing else charts(self.session, result, final=False)
             view = replace(view, fan=fan, cumulative=cumulative)
-            self.last_charts = time.monotonic()
+            self.session.chart_seconds = time.monotonic() - started
+            if self.clock is not None and not snap.finished:
+                self.clock.drawn(started)
         return view
 
     def close(self) -> None:
