@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: run test lint format bench notebooks clean
+.PHONY: run test test-slow lint format bench notebooks clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -22,8 +22,13 @@ run: $(STAMP_RUN)
 	$(BIN)/blockade
 
 # pytest exits 5 when it collects nothing; make propagates any non-zero status, so CI fails then.
+# --dist loadgroup: tests marked xdist_group("name") share one worker (and its module fixture).
 test: $(STAMP_DEV)
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+# The statistical tests at full size (the suite runs them smaller): ~20 minutes on 2 cores.
+test-slow: $(STAMP_DEV)
+	$(BIN)/python -m pytest -q -m slow
 
 # ruff (style, imports, bugbear), mypy (config in pyproject.toml), and no function over 60
 # lines or cyclomatic complexity 15 outside plotting code (tools/complexity.py, radon).

@@ -17,13 +17,17 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import simpy
 
 import sim
 from benchmarks import peers
+from benchmarks.calibration import calibration_throughput
 from benchmarks.cli import cli_20_seconds
+from benchmarks.dask_bench import dask_figures
+from benchmarks.explore import explore_figures
 
 
 def _median_rate(work: Callable[[], float], repeats: int) -> float:
@@ -236,6 +240,16 @@ def scaling(repeats: int, reps: int) -> dict[str, float]:
     return out
 
 
+def _optional(figures: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """``figures()``, or why not when an optional extra (dask, the explorer's) is missing."""
+    from sim.extras import MissingExtra
+
+    try:
+        return figures()
+    except MissingExtra as exc:
+        return {"skipped": str(exc)}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
@@ -259,7 +273,12 @@ def main(argv: list[str] | None = None) -> None:
     result |= replications(min(repeats, 3), 8 if quick else 2000)
     result["peak_rss_mb_1000"] = peak_rss_mb(20 if quick else 1_000)
     result["peak_rss_mb"] = peak_rss_mb(40 if quick else 10_000)
+    result["peak_rss_10000_over_1000"] = result["peak_rss_mb"] / result["peak_rss_mb_1000"]
     result |= scaling(min(repeats, 3), 1 if quick else 20)
+    if not quick:  # each starts pools, clusters or a browser: minutes, so not in the smoke run
+        result |= _optional(lambda: calibration_throughput(sampler="multicore", workers=2))
+        result |= _optional(lambda: dask_figures(min(repeats, 3)))
+        result |= _optional(lambda: explore_figures(min(repeats, 3)))
     result["machine"] = {
         "python": platform.python_version(),
         "platform": platform.platform(),

@@ -10,14 +10,15 @@ perturbations make it approximate; the tolerance is three binomial standard erro
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
+import pytest
 
 import sim
 from sim.calibration import Settings, calibrate, parse_observations
 from sim.calibration.simulator import Simulator, particle_config
 
-TRUTHS = 20
 LEVEL = 0.90
 KEYS = {
     "behaviour.groups.shadow.turnback_threshold.median": (0.01, 0.10),
@@ -56,10 +57,26 @@ def synthetic(cfg: sim.Config, truth: dict[str, float], k: int) -> sim.calibrati
     return observations(cfg, dict(zip(FIGURES, figures + noise, strict=True)))
 
 
-def settings(seed: int) -> Settings:
+@dataclass(frozen=True)
+class Size:
+    """How many synthetic truths, and each calibration's population."""
+
+    truths: int
+    population: int
+
+
+#: The suite's size: 16 intervals, at least 11 must cover (three binomial SE below 90%). A
+#: procedure whose intervals truly cover 90% passes with probability 0.997; one covering 40%
+#: fails with probability 0.98 (60%: 0.67).
+QUICK = Size(truths=8, population=40)
+#: ``make test-slow``: 40 intervals, at least 31: fails 60% coverage with probability 0.98.
+FULL = Size(truths=20, population=60)
+
+
+def settings(seed: int, population: int = 40) -> Settings:
     return Settings(
-        population=60, max_simulations=3000, max_generations=3, sampler="serial",
-        seed=seed, predictive=30, plots=False,
+        population=population, max_simulations=50 * population, max_generations=3,
+        sampler="serial", seed=seed, predictive=30, plots=False,
     )  # fmt: skip
 
 
@@ -74,13 +91,17 @@ def credible(result: sim.calibration.Calibration, key: str) -> tuple[float, floa
     )
 
 
-def test_credible_intervals_cover_the_truth_at_their_level(tmp_path) -> None:
+@pytest.mark.parametrize(
+    "size", [QUICK, pytest.param(FULL, marks=pytest.mark.slow)], ids=["quick", "full"]
+)
+def test_credible_intervals_cover_the_truth_at_their_level(tmp_path, size: Size) -> None:
     cfg = config()
     rng = np.random.default_rng(20251210)
     hits = []
-    for k in range(TRUTHS):
+    for k in range(size.truths):
         truth = {key: float(rng.uniform(a, b)) for key, (a, b) in KEYS.items()}
-        result = calibrate(cfg, synthetic(cfg, truth, k), tmp_path / str(k), settings(k))
+        folder = tmp_path / str(k)
+        result = calibrate(cfg, synthetic(cfg, truth, k), folder, settings(k, size.population))
         for key in KEYS:
             lo, hi = credible(result, key)
             hits.append(lo <= truth[key] <= hi)

@@ -1,15 +1,21 @@
 """Sequential stopping keeps its promise: the final 95% interval covers the true mean.
 
 Stopping when the half-width first meets a target biases the interval (a run stops when its
-spread happened to look small); ``experiment.min_replications`` (default 100) is what keeps
-that bias small. Checked at a bimodal point, where a short run is most misleading.
+spread happened to look small). Checked at a bimodal point, where a short run is most
+misleading, with the scenario's first look (``experiment.replications``, 200).
+
+Measured (issue 14): with the first look at ``min_replications`` (100) instead, 12 of 200 root
+seeds stopped there and only 90% of the 200 intervals covered the mean: at a bimodal point a
+first look of 100 is not enough. The summary flags such a point as bimodal. (This test had
+said 100 kept the bias small while its runs first looked at 200, where its target of 0.13 was
+always met: no run was ever sequential. Its target now sends most runs past the first look.)
 """
 
 from __future__ import annotations
 
 import functools
-import math
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -18,8 +24,8 @@ import sim
 from sim.experiment import run_experiment
 from sim.experiment.stats import bimodality
 
-#: A cheap bimodal point (~2 ms a replication): over 15 days owners break out together after
-#: the first escape they hear of, or never do; exports cluster near 2M and 12.5M bbl.
+#: A bimodal point: over 15 days owners break out together after the first escape they hear
+#: of, or never do; exports cluster near 2M and 12.5M bbl.
 BIMODAL = [
     "horizon_days=15",
     "uncertain={}",  # the point scenario: the breakout alone makes it bimodal
@@ -27,10 +33,26 @@ BIMODAL = [
     "experiment.baseline=false",
     "experiment.executor=serial",
     "experiment.progress=false",
+    "experiment.replications=200",  # the first look: the scenario's own
 ]
-TARGET = 0.13  # a relative half-width ~100 replications reach about half the time
-ROOTS = range(200)
-TRUTH_ROOT, TRUTH_REPLICATIONS = 10**9, 4000
+TARGET = 0.097  # a relative half-width 200 replications reach about one time in eight
+TRUTH_ROOT = 10**9
+
+
+@dataclass(frozen=True)
+class Size:
+    """How many root seeds, how many of them must cover, and the true mean's replications."""
+
+    roots: int
+    need: int
+    truth_replications: int
+
+
+#: The suite's size (binomial, independent roots): a procedure whose intervals truly cover 95%
+#: passes with probability 0.96; one covering 80% fails with probability 0.95 (85%: 0.78).
+QUICK = Size(roots=50, need=45, truth_replications=4000)
+#: ``make test-slow``: passes 95% with probability 0.92, fails 90% with probability 0.91.
+FULL = Size(roots=200, need=186, truth_replications=4000)
 
 
 @functools.cache
@@ -52,23 +74,25 @@ def _interval(root: int) -> tuple[float, float, int]:
     return float(row["ci_low"]), float(row["ci_high"]), len(res.replications)
 
 
-@pytest.mark.slow
-def test_sequential_intervals_cover_the_true_mean_at_a_bimodal_point() -> None:
-    """>= 93% of 200 root seeds cover the mean of a separate 4000-replication run.
+@pytest.mark.parametrize(
+    "size", [QUICK, pytest.param(FULL, marks=pytest.mark.slow)], ids=["quick", "full"]
+)
+def test_sequential_intervals_cover_the_true_mean_at_a_bimodal_point(size: Size) -> None:
+    """At least ``size.need`` of ``size.roots`` root seeds cover the mean of a separate run.
 
-    At nominal 95% coverage and n = 200 independent root seeds the share covering has binomial
-    SE sqrt(.95 * .05 / 200) = 1.5 points, so 93% is 1.3 SE below nominal: a sound procedure
-    passes, one whose stopping rule ate its coverage (e.g. 90%) fails. The true mean's own error
-    (SE ~1% of the mean, a tenth of the target half-width) moves coverage by well under a point.
+    The true mean's own error (SE ~1% of the mean at 4000 replications) is a tenth of the
+    target half-width: it moves coverage by about a point. Measured on 2026-12-03: 26 of 200
+    runs stopped at their first look, the rest at 300; 47 of the first 50 and 186 of all 200
+    intervals covered (93%, below the nominal 95% by the bias of stopping: inside the test's
+    limit, and the reason the first look is 200, not 100).
     """
-    truth = run_experiment(_config(TRUTH_ROOT, None), replications=TRUTH_REPLICATIONS)
+    truth = run_experiment(_config(TRUTH_ROOT, None), replications=size.truth_replications)
     exported = truth.replications["exported_bbl"].to_numpy()
     assert bimodality(exported) is not None, "the point is no longer bimodal: choose another"
     mean = float(exported.mean())
-    with ProcessPoolExecutor(2) as pool:
-        runs = list(pool.map(_interval, ROOTS, chunksize=10))
+    with ProcessPoolExecutor(2) as pool:  # the roots are independent runs
+        runs = list(pool.map(_interval, range(size.roots), chunksize=5))
     sizes = [n for _, _, n in runs]
-    assert min(sizes) >= 100 and max(sizes) > 100  # the minimum holds; some runs went on
+    assert min(sizes) >= 200 and max(sizes) > 200  # no run stops before its first look; some go on
     covered = sum(lo <= mean <= hi for lo, hi, _ in runs)
-    se = math.sqrt(0.95 * 0.05 / len(runs))
-    assert covered / len(runs) >= 0.93, (covered, len(runs), se, np.bincount(sizes)[100::100])
+    assert covered >= size.need, (covered, size.roots, np.bincount(sizes)[200::100])

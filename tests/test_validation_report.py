@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+#: One worker runs both tests, so the report (a minute of work) is generated once, not twice.
+pytestmark = pytest.mark.xdist_group("validation_report")
 
 
 @pytest.fixture(scope="module")
