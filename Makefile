@@ -22,9 +22,8 @@ run: $(STAMP_RUN)
 	$(BIN)/blockade
 
 # pytest exits 5 when it collects nothing; make propagates any non-zero status, so CI fails then.
-# --dist loadgroup: tests marked xdist_group("name") share one worker (and its module fixture).
 test: $(STAMP_DEV)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+	$(BIN)/python -m pytest -n 2 -q
 
 # The statistical tests at full size (the suite runs them smaller): ~20 minutes on 2 cores.
 test-slow: $(STAMP_DEV)

@@ -10,7 +10,7 @@ KEYS = schema_keys()
 
 
 @settings(
-    max_examples=150,
+    max_examples=100,  # ~0.4 s each (a composition and a short run); benchmarks.fuzz runs more
     deadline=None,
     derandomize=True,
     database=None,

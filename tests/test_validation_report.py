@@ -12,20 +12,26 @@ import sys
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 REPO = Path(__file__).resolve().parent.parent
-#: One worker runs both tests, so the report (a minute of work) is generated once, not twice.
-pytestmark = pytest.mark.xdist_group("validation_report")
 
 
-@pytest.fixture(scope="module")
-def report(tmp_path_factory) -> tuple[str, Path]:
+@pytest.fixture(scope="session")
+def report(tmp_path_factory, worker_id) -> tuple[str, Path]:
+    """The quick report, generated once for the whole run (a minute of work): the first
+    xdist worker to ask writes it under a lock in the run's shared temporary folder."""
     if str(REPO) not in sys.path:  # benchmarks/ is not part of the installed package
         sys.path.insert(0, str(REPO))
     from benchmarks import validation
 
-    out = tmp_path_factory.mktemp("validation") / "validation.md"
-    validation.main(["--quick", "--out", str(out), "--workers", "2"])
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent
+    out = shared / "validation-report" / "validation.md"
+    with FileLock(str(shared / "validation-report.lock")):
+        if not out.exists():
+            out.parent.mkdir(exist_ok=True)
+            validation.main(["--quick", "--out", str(out), "--workers", "2"])
     return out.read_text(encoding="utf-8"), out.parent
 
 
