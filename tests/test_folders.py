@@ -175,7 +175,7 @@ def test_an_interrupted_sweep_resumes_to_the_uninterrupted_table(tmp_path):
     import signal
     import time
 
-    args = ["-m", "experiment.replications=300", "experiment.executor=serial", "horizon_days=30"]
+    args = ["-m", "experiment.replications=200", "experiment.executor=serial", "horizon_days=30"]
     args += ["navy.boarding_teams=1,2"]
     ok(blockade(*args, "hydra.sweep.dir=whole", cwd=tmp_path))
     cmd = [str(BIN)] if BIN.exists() else [sys.executable, "-m", "sim"]
