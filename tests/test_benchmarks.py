@@ -30,6 +30,7 @@ KEYS = (
     "replications_per_s_2_workers",
     "parallel_efficiency",
     "peak_rss_mb",
+    "peak_rss_10000_over_1000",
     "scaling_us_per_event_x16",
 )
 
