@@ -25,7 +25,7 @@ run: $(STAMP_RUN)
 test: $(STAMP_DEV)
 	$(BIN)/python -m pytest -n 2 -q
 
-# The statistical tests at full size (the suite runs them smaller): ~20 minutes on 2 cores.
+# The statistical tests at full size (the suite runs them smaller): ~10 minutes on 2 cores.
 test-slow: $(STAMP_DEV)
 	$(BIN)/python -m pytest -q -m slow
 
