@@ -46,12 +46,15 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
 
 
-def _median_seconds(work: Callable[[], object], repeats: int) -> float:
+def _median_seconds(
+    work: Callable[[], object], repeats: int, clock: Callable[[], float] = time.perf_counter
+) -> float:
+    """Median over ``repeats`` calls of ``work`` of the time ``clock`` says it took."""
     times = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = clock()
         work()
-        times.append(time.perf_counter() - t0)
+        times.append(clock() - t0)
     return statistics.median(times)
 
 
@@ -62,16 +65,6 @@ def _page_work(session: Session, choice: Choice) -> None:
     steps = Steps.start(session, choice)
     while steps.next() is not None:
         pass
-
-
-def _cpu_seconds(work: Callable[[], object], repeats: int) -> float:
-    """Median CPU time of this process over ``repeats`` calls of ``work``."""
-    times = []
-    for _ in range(repeats):
-        c0 = time.process_time()
-        work()
-        times.append(time.process_time() - c0)
-    return statistics.median(times)
 
 
 def _browser_seconds(replications: int, workers: int, repeats: int) -> list[float] | None:
@@ -150,7 +143,7 @@ def figures(replications: int, workers: int, repeats: int, browser: bool) -> dic
             lambda: list(stream(cfg, replications, engine.executor())), repeats
         )
         page_s = _median_seconds(lambda: _page_work(session, choice), repeats)
-        page_cpu = _cpu_seconds(lambda: _page_work(session, choice), repeats)
+        page_cpu = _median_seconds(lambda: _page_work(session, choice), repeats, time.process_time)
     finally:
         engine.close()
     out: dict[str, Any] = {
